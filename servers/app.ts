@@ -1,0 +1,229 @@
+import type { KeyObject } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import {
+  ARTICLES_PAGE, ARTICLE_UPDATE, AUTH_USER_RBAC, DASHBOARD_RECENT, DASHBOARD_STATS, HEALTH,
+  ROLE_IDS_BY_NAME, USER_BUMP_TOKEN_VERSION, USER_DELETE, USER_LOCK, USER_ROLES_DELETE,
+  USER_ROLES_INSERT, USER_TOKEN_VERSION,
+} from '../sql/queries.js';
+import { authenticate, requirePermission, userOf } from './authenticate.js';
+import { claimsFromRows, type RbacRow } from './claims.js';
+import type { Db, Queryable } from './db.js';
+import {
+  DependencyError, HttpError, badRequest, notFound, serviceUnavailable,
+} from './errors.js';
+import { claimsOf, parseUserId, signToken } from './jwt.js';
+import type { Metrics } from './metrics.js';
+import type { AuthStrategy } from './strategies/index.js';
+import type { TokenVersions } from './token-versions.js';
+
+export interface AppDeps {
+  strategy: AuthStrategy;
+  db: Db;
+  versions: TokenVersions;
+  /** Redis readiness, for /healthz when the strategy's request path needs Redis. */
+  pingRedis: () => Promise<void>;
+  key: KeyObject;
+  metrics: Metrics;
+  /** POST /auth/token mints a token for any user who asks: only for benchmarks and tests. */
+  issueTokens: boolean;
+  tokenTtlSeconds: number;
+}
+
+const PAGE_SIZE = 20;
+const MAX_ROLES = 3;
+
+function idParam(req: Request, name: string): number {
+  const id = parseUserId(req.params[name]);
+  if (id === null) throw badRequest(`${name} must be a positive integer`);
+  return id;
+}
+
+function bodyObject(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('the request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function stringField(body: Record<string, unknown>, name: string, max: number): string {
+  const value = body[name];
+  if (typeof value !== 'string' || value.length < 1 || value.length > max) {
+    throw badRequest(`${name} must be a string of 1 to ${max} characters`);
+  }
+  return value;
+}
+
+/**
+ * The API both strategies serve: identical routes, SQL and serialisation; only
+ * `deps.strategy` differs between the compared servers.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const { db, versions, metrics, strategy } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const json = express.json({ limit: '16kb' });
+
+  app.use((_req, res, next) => {
+    res.on('finish', () => metrics.countResponse(res.statusCode));
+    next();
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    await db.query(HEALTH);
+    if (strategy.usesRedis) {
+      try {
+        await deps.pingRedis();
+      } catch (err) {
+        throw new DependencyError('redis', { cause: err });
+      }
+    }
+    res.json({ status: 'ok', strategy: strategy.name });
+  });
+
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render({ strategy: strategy.name }));
+  });
+
+  if (deps.issueTokens) {
+    app.post('/auth/token', json, async (req, res) => {
+      const userId = parseUserId(bodyObject(req).userId);
+      if (userId === null) throw badRequest('userId must be a positive integer');
+      // Version first, roles second: a role change committing in between yields a token with
+      // new roles and the old version, which is rejected, never old roles under a new version.
+      const version = (await db.query<{ token_version: number }>(USER_TOKEN_VERSION, [userId]))[0]?.token_version;
+      if (version === undefined) throw notFound('no such user');
+      const user = claimsFromRows(await db.query<RbacRow>(AUTH_USER_RBAC, [userId]));
+      if (user === null) throw notFound('the user has no role');
+      res.json({ token: signToken(claimsOf(user, version), deps.key, deps.tokenTtlSeconds) });
+    });
+  }
+
+  const api = express.Router();
+  api.use(authenticate(strategy, deps.key));
+
+  api.get('/dashboard', requirePermission('view_dashboard'), async (_req, res) => {
+    const user = userOf(res);
+    const [stats] = await db.query<{ articles: number; last_updated_at: Date | null }>(DASHBOARD_STATS, [user.id]);
+    const recent = await db.query<{ id: number; title: string; author_id: number | null; updated_at: Date }>(DASHBOARD_RECENT);
+    res.json({
+      user: { id: user.id, role: user.role, permissions: user.permissions },
+      stats: { articles: stats?.articles ?? 0, lastUpdatedAt: stats?.last_updated_at ?? null },
+      recent: recent.map((a) => ({ id: a.id, title: a.title, authorId: a.author_id, updatedAt: a.updated_at })),
+    });
+  });
+
+  api.get('/articles', requirePermission('view_articles'), async (req, res) => {
+    const raw = req.query.page ?? '1';
+    const page = typeof raw === 'string' && /^[1-9][0-9]{0,5}$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(page)) throw badRequest('page must be an integer from 1 to 999999');
+    const rows = await db.query<{ id: number; title: string; author_id: number | null; updated_at: Date; revision: number }>(
+      ARTICLES_PAGE, [PAGE_SIZE, (page - 1) * PAGE_SIZE]);
+    res.json({
+      page,
+      articles: rows.map((a) => ({ id: a.id, title: a.title, authorId: a.author_id, updatedAt: a.updated_at, revision: a.revision })),
+    });
+  });
+
+  api.put('/articles/:id', requirePermission('edit_articles'), json, async (req, res) => {
+    const id = idParam(req, 'id');
+    const body = bodyObject(req);
+    const title = stringField(body, 'title', 200);
+    const text = stringField(body, 'body', 10_000);
+    const [row] = await db.query<{ id: number; title: string; body: string; author_id: number | null; revision: number }>(
+      ARTICLE_UPDATE, [id, title, text]);
+    if (!row) throw notFound('no such article');
+    res.json({ id: row.id, title: row.title, body: row.body, authorId: row.author_id, revision: row.revision });
+  });
+
+  api.put('/users/:id/roles', requirePermission('manage_users'), json, async (req, res) => {
+    const id = idParam(req, 'id');
+    const roles = bodyObject(req).roles;
+    if (!Array.isArray(roles) || roles.length < 1 || roles.length > MAX_ROLES
+      || !roles.every((r) => typeof r === 'string') || new Set(roles).size !== roles.length) {
+      throw badRequest(`roles must be an array of 1 to ${MAX_ROLES} distinct role names`);
+    }
+    const { version, names } = await revokeWith(versions, db, id, async (tx) => {
+      const known = await tx.query<{ id: number; name: string }>(ROLE_IDS_BY_NAME, [roles]);
+      if (known.length !== roles.length) throw badRequest('roles names an unknown role');
+      if ((await tx.query(USER_LOCK, [id])).length === 0) throw notFound('no such user');
+      await tx.query(USER_ROLES_DELETE, [id]);
+      await tx.query(USER_ROLES_INSERT, [id, known.map((r) => r.id)]);
+      const [bumped] = await tx.query<{ token_version: number }>(USER_BUMP_TOKEN_VERSION, [id]);
+      return { version: bumped!.token_version, names: known.map((r) => r.name).sort() };
+    }, (r) => r.version);
+    res.json({ id, roles: names, tokenVersion: version });
+  });
+
+  api.delete('/users/:id', requirePermission('manage_users'), async (req, res) => {
+    const id = idParam(req, 'id');
+    await revokeWith(versions, db, id, async (tx) => {
+      if ((await tx.query(USER_DELETE, [id])).length === 0) throw notFound('no such user');
+      return null;
+    }, () => null);
+    res.status(204).end();
+  });
+
+  app.use('/api', api);
+
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(errorHandler);
+  return app;
+}
+
+/**
+ * Runs a change that revokes a user's tokens. The new version is published to Redis before the
+ * commit: if Redis cannot be told, the change rolls back (503) rather than commit a revocation
+ * that old tokens would not see. It is published again after the commit, which closes the
+ * window in which a repopulation could have read the pre-commit version; if the commit fails
+ * after the first publication, the record is dropped so Postgres is asked again.
+ */
+async function revokeWith<T>(
+  versions: TokenVersions,
+  db: Db,
+  userId: number,
+  change: (tx: Queryable) => Promise<T>,
+  versionOf: (result: T) => number | null,
+): Promise<T> {
+  let published = false;
+  try {
+    const result = await db.transaction(async (tx) => {
+      const r = await change(tx);
+      await versions.publish(userId, versionOf(r));
+      published = true;
+      return r;
+    });
+    await versions.publish(userId, versionOf(result)).catch(() => {});
+    return result;
+  } catch (err) {
+    if (published) await versions.forget(userId).catch(() => {});
+    throw err;
+  }
+}
+
+function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  let httpError: HttpError;
+  if (err instanceof HttpError) {
+    httpError = err;
+  } else if (err instanceof DependencyError) {
+    httpError = serviceUnavailable(err.dependency);
+  } else if (isClientError(err)) {
+    // body-parser's errors (malformed JSON, too large, bad charset): the client's fault.
+    httpError = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'bad_request',
+      err.status === 413 ? 'The request body is too large' : 'The request body could not be parsed');
+  } else {
+    process.stderr.write(`authbench server: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    httpError = new HttpError(500, 'internal_error', 'Internal server error');
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(httpError.status).set(httpError.headers).json({ error: httpError.code, message: httpError.message });
+}
+
+function isClientError(err: unknown): err is { status: number } {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

@@ -1,0 +1,87 @@
+import pg from 'pg';
+import type { NamedQuery } from '../sql/queries.js';
+import { DependencyError, isPostgresUnavailable } from './errors.js';
+import type { Metrics } from './metrics.js';
+
+// bigint ids (int8) fit in a JS number for any dataset this tool makes; parse them as numbers
+// so both strategies serialise ids the same way.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface DbOptions {
+  url: string;
+  /** Same for every strategy: fairness (DESIGN.md). */
+  poolSize: number;
+  metrics: Metrics;
+  /** How long a request waits for a pooled connection or a (re)connect before 503. */
+  connectTimeoutMs?: number;
+}
+
+/** Runs named (prepared) queries and counts them; the only code that talks to pg in servers/. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow>(q: NamedQuery, values?: unknown[]): Promise<R[]>;
+}
+
+export interface Db extends Queryable {
+  /** Runs fn in a transaction; rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly pool: pg.Pool;
+}
+
+function wrap(err: unknown): unknown {
+  return isPostgresUnavailable(err) ? new DependencyError('postgres', { cause: err }) : err;
+}
+
+export function createDb(opts: DbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
+    idleTimeoutMillis: 0,
+    application_name: 'authbench-server',
+  });
+  // An idle client whose server went away emits 'error' on the pool; unhandled, it would
+  // crash the process. The next query gets a fresh connection (or a 503).
+  pool.on('error', () => {});
+
+  const { metrics } = opts;
+  const run = async <R extends pg.QueryResultRow>(
+    target: pg.Pool | pg.PoolClient, q: NamedQuery, values: unknown[] = [],
+  ): Promise<R[]> => {
+    metrics.countQuery(q.name);
+    try {
+      const result = await target.query<R>({ name: q.name, text: q.text, values });
+      return result.rows;
+    } catch (err) {
+      throw wrap(err);
+    }
+  };
+
+  return {
+    pool,
+    query: (q, values) => run(pool, q, values),
+    async transaction(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw wrap(err);
+      }
+      let broken = false;
+      try {
+        metrics.countQuery('begin');
+        await client.query('BEGIN');
+        const result = await fn({ query: (q, values) => run(client, q, values) });
+        metrics.countQuery('commit');
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => { broken = true; });
+        throw wrap(err);
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}

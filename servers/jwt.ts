@@ -1,0 +1,85 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { AuthUser } from './claims.js';
+
+/** The claims authbench tokens carry: the write-up's three plus the revocation version. */
+export interface TokenClaims {
+  userId: number;
+  role: string;
+  permissions: string[];
+  /** The user's token_version when the token was minted (see DESIGN.md, revocation). */
+  ver: number;
+}
+
+export interface VerifiedToken extends TokenClaims {
+  exp: number;
+  iat?: number;
+}
+
+export const ALGORITHM = 'HS256';
+/** Seconds of clock skew tolerated on exp/nbf: small, as RFC 8725 advises. */
+export const CLOCK_TOLERANCE_S = 5;
+export const DEFAULT_TOKEN_TTL_S = 3600;
+
+/** Development default, printed as a warning when used; never for anything but local runs. */
+export const DEV_SECRET = 'authbench-development-secret-do-not-use-in-production-0123456789';
+
+/**
+ * A KeyObject, not the string: jsonwebtoken first tries to parse a string secret as a PEM
+ * public key, which costs ~0.33 ms per verify here against ~7 µs with a KeyObject
+ * (DESIGN.md, "Known costs"). Both strategies verify with the same key.
+ */
+export function createJwtKey(secret: string): KeyObject {
+  if (Buffer.byteLength(secret) < 32) {
+    throw new RangeError(`JWT_SECRET must be at least 32 bytes (256 bits) long (got ${Buffer.byteLength(secret)})`);
+  }
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+export function signToken(claims: TokenClaims, key: KeyObject, ttlSeconds = DEFAULT_TOKEN_TTL_S): string {
+  return jwt.sign(
+    { userId: claims.userId, role: claims.role, permissions: claims.permissions, ver: claims.ver },
+    key,
+    { algorithm: ALGORITHM, expiresIn: ttlSeconds },
+  );
+}
+
+export function claimsOf(user: AuthUser, ver: number): TokenClaims {
+  return { userId: user.id, role: user.role, permissions: user.permissions, ver };
+}
+
+/** A user id as the database knows it: a positive safe integer, given as number or digits. */
+export function parseUserId(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : null;
+  if (typeof value === 'string' && /^[1-9][0-9]{0,15}$/.test(value)) {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : null;
+  }
+  return null;
+}
+
+/**
+ * Verifies signature, algorithm (HS256 only, so `none` and RS/ES/HS384/512 fail), exp (required)
+ * and nbf, then the claims' shapes. Returns null for any token that is not acceptable; the
+ * reason is deliberately not exposed to the client.
+ */
+export function verifyToken(token: string, key: KeyObject): VerifiedToken | null {
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, key, { algorithms: [ALGORITHM], clockTolerance: CLOCK_TOLERANCE_S });
+  } catch {
+    return null;
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
+  const p = payload as Record<string, unknown>;
+  const userId = parseUserId(p.userId);
+  if (userId === null) return null;
+  if (typeof p.exp !== 'number' || !Number.isFinite(p.exp)) return null;
+  if (typeof p.role !== 'string' || p.role === '') return null;
+  if (!Array.isArray(p.permissions) || !p.permissions.every((x) => typeof x === 'string')) return null;
+  if (typeof p.ver !== 'number' || !Number.isSafeInteger(p.ver) || p.ver < 1) return null;
+  return {
+    userId, role: p.role, permissions: p.permissions as string[], ver: p.ver, exp: p.exp,
+    ...(typeof p.iat === 'number' ? { iat: p.iat } : {}),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The server's own counters, exposed at /metrics in the Prometheus text format. Plain objects
+ * keyed by name keep the request path's cost to one property increment per event.
+ */
+export class Metrics {
+  readonly dbQueries: Record<string, number> = Object.create(null);
+  readonly redisCommands: Record<string, number> = Object.create(null);
+  readonly httpResponses: Record<string, number> = Object.create(null);
+
+  countQuery(name: string): void {
+    this.dbQueries[name] = (this.dbQueries[name] ?? 0) + 1;
+  }
+
+  countRedis(command: string): void {
+    this.redisCommands[command] = (this.redisCommands[command] ?? 0) + 1;
+  }
+
+  countResponse(status: number): void {
+    const key = String(status);
+    this.httpResponses[key] = (this.httpResponses[key] ?? 0) + 1;
+  }
+
+  render(labels: { strategy: string }): string {
+    const lines: string[] = [];
+    const family = (name: string, help: string, label: string, values: Record<string, number>): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [key, value] of Object.entries(values).sort(([a], [b]) => a.localeCompare(b))) {
+        lines.push(`${name}{strategy="${labels.strategy}",${label}="${key}"} ${value}`);
+      }
+    };
+    family('authbench_db_queries_total', 'Database queries sent by this server, by statement name.', 'query', this.dbQueries);
+    family('authbench_redis_commands_total', 'Redis commands sent by this server.', 'command', this.redisCommands);
+    family('authbench_http_responses_total', 'HTTP responses sent, by status code.', 'status', this.httpResponses);
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/** Parses the counters back out of a /metrics body (the bench and tests read them this way). */
+export function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+/** Sum of one family's samples, optionally excluding some label values (e.g. health checks). */
+export function sumFamily(metrics: Map<string, number>, family: string, exclude: readonly string[] = []): number {
+  let total = 0;
+  for (const [key, value] of metrics) {
+    if (!key.startsWith(`${family}{`)) continue;
+    if (exclude.some((x) => key.includes(`="${x}"`))) continue;
+    total += value;
+  }
+  return total;
+}

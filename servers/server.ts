@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readSeedMeta } from '../fixtures/seed.js';
+import { createApp } from './app.js';
+import { createDb } from './db.js';
+import { createJwtKey } from './jwt.js';
+import { Metrics } from './metrics.js';
+import { createRedis } from './redis.js';
+import { createStrategy, type StrategyName } from './strategies/index.js';
+import { TokenVersions } from './token-versions.js';
+import { redactUrl } from '../bench/infra/urls.js';
+
+export interface ServerOptions {
+  strategy: StrategyName;
+  pgUrl: string;
+  redisUrl: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  poolSize: number;
+  issueTokens: boolean;
+  jwtSecret: string;
+  tokenTtlSeconds: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  strategy: StrategyName;
+  datasetId: string;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Postgres and Redis, checks the database holds a seed, and listens. Fails with a
+ * message naming what is missing rather than serving errors.
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const key = createJwtKey(opts.jwtSecret);
+  const metrics = new Metrics();
+  const db = createDb({ url: opts.pgUrl, poolSize: opts.poolSize, metrics });
+  const redis = createRedis({ url: opts.redisUrl });
+  const cleanup = async (): Promise<void> => {
+    redis.disconnect();
+    await db.close().catch(() => {});
+  };
+  let datasetId: string;
+  try {
+    const meta = await readSeedMeta(db.pool).catch((err: unknown) => {
+      throw new Error(`cannot query Postgres at ${redactUrl(opts.pgUrl)}: ${(err as Error).message}`);
+    });
+    if (!meta) throw new Error('the database holds no authbench seed: run `authbench seed` first');
+    datasetId = meta.datasetId;
+    await redis.connect().catch((err: unknown) => {
+      throw new Error(`cannot connect to Redis at ${redactUrl(opts.redisUrl)}: ${(err as Error).message}`);
+    });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+
+  const versions = new TokenVersions(redis, db, datasetId, metrics);
+  const strategy = createStrategy(opts.strategy, { db, versions });
+  const app = createApp({
+    strategy, db, versions, key, metrics,
+    pingRedis: async () => { await redis.ping(); },
+    issueTokens: opts.issueTokens,
+    tokenTtlSeconds: opts.tokenTtlSeconds,
+  });
+  const server: Server = createServer(app);
+  // Longer than any load generator's idle gap, so benchmark connections are not reset mid-run.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  }).catch(async (err: unknown) => {
+    await cleanup();
+    throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    strategy: opts.strategy,
+    datasetId,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await cleanup();
+      })();
+      return closing;
+    },
+  };
+}

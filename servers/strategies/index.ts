@@ -1,0 +1,14 @@
+import { createDbLookup } from './db-lookup.js';
+import { createJwtRedis } from './jwt-redis.js';
+import type { AuthStrategy, StrategyDeps, StrategyName } from './types.js';
+
+export * from './types.js';
+
+const FACTORIES: Record<StrategyName, (deps: StrategyDeps) => AuthStrategy> = {
+  'db-lookup': createDbLookup,
+  'jwt-redis': createJwtRedis,
+};
+
+export function createStrategy(name: StrategyName, deps: StrategyDeps): AuthStrategy {
+  return FACTORIES[name](deps);
+}
