@@ -1,0 +1,67 @@
+import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
+import { DEV_SECRET } from '../../servers/jwt.js';
+import { startServer, type ServerOptions } from '../../servers/server.js';
+import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
+import { UsageError, choiceFlag, hostFlag, intFlag } from '../flags.js';
+import { onShutdown, resolveInfra } from '../infra/index.js';
+import { seedWithLog, urlArg } from './seed.js';
+
+export interface ServeArgs {
+  server: Omit<ServerOptions, 'pgUrl' | 'redisUrl'>;
+  pgUrl?: string;
+  redisUrl?: string;
+  /** What to seed when serve owns a throwaway database. */
+  spec: SeedSpec;
+  devSecret: boolean;
+}
+
+export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): ServeArgs {
+  const pgUrl = urlArg('postgres', raw, env);
+  const redisUrl = urlArg('redis', raw, env);
+  const secret = env.JWT_SECRET;
+  if (secret !== undefined && Buffer.byteLength(secret) < 32) {
+    throw new UsageError(`JWT_SECRET must be at least 32 bytes (256 bits) long (got ${Buffer.byteLength(secret)})`);
+  }
+  return {
+    server: {
+      strategy: choiceFlag('--strategy', String(raw.strategy), STRATEGY_NAMES),
+      port: intFlag('--port', String(raw.port), 0, 65535),
+      host: hostFlag('--host', String(raw.host)),
+      poolSize: intFlag('--pool-size', String(raw.poolSize), 1, 1000),
+      issueTokens: raw.issueTokens === true,
+      tokenTtlSeconds: intFlag('--token-ttl', String(raw.tokenTtl), 1, 30 * 24 * 3600),
+      jwtSecret: secret ?? DEV_SECRET,
+    },
+    ...(pgUrl ? { pgUrl } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    spec: {
+      users: intFlag('--users', String(raw.users ?? DEFAULT_USERS), 1, 10_000_000),
+      seed: intFlag('--seed', String(raw.seed ?? DEFAULT_SEED), 0, 0xffffffff),
+    },
+    devSecret: secret === undefined,
+  };
+}
+
+/**
+ * Resolves Postgres and Redis, seeds a database it started itself (never one it was pointed
+ * at), serves until SIGINT/SIGTERM, then stops everything it started.
+ */
+export async function runServe(args: ServeArgs): Promise<void> {
+  const log = (line: string): void => { process.stderr.write(`authbench serve: ${line}\n`); };
+  if (args.devSecret) log('JWT_SECRET is not set: using the development secret (never expose this server)');
+  const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
+  try {
+    if (infra.pgMode !== 'url') await seedWithLog(infra.pgUrl, args.spec, log);
+    const server = await startServer({ ...args.server, pgUrl: infra.pgUrl, redisUrl: infra.redisUrl });
+    // On SIGINT/SIGTERM: stop accepting requests, then the cleanup registry stops the infra
+    // this process started and exits 0.
+    onShutdown(async () => {
+      await server.close();
+      log('stopped');
+    }, { exitCode: 0 });
+    process.stdout.write(`authbench serve: ${server.strategy} ready at ${server.url} (${infra.description})\n`);
+    await new Promise<never>(() => {});
+  } finally {
+    await infra.stop();
+  }
+}
