@@ -24,8 +24,8 @@ export function buildProgram(): Command {
     .option('--token-ttl <seconds>', 'lifetime of minted tokens', '3600')
     .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
     .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
-    .option('--users <n>', 'users to seed when serve starts its own throwaway database', '100000')
-    .option('--seed <n>', 'generator seed for that database', '42')
+    .option('--users <n>', 'users to seed when serve starts its own throwaway database (default: 100000)')
+    .option('--seed <n>', 'generator seed for that database (default: 42)')
     .action(async (raw: Record<string, unknown>) => {
       await runServe(parseServeArgs(raw, process.env));
     });

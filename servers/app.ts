@@ -2,14 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   ARTICLES_PAGE, ARTICLE_UPDATE, AUTH_USER_RBAC, DASHBOARD_RECENT, DASHBOARD_STATS, HEALTH,
-  ROLE_IDS_BY_NAME, USER_BUMP_TOKEN_VERSION, USER_DELETE, USER_LOCK, USER_ROLES_DELETE,
+  REVOCATION_LAST_VERSION, ROLE_IDS_BY_NAME, USER_DELETE, USER_LOCK, USER_ROLES_DELETE,
   USER_ROLES_INSERT, USER_TOKEN_VERSION,
 } from '../sql/queries.js';
 import { authenticate, requirePermission, userOf } from './authenticate.js';
 import { claimsFromRows, type RbacRow } from './claims.js';
 import type { Db, Queryable } from './db.js';
 import {
-  DependencyError, HttpError, badRequest, notFound, serviceUnavailable,
+  DependencyError, HttpError, badRequest, isInvalidData, notFound, serviceUnavailable,
 } from './errors.js';
 import { claimsOf, parseUserId, signToken } from './jwt.js';
 import type { Metrics } from './metrics.js';
@@ -144,15 +144,15 @@ export function createApp(deps: AppDeps): express.Express {
       || !roles.every((r) => typeof r === 'string') || new Set(roles).size !== roles.length) {
       throw badRequest(`roles must be an array of 1 to ${MAX_ROLES} distinct role names`);
     }
-    const { version, names } = await revokeWith(versions, db, id, async (tx) => {
+    const { result: names, version } = await revokeWith(versions, db, id, async (tx) => {
       const known = await tx.query<{ id: number; name: string }>(ROLE_IDS_BY_NAME, [roles]);
       if (known.length !== roles.length) throw badRequest('roles names an unknown role');
       if ((await tx.query(USER_LOCK, [id])).length === 0) throw notFound('no such user');
+      // The schema's triggers give the user a new token version for this change.
       await tx.query(USER_ROLES_DELETE, [id]);
       await tx.query(USER_ROLES_INSERT, [id, known.map((r) => r.id)]);
-      const [bumped] = await tx.query<{ token_version: number }>(USER_BUMP_TOKEN_VERSION, [id]);
-      return { version: bumped!.token_version, names: known.map((r) => r.name).sort() };
-    }, (r) => r.version);
+      return known.map((r) => r.name).sort();
+    });
     res.json({ id, roles: names, tokenVersion: version });
   });
 
@@ -160,8 +160,7 @@ export function createApp(deps: AppDeps): express.Express {
     const id = idParam(req, 'id');
     await revokeWith(versions, db, id, async (tx) => {
       if ((await tx.query(USER_DELETE, [id])).length === 0) throw notFound('no such user');
-      return null;
-    }, () => null);
+    });
     res.status(204).end();
   });
 
@@ -173,33 +172,45 @@ export function createApp(deps: AppDeps): express.Express {
 }
 
 /**
- * Runs a change that revokes a user's tokens. The new version is published to Redis before the
- * commit: if Redis cannot be told, the change rolls back (503) rather than commit a revocation
- * that old tokens would not see. It is published again after the commit, which closes the
- * window in which a repopulation could have read the pre-commit version; if the commit fails
- * after the first publication, the record is dropped so Postgres is asked again.
+ * Runs a change that revokes a user's tokens (the schema's triggers give the user a new token
+ * version, or none if deleted, and raise the revocation high-water mark). The new version is
+ * published to Redis before the commit: if Redis cannot be told, the change rolls back (503)
+ * rather than commit a revocation that old tokens would not see. It is published again after
+ * the commit, closing the window in which a repopulation could have read the pre-commit
+ * version. If the commit fails after the first publication, the committed version is put back
+ * unless something newer replaced ours meanwhile.
  */
 async function revokeWith<T>(
   versions: TokenVersions,
   db: Db,
   userId: number,
   change: (tx: Queryable) => Promise<T>,
-  versionOf: (result: T) => number | null,
-): Promise<T> {
-  let published = false;
+): Promise<{ result: T; version: number | null }> {
+  let published: { version: number | null; epoch: number } | undefined;
+  let result: T;
   try {
-    const result = await db.transaction(async (tx) => {
+    result = await db.transaction(async (tx) => {
       const r = await change(tx);
-      await versions.publish(userId, versionOf(r));
-      published = true;
+      const version = (await tx.query<{ token_version: number }>(USER_TOKEN_VERSION, [userId]))[0]?.token_version ?? null;
+      const epoch = (await tx.query<{ last_version: number }>(REVOCATION_LAST_VERSION))[0]?.last_version ?? 0;
+      await versions.publish(userId, version, epoch);
+      published = { version, epoch };
       return r;
     });
-    await versions.publish(userId, versionOf(result)).catch(() => {});
-    return result;
   } catch (err) {
-    if (published) await versions.forget(userId).catch(() => {});
+    if (published) {
+      const p = published;
+      // If Postgres cannot say what is committed, the record stays at the (newer) published
+      // version: that user's tokens fail closed until the record expires or is repopulated.
+      await db.query<{ token_version: number }>(USER_TOKEN_VERSION, [userId])
+        .then((rows) => versions.restore(userId, p.version, rows[0]?.token_version ?? null))
+        .catch(() => {});
+    }
     throw err;
   }
+  const committed = published!;
+  await versions.publish(userId, committed.version, committed.epoch).catch(() => {});
+  return { result, version: committed.version };
 }
 
 function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
@@ -208,6 +219,8 @@ function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFun
     httpError = err;
   } else if (err instanceof DependencyError) {
     httpError = serviceUnavailable(err.dependency);
+  } else if (isInvalidData(err)) {
+    httpError = badRequest('A value in the request cannot be stored');
   } else if (isClientError(err)) {
     // body-parser's errors (malformed JSON, too large, bad charset): the client's fault.
     httpError = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'bad_request',

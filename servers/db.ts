@@ -1,11 +1,7 @@
-import pg from 'pg';
+import { pg } from '../sql/pg-types.js';
 import type { NamedQuery } from '../sql/queries.js';
 import { DependencyError, isPostgresUnavailable } from './errors.js';
 import type { Metrics } from './metrics.js';
-
-// bigint ids (int8) fit in a JS number for any dataset this tool makes; parse them as numbers
-// so both strategies serialise ids the same way.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export interface DbOptions {
   url: string;
@@ -14,6 +10,8 @@ export interface DbOptions {
   metrics: Metrics;
   /** How long a request waits for a pooled connection or a (re)connect before 503. */
   connectTimeoutMs?: number;
+  /** How long one query may take before the request fails with 503 (a stalled database). */
+  queryTimeoutMs?: number;
 }
 
 /** Runs named (prepared) queries and counts them; the only code that talks to pg in servers/. */
@@ -37,6 +35,11 @@ export function createDb(opts: DbOptions): Db {
     connectionString: opts.url,
     max: opts.poolSize,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
+    // Client-side, so a database that stops answering (not just refusing) still gives a fast
+    // 503; the pool destroys a connection whose query timed out. statement_timeout stops the
+    // server's side of the work too.
+    query_timeout: opts.queryTimeoutMs ?? 2000,
+    statement_timeout: opts.queryTimeoutMs ?? 2000,
     idleTimeoutMillis: 0,
     application_name: 'authbench-server',
   });

@@ -58,7 +58,14 @@ export function serviceUnavailable(dependency: string): HttpError {
 // SQLSTATE classes that mean "the database cannot be asked right now", not "the query is wrong":
 // 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown),
 // 58 system error.
+// 57014 (query_canceled) is how statement_timeout reports itself: also "cannot be asked".
 const UNAVAILABLE_SQLSTATE = /^(08|53|57|58)/;
+
+/** SQLSTATE class 22, data exception: a value the client sent that Postgres cannot store (e.g. a NUL byte). */
+export function isInvalidData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
 
 const SOCKET_ERRORS = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
@@ -73,6 +80,6 @@ export function isPostgresUnavailable(err: unknown): boolean {
     if (SOCKET_ERRORS.has(code)) return true;
     if (/^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
   }
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|not queryable/i
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|not queryable/i
     .test(err.message);
 }

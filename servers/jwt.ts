@@ -13,7 +13,6 @@ export interface TokenClaims {
 
 export interface VerifiedToken extends TokenClaims {
   exp: number;
-  iat?: number;
 }
 
 export const ALGORITHM = 'HS256';
@@ -78,8 +77,5 @@ export function verifyToken(token: string, key: KeyObject): VerifiedToken | null
   if (typeof p.role !== 'string' || p.role === '') return null;
   if (!Array.isArray(p.permissions) || !p.permissions.every((x) => typeof x === 'string')) return null;
   if (typeof p.ver !== 'number' || !Number.isSafeInteger(p.ver) || p.ver < 1) return null;
-  return {
-    userId, role: p.role, permissions: p.permissions as string[], ver: p.ver, exp: p.exp,
-    ...(typeof p.iat === 'number' ? { iat: p.iat } : {}),
-  };
+  return { userId, role: p.role, permissions: p.permissions as string[], ver: p.ver, exp: p.exp };
 }

@@ -7,6 +7,7 @@ import { createJwtKey } from './jwt.js';
 import { Metrics } from './metrics.js';
 import { createRedis } from './redis.js';
 import { createStrategy, type StrategyName } from './strategies/index.js';
+import { keepRevocationsInSync } from './revocation-sync.js';
 import { TokenVersions } from './token-versions.js';
 import { redactUrl } from '../bench/infra/urls.js';
 
@@ -61,6 +62,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const versions = new TokenVersions(redis, db, datasetId, metrics);
+  try {
+    await versions.reconcile();
+  } catch (err) {
+    await cleanup();
+    throw new Error(`cannot check the revocation records in Redis against Postgres: ${(err as Error).message}`);
+  }
+  const sync = keepRevocationsInSync({ pgUrl: opts.pgUrl, redis, versions });
   const strategy = createStrategy(opts.strategy, { db, versions });
   const app = createApp({
     strategy, db, versions, key, metrics,
@@ -75,6 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
   }).catch(async (err: unknown) => {
+    await sync.stop();
     await cleanup();
     throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
   });
@@ -93,6 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await sync.stop();
         await cleanup();
       })();
       return closing;

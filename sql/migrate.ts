@@ -24,13 +24,19 @@ export function schemaSql(): string {
 
 /**
  * Applies sql/schema.sql (idempotent). An advisory lock keeps concurrent migrations (two
- * servers starting at once) from racing on CREATE ... IF NOT EXISTS.
+ * processes starting at once) from racing on CREATE ... IF NOT EXISTS; lock, migration and
+ * unlock must share one session, hence one client.
  */
-export async function migrate(client: pg.Pool | pg.PoolClient | pg.Client): Promise<void> {
-  await client.query('SELECT pg_advisory_lock(872354001)');
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
   try {
-    await client.query(schemaSql());
+    await client.query('SELECT pg_advisory_lock(872354001)');
+    try {
+      await client.query(schemaSql());
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(872354001)');
+    }
   } finally {
-    await client.query('SELECT pg_advisory_unlock(872354001)');
+    client.release();
   }
 }

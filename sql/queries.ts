@@ -55,8 +55,9 @@ export const USER_ROLES_DELETE = q('user_roles_delete', `
 export const USER_ROLES_INSERT = q('user_roles_insert', `
   INSERT INTO user_roles (user_id, role_id) SELECT $1, unnest($2::smallint[])`);
 
-export const USER_BUMP_TOKEN_VERSION = q('user_bump_token_version', `
-  UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`);
+/** The revocation high-water mark (schema.sql, revocation_state). */
+export const REVOCATION_LAST_VERSION = q('revocation_last_version', `
+  SELECT last_version FROM revocation_state`);
 
 export const USER_DELETE = q('user_delete', `
   DELETE FROM users WHERE id = $1 RETURNING id`);

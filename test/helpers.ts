@@ -99,3 +99,12 @@ export async function tokenFor(server: RunningServer, userId: number): Promise<s
   assert.equal(res.status, 200, `minting a token for user ${userId}: ${res.text}`);
   return (res.json() as { token: string }).token;
 }
+
+/** Polls until `check` holds, at most `ms`: recovery and notifications are asynchronous. */
+export async function eventually(label: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${label}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,8 +1,8 @@
 import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
-import { DEV_SECRET } from '../../servers/jwt.js';
+import { DEV_SECRET, createJwtKey } from '../../servers/jwt.js';
 import { startServer, type ServerOptions } from '../../servers/server.js';
 import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
-import { UsageError, choiceFlag, hostFlag, intFlag } from '../flags.js';
+import { UsageError, choiceFlag, hostFlag, intFlag, usage } from '../flags.js';
 import { onShutdown, resolveInfra } from '../infra/index.js';
 import { seedWithLog, urlArg } from './seed.js';
 
@@ -13,22 +13,37 @@ export interface ServeArgs {
   /** What to seed when serve owns a throwaway database. */
   spec: SeedSpec;
   devSecret: boolean;
+  /** Whether --users or --seed was given explicitly. */
+  seedGiven: boolean;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): ServeArgs {
   const pgUrl = urlArg('postgres', raw, env);
   const redisUrl = urlArg('redis', raw, env);
   const secret = env.JWT_SECRET;
-  if (secret !== undefined && Buffer.byteLength(secret) < 32) {
-    throw new UsageError(`JWT_SECRET must be at least 32 bytes (256 bits) long (got ${Buffer.byteLength(secret)})`);
+  if (secret !== undefined) {
+    try {
+      createJwtKey(secret);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   }
+  const host = hostFlag('--host', String(raw.host));
+  const issueTokens = raw.issueTokens === true;
+  // Either would let anyone who can reach the port act as any user, admins included.
+  if (!isLoopback(host) && issueTokens) throw usage('--host', 'a loopback address (127.0.0.1, ::1, localhost) with --issue-tokens', host);
+  if (!isLoopback(host) && secret === undefined) throw usage('--host', 'a loopback address unless JWT_SECRET is set', host);
   return {
     server: {
       strategy: choiceFlag('--strategy', String(raw.strategy), STRATEGY_NAMES),
       port: intFlag('--port', String(raw.port), 0, 65535),
-      host: hostFlag('--host', String(raw.host)),
+      host,
       poolSize: intFlag('--pool-size', String(raw.poolSize), 1, 1000),
-      issueTokens: raw.issueTokens === true,
+      issueTokens,
       tokenTtlSeconds: intFlag('--token-ttl', String(raw.tokenTtl), 1, 30 * 24 * 3600),
       jwtSecret: secret ?? DEV_SECRET,
     },
@@ -39,6 +54,7 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
       seed: intFlag('--seed', String(raw.seed ?? DEFAULT_SEED), 0, 0xffffffff),
     },
     devSecret: secret === undefined,
+    seedGiven: raw.users !== undefined || raw.seed !== undefined,
   };
 }
 
@@ -52,6 +68,7 @@ export async function runServe(args: ServeArgs): Promise<void> {
   const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
   try {
     if (infra.pgMode !== 'url') await seedWithLog(infra.pgUrl, args.spec, log);
+    else if (args.seedGiven) log('--users/--seed apply only to a database serve starts itself; ignoring them');
     const server = await startServer({ ...args.server, pgUrl: infra.pgUrl, redisUrl: infra.redisUrl });
     // On SIGINT/SIGTERM: stop accepting requests, then the cleanup registry stops the infra
     // this process started and exits 0.

@@ -6,10 +6,6 @@ import type { TokenVersions } from '../token-versions.js';
 export const STRATEGY_NAMES = ['db-lookup', 'jwt-redis'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
-export function isStrategyName(value: string): value is StrategyName {
-  return (STRATEGY_NAMES as readonly string[]).includes(value);
-}
-
 export interface StrategyDeps {
   db: Db;
   versions: TokenVersions;

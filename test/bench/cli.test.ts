@@ -62,6 +62,12 @@ describe('authbench CLI', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: exit code (stderr: ${r.stderr})`);
       assert.match(r.stderr, message, args.join(' '));
     }
+    const exposed = await runCli(['serve', '--strategy', 'jwt-redis', '--host', '0.0.0.0', '--issue-tokens'], { JWT_SECRET: 'x'.repeat(40) });
+    assert.equal(exposed.code, 2);
+    assert.match(exposed.stderr, /--host must be a loopback address \(127\.0\.0\.1, ::1, localhost\) with --issue-tokens \(got "0\.0\.0\.0"\)/);
+    const devSecret = await runCli(['serve', '--strategy', 'jwt-redis', '--host', '0.0.0.0']);
+    assert.equal(devSecret.code, 2);
+    assert.match(devSecret.stderr, /--host must be a loopback address unless JWT_SECRET is set/);
     const weak = await runCli(['serve', '--strategy', 'db-lookup'], { JWT_SECRET: 'short' });
     assert.equal(weak.code, 2);
     assert.match(weak.stderr, /JWT_SECRET must be at least 32 bytes/);

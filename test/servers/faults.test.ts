@@ -4,11 +4,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { generateUser } from '../../fixtures/generator.js';
 import { startLocalPostgres, startLocalRedis, type LocalPostgres, type LocalRedis } from '../../bench/infra/index.js';
 import type { RunningServer } from '../../servers/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../servers/strategies/index.js';
 import { createTestDatabase, request, seedUrl, serviceUrls, startBoth, tokenFor, type Reply } from '../helpers.js';
+import { eventually } from '../helpers.js';
 
 const SPEC = { seed: 5, users: 200 };
 const FAIL_FAST_MS = 1500;
@@ -22,14 +25,18 @@ function users(roleId: number, count: number): number[] {
   return out;
 }
 
-/** Polls until `check` holds, at most `ms`: recovery is asynchronous (clients reconnect). */
-async function eventually(label: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`${label}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The postmaster and its children (backends, background workers), from /proc. */
+function clusterPids(postmaster: number): number[] {
+  const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === postmaster ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+  return [postmaster, ...children];
 }
 
 async function timed(fn: () => Promise<Reply>): Promise<{ reply: Reply; ms: number }> {
@@ -80,6 +87,31 @@ describe('Redis faults (throwaway redis-server)', () => {
     assert.equal((await request(jr().url, '/api/dashboard', { token: await tokenFor(jr(), revoked) })).status, 200);
     // And once more from the repopulated record.
     assert.equal((await request(jr().url, '/api/dashboard', { token: oldRevoked })).status, 401);
+  });
+
+  test('Redis restored from an older snapshot: revocations made since are not lost', async () => {
+    const target = editors[2]!;
+    const old = await tokenFor(jr(), target);
+    assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 200, 'the record is in Redis');
+    const direct = new Redis(redis.url);
+    try {
+      const key = `tokenPayloadVersion::${jr().datasetId}::${target}`;
+      const snapshotted = await direct.get(key);
+      assert.ok(snapshotted !== null, 'the snapshot holds the pre-revocation record');
+      await direct.save();
+    } finally {
+      direct.disconnect();
+    }
+    const change = await request(jr().url, `/api/users/${target}/roles`, { method: 'PUT', token: await tokenFor(jr(), admin), body: { roles: ['viewer'] } });
+    assert.equal(change.status, 200, change.text);
+    assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 401);
+
+    await redis.stop();
+    await redis.start(); // loads dump.rdb: the record as it was before the revocation
+    await eventually('jwt-redis reconnects', 10_000, healthy);
+    assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 401,
+      'a Redis behind Postgres\' revocation mark is reconciled before it is trusted');
+    assert.equal((await request(jr().url, '/api/dashboard', { token: await tokenFor(jr(), target) })).status, 200);
   });
 
   test('row 20: Redis stopped → jwt-redis 503 fast, never 200; recovery when it returns', async () => {
@@ -143,6 +175,26 @@ describe('Postgres faults (throwaway cluster)', () => {
   after(async () => {
     await Promise.all(Object.values(servers ?? {}).map((s) => s.close()));
     await pgLocal?.destroy();
+  });
+
+  test('row 21: Postgres hung (SIGSTOP) → 503 within the query timeout, then recovery', async () => {
+    const tokens = Object.fromEntries(await Promise.all(STRATEGY_NAMES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
+    for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
+    const pids = clusterPids(pgLocal.pid()!);
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      for (const s of STRATEGY_NAMES) {
+        const { reply, ms } = await timed(() => request(servers[s].url, '/api/dashboard', { token: tokens[s] }));
+        assert.equal(reply.status, 503, `${s}: ${reply.text}`);
+        assert.ok(ms < 4000, `${s}: 503 took ${ms.toFixed(0)} ms`);
+      }
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    for (const s of STRATEGY_NAMES) {
+      await eventually(`${s} serves again`, 15_000, async () =>
+        (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200);
+    }
   });
 
   test('row 21: Postgres stopped → 503 fast from both; recovery when it returns', async () => {

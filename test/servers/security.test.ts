@@ -6,10 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import pg from 'pg';
 import { generateUser } from '../../fixtures/generator.js';
 import type { RunningServer } from '../../servers/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../servers/strategies/index.js';
 import { TEST_SECRET, createTestDatabase, request, seedUrl, serviceUrls, startBoth, tokenFor, type Reply } from '../helpers.js';
+import { eventually } from '../helpers.js';
 
 const SPEC = { seed: 9, users: 300 };
 const CHALLENGE = 'Bearer realm="authbench"';
@@ -41,10 +43,16 @@ describe('hostile and odd input (SECURITY.md)', () => {
   const editor = firstWithRoles([2]);
   const viewer = firstWithRoles([3]);
 
+  let viewerVersion = 0;
+
   before(async () => {
     db = await createTestDatabase('security');
     await seedUrl(db.url, SPEC);
     servers = await startBoth(db.url, serviceUrls().redisUrl);
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    viewerVersion = Number((await sql.query('SELECT token_version FROM users WHERE id = $1', [viewer])).rows[0].token_version);
+    await sql.end();
   });
   after(async () => {
     await Promise.all(Object.values(servers ?? {}).map((s) => s.close()));
@@ -57,7 +65,7 @@ describe('hostile and odd input (SECURITY.md)', () => {
   };
 
   const claims = (id: number, role: string, permissions: string[]): Record<string, unknown> =>
-    ({ userId: id, role, permissions, ver: 1, exp: now() + 300 });
+    ({ userId: id, role, permissions, ver: viewerVersion, exp: now() + 300 });
   const viewerClaims = (): Record<string, unknown> => claims(viewer, 'viewer', ['view_articles', 'view_comments', 'view_dashboard']);
 
   test('rows 1-3: missing, foreign-scheme or empty credentials → 401 with a challenge', async () => {
@@ -204,6 +212,31 @@ describe('hostile and odd input (SECURITY.md)', () => {
     for (const s of STRATEGY_NAMES) assert401(forged[s], `${s}: a big forged token`);
     const junk = await both('/api/dashboard', { token: 'a'.repeat(9200) });
     for (const s of STRATEGY_NAMES) assert401(junk[s], `${s}: 9 KB of junk`);
+  });
+
+  test('roles or permissions changed in SQL, outside the API: old tokens die within moments', async () => {
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const target = firstWithRoles([2], 4);
+      const old = await tokenFor(servers['jwt-redis'], target);
+      const edit = { method: 'PUT', token: old, body: { title: 'x', body: 'y' } };
+      for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/articles/4', edit)).status, 200);
+      await sql.query('UPDATE user_roles SET role_id = 3 WHERE user_id = $1', [target]);
+      assert.equal((await request(servers['db-lookup'].url, '/api/articles/4', edit)).status, 403);
+      await eventually('jwt-redis rejects the token after a role change in SQL', 3000, async () =>
+        (await request(servers['jwt-redis'].url, '/api/articles/4', edit)).status === 401);
+
+      const reader = firstWithRoles([3], 5);
+      const readerToken = await tokenFor(servers['jwt-redis'], reader);
+      for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/articles', { token: readerToken })).status, 200);
+      await sql.query(`DELETE FROM role_permissions WHERE role_id = 3 AND permission_id = (SELECT id FROM permissions WHERE name = 'view_articles')`);
+      assert.equal((await request(servers['db-lookup'].url, '/api/articles', { token: readerToken })).status, 403);
+      await eventually('jwt-redis rejects the token after a permission change in SQL', 3000, async () =>
+        (await request(servers['jwt-redis'].url, '/api/articles', { token: readerToken })).status === 401);
+    } finally {
+      await sql.end();
+    }
   });
 
   test('/auth/token does not exist unless the server is started with --issue-tokens', async () => {
