@@ -7,6 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './flags.js';
 import { parseSeedArgs, runSeed } from './commands/seed.js';
 import { parseServeArgs, runServe } from './commands/serve.js';
+import { parseRunArgs, runBench } from './commands/run.js';
+import { DEFAULTS } from './config.js';
 
 export function buildProgram(): Command {
   const program = new Command('authbench')
@@ -39,7 +41,37 @@ export function buildProgram(): Command {
       await runSeed(parseSeedArgs(raw, process.env));
     });
 
+  program.command('run')
+    .description('verify both servers, then measure them in interleaved rounds; writes results/*.json')
+    .option('--scenario <name>', 'name used in the results file name', DEFAULTS.scenario)
+    .option('--strategies <a,b>', 'baseline,candidate', DEFAULTS.strategies.join(','))
+    .option('--rounds <n>', 'measured rounds per strategy', String(DEFAULTS.rounds))
+    .option('--round-seconds <n>', 'duration of each round', String(DEFAULTS.roundSeconds))
+    .option('--warmup-seconds <n>', 'warm-up per strategy before the rounds (0: none)', String(DEFAULTS.warmupSeconds))
+    .option('--connections <n>', 'concurrent connections (closed model)', String(DEFAULTS.connections))
+    .option('--users <n>', 'users in the seeded dataset', String(DEFAULTS.users))
+    .option('--seed <n>', 'generator seed', String(DEFAULTS.seed))
+    .option('--token-users <n>', 'distinct users whose tokens the load rotates through', String(DEFAULTS.tokenUsers))
+    .option('--verify-users <n>', 'users in the verification pass', String(DEFAULTS.verifyUsers))
+    .option('--pool-size <n>', 'Postgres pool size of each server', String(DEFAULTS.poolSize))
+    .option('--timeout-seconds <n>', 'request timeout in the load generator', String(DEFAULTS.timeoutSeconds))
+    .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(DEFAULTS.bootstrapIterations))
+    .option('--results-dir <dir>', 'where results files go', DEFAULTS.resultsDir)
+    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
+    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
+    .action(async (raw: Record<string, unknown>) => {
+      const code = await runBench(parseRunArgs(raw, process.env), ['authbench', ...process.argv.slice(2)].join(' '));
+      if (code !== 0) throw new ExitCode(code);
+    });
+
   return program;
+}
+
+/** A finished command that wants a non-zero exit code without an error message. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -51,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end up here too, with exit code 0.
       return err.exitCode === 0 ? 0 : 2;
     }
+    if (err instanceof ExitCode) return err.code;
     if (err instanceof UsageError) {
       process.stderr.write(`authbench: ${err.message}\n`);
       return 2;

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { pg } from '../../sql/pg-types.js';
+import { mintTokens } from '../../fixtures/tokens.js';
+import { createJwtKey } from '../../servers/jwt.js';
+import type { StrategyName } from '../../servers/strategies/index.js';
+import { validateConfig, type BenchConfig, type RawBenchOptions } from '../config.js';
+import { resolveInfra } from '../infra/index.js';
+import { toRoundRecord, type RoundRecord } from '../records.js';
+import { buildResults } from '../results.js';
+import { cpuSeconds, runLoadProcess, spawnServer, type ServerProcess } from '../run/children.js';
+import { Counters } from '../run/counters.js';
+import { describeEnvironment } from '../run/environment.js';
+import { Progress } from '../run/progress.js';
+import { writeResults } from '../run/results-file.js';
+import { verify } from '../run/verify.js';
+import { renderSummary } from '../summary.js';
+import { seedWithLog, urlArg } from './seed.js';
+
+export interface RunArgs {
+  config: BenchConfig;
+  pgUrl?: string;
+  redisUrl?: string;
+}
+
+/** Validates everything before anything starts: a bad flag costs nothing. */
+export function parseRunArgs(raw: RawBenchOptions & { pgUrl?: unknown; redisUrl?: unknown }, env: NodeJS.ProcessEnv): RunArgs {
+  const config = validateConfig(raw);
+  const pgUrl = urlArg('postgres', raw, env);
+  const redisUrl = urlArg('redis', raw, env);
+  return { config, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
+}
+
+/** Users spread evenly over the id range, so the token set mixes roles as the dataset does. */
+export function tokenUserIds(users: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => 1 + Math.floor((i * users) / count));
+}
+
+/**
+ * `authbench run`: infrastructure → seed → tokens → servers → verification → warm-up →
+ * interleaved rounds → statistics → results/*.json and a summary. Returns the exit code:
+ * 0 for a valid run, 1 when any round was invalid.
+ */
+export async function runBench(args: RunArgs, command: string): Promise<number> {
+  const { config } = args;
+  const started = Date.now();
+  const progress = new Progress();
+  const log = (line: string): void => progress.info(line);
+
+  progress.phase('infrastructure');
+  const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
+  log(infra.description);
+  const servers: ServerProcess[] = [];
+  let counters: Counters | undefined;
+  try {
+    progress.phase(`seeding ${config.users} users (seed ${config.seed})`);
+    await seedWithLog(infra.pgUrl, { users: config.users, seed: config.seed }, log);
+
+    progress.phase(`minting tokens for ${config.tokenUsers} users`);
+    // A fresh 256-bit secret per run: the tokens are useless outside it.
+    const secret = randomBytes(32).toString('base64url');
+    const pool = new pg.Pool({ connectionString: infra.pgUrl, max: 1 });
+    let tokens: string[];
+    try {
+      const minted = await mintTokens(pool, createJwtKey(secret), tokenUserIds(config.users, config.tokenUsers),
+        Math.max(3600, 4 * (config.rounds * 2 * config.roundSeconds + 600)));
+      tokens = [...minted.values()];
+    } finally {
+      await pool.end();
+    }
+    if (tokens.length < config.tokenUsers) throw new Error(`only ${tokens.length} of ${config.tokenUsers} users could be given tokens`);
+
+    progress.phase('starting servers');
+    for (const strategy of config.strategies) {
+      const s = await spawnServer({ strategy, pgUrl: infra.pgUrl, redisUrl: infra.redisUrl, poolSize: config.poolSize, jwtSecret: secret });
+      servers.push(s);
+      log(`${strategy}: ${s.url} (pid ${s.pid})`);
+    }
+    const byName = new Map(servers.map((s) => [s.strategy, s]));
+
+    progress.phase(`verification: ${config.verifyUsers} users × 2 routes, identical bodies, queries and Redis commands per request`);
+    counters = await Counters.open(infra.pgUrl, infra.redisUrl);
+    const verification = await verify({
+      targets: [{ strategy: servers[0]!.strategy, url: servers[0]!.url }, { strategy: servers[1]!.strategy, url: servers[1]!.url }],
+      tokens: tokens.slice(0, config.verifyUsers),
+      routes: [...new Set([config.path, '/api/articles'])],
+      measuredRoute: config.path,
+      counters,
+    });
+    for (const [name, c] of Object.entries(verification.costs)) {
+      log(`${name}: ${c.queriesPerRequest} queries/request (${c.queriesSource}; server says ${c.serverQueriesPerRequest}), ${c.redisCommandsPerRequest} Redis commands/request (server says ${c.serverRedisCommandsPerRequest})`);
+    }
+    const versions = await counters.versions();
+    await counters.close();
+    counters = undefined;
+
+    const steps = 2 * (config.rounds + (config.warmupSeconds > 0 ? 1 : 0));
+    let step = 0;
+    let index = 0;
+    const measure = async (strategy: StrategyName, round: number, seconds: number): Promise<RoundRecord> => {
+      const server = byName.get(strategy)!;
+      progress.timed(`${round === 0 ? 'warm-up' : `round ${round}/${config.rounds}`} ${strategy}`, seconds, ++step, steps);
+      const cpuBefore = cpuSeconds(server.pid);
+      const t0 = performance.now();
+      const report = await runLoadProcess({
+        url: server.url, path: config.path, tokens, connections: config.connections,
+        durationSeconds: seconds, timeoutSeconds: config.timeoutSeconds,
+      });
+      const elapsed = (performance.now() - t0) / 1000;
+      const cpuAfter = cpuSeconds(server.pid);
+      const serverCpuPercent = cpuBefore !== null && cpuAfter !== null ? (100 * (cpuAfter - cpuBefore)) / elapsed : null;
+      const record = toRoundRecord(report, { index: index++, round, strategy, serverCpuPercent });
+      progress.done(`${record.requestsPerSecond.toFixed(0)} req/s, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
+        + `${record.status === 'invalid' ? ` INVALID: ${record.invalidReasons.join('; ')}` : ''}`);
+      return record;
+    };
+
+    progress.phase('load');
+    const warmup: RoundRecord[] = [];
+    if (config.warmupSeconds > 0) {
+      for (const s of config.strategies) warmup.push(await measure(s, 0, config.warmupSeconds));
+    }
+    const rounds: RoundRecord[] = [];
+    for (let r = 1; r <= config.rounds; r++) {
+      // Alternate which strategy goes first, so linear drift cancels within pairs.
+      const order = r % 2 === 1 ? config.strategies : [config.strategies[1], config.strategies[0]];
+      for (const s of order) rounds.push(await measure(s, r, config.roundSeconds));
+    }
+
+    progress.phase('results');
+    await Promise.all(servers.map((s) => s.stop()));
+    const record = buildResults({
+      config,
+      env: describeEnvironment(infra, versions),
+      verification,
+      warmup,
+      rounds,
+      createdAt: new Date().toISOString(),
+      wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+      command,
+    });
+    const files = await writeResults(record, config.resultsDir);
+    process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
+    return record.valid ? 0 : 1;
+  } finally {
+    await counters?.close();
+    await Promise.all(servers.map((s) => s.stop()));
+    await infra.stop();
+  }
+}

@@ -1,0 +1,96 @@
+import { DEFAULT_SEED, DEFAULT_USERS } from '../fixtures/generator.js';
+import { STRATEGY_NAMES, type StrategyName } from '../servers/strategies/index.js';
+import { choiceFlag, intFlag, usage } from './flags.js';
+
+/** Everything that shapes a run; stored whole in the results record. */
+export interface BenchConfig {
+  scenario: string;
+  /** Baseline first: the ratio is strategies[1] / strategies[0]. */
+  strategies: [StrategyName, StrategyName];
+  /** Measured rounds per strategy, interleaved A B A B … */
+  rounds: number;
+  roundSeconds: number;
+  warmupSeconds: number;
+  /** Closed model: this many connections, each with one request in flight. */
+  connections: number;
+  /** Distinct users whose tokens the load rotates through (mixed roles). */
+  tokenUsers: number;
+  /** Users in the seeded dataset. */
+  users: number;
+  seed: number;
+  poolSize: number;
+  /** The route under load. */
+  path: string;
+  /** Users the verification pass sends the fixed request set for. */
+  verifyUsers: number;
+  /** Request timeout in the load generator; a timeout makes a round invalid. */
+  timeoutSeconds: number;
+  /** Where results go. */
+  resultsDir: string;
+  /** Resampling iterations for the bootstrap confidence intervals. */
+  bootstrapIterations: number;
+}
+
+/**
+ * Sized so the default run (infrastructure and seeding included) fits in 3 minutes on a
+ * 2-core machine: 2 × 5 s warm-up + 2 × 8 × 8 s rounds ≈ 140 s of load.
+ */
+export const DEFAULTS: BenchConfig = {
+  scenario: 'default',
+  strategies: ['db-lookup', 'jwt-redis'],
+  rounds: 8,
+  roundSeconds: 8,
+  warmupSeconds: 5,
+  connections: 32,
+  tokenUsers: 2000,
+  users: DEFAULT_USERS,
+  seed: DEFAULT_SEED,
+  poolSize: 10,
+  path: '/api/dashboard',
+  verifyUsers: 100,
+  timeoutSeconds: 10,
+  resultsDir: 'results',
+  bootstrapIterations: 10_000,
+};
+
+/** Raw option values as commander gives them (strings, or undefined when not given). */
+export type RawBenchOptions = Partial<Record<keyof BenchConfig | 'users' | 'seed', unknown>>;
+
+const str = (v: unknown): string => String(v);
+
+/**
+ * Validates command-line values into a config; throws UsageError naming the flag, the rule and
+ * the value, before anything is started.
+ */
+export function validateConfig(raw: RawBenchOptions): BenchConfig {
+  const c: BenchConfig = { ...DEFAULTS, strategies: [...DEFAULTS.strategies] };
+  if (raw.scenario !== undefined) {
+    const s = str(raw.scenario);
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(s)) throw usage('--scenario', 'lowercase letters, digits and dashes (1 to 40)', s);
+    c.scenario = s;
+  }
+  if (raw.strategies !== undefined) {
+    const parts = str(raw.strategies).split(',').map((x) => x.trim());
+    if (parts.length !== 2 || parts[0] === parts[1]) throw usage('--strategies', 'two different strategies, baseline first (e.g. db-lookup,jwt-redis)', str(raw.strategies));
+    c.strategies = [choiceFlag('--strategies', parts[0]!, STRATEGY_NAMES), choiceFlag('--strategies', parts[1]!, STRATEGY_NAMES)];
+  }
+  if (raw.rounds !== undefined) c.rounds = intFlag('--rounds', str(raw.rounds), 2, 1000);
+  if (raw.roundSeconds !== undefined) c.roundSeconds = intFlag('--round-seconds', str(raw.roundSeconds), 1, 3600);
+  if (raw.warmupSeconds !== undefined) c.warmupSeconds = intFlag('--warmup-seconds', str(raw.warmupSeconds), 0, 3600);
+  if (raw.connections !== undefined) c.connections = intFlag('--connections', str(raw.connections), 1, 10_000);
+  if (raw.users !== undefined) c.users = intFlag('--users', str(raw.users), 1, 10_000_000);
+  if (raw.seed !== undefined) c.seed = intFlag('--seed', str(raw.seed), 0, 0xffffffff);
+  if (raw.tokenUsers !== undefined) c.tokenUsers = intFlag('--token-users', str(raw.tokenUsers), 1, 1_000_000);
+  if (raw.poolSize !== undefined) c.poolSize = intFlag('--pool-size', str(raw.poolSize), 1, 1000);
+  if (raw.verifyUsers !== undefined) c.verifyUsers = intFlag('--verify-users', str(raw.verifyUsers), 1, 10_000);
+  if (raw.timeoutSeconds !== undefined) c.timeoutSeconds = intFlag('--timeout-seconds', str(raw.timeoutSeconds), 1, 600);
+  if (raw.bootstrapIterations !== undefined) c.bootstrapIterations = intFlag('--bootstrap-iterations', str(raw.bootstrapIterations), 100, 1_000_000);
+  if (raw.resultsDir !== undefined) {
+    const d = str(raw.resultsDir);
+    if (d.trim() === '') throw usage('--results-dir', 'a directory path', d);
+    c.resultsDir = d;
+  }
+  if (c.tokenUsers > c.users) throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
+  if (c.verifyUsers > c.tokenUsers) throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));
+  return c;
+}

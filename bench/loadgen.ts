@@ -1,0 +1,84 @@
+/**
+ * The load generator, run as a child process of its own (never in a server's event loop, never
+ * in the driver's): receives one job over IPC, runs autocannon, reports the result, exits.
+ * The only module that imports autocannon.
+ */
+import autocannon from 'autocannon';
+import * as hdr from 'hdr-histogram-js';
+import type { GeneratorReport } from './records.js';
+
+export interface LoadJob {
+  url: string;
+  path: string;
+  /** Bearer tokens of distinct users; request i uses tokens[i % length]. */
+  tokens: string[];
+  connections: number;
+  durationSeconds: number;
+  timeoutSeconds: number;
+}
+
+export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
+  // Microsecond resolution: autocannon's own histogram rounds to whole milliseconds, too coarse
+  // for a p50 of a few ms. Only 2xx responses are recorded, as autocannon does with
+  // excludeErrorStats.
+  const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  let next = 0;
+  const headers = job.tokens.map((t) => ({ authorization: `Bearer ${t}` }));
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = process.hrtime.bigint();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({
+      url: job.url,
+      connections: job.connections,
+      duration: job.durationSeconds,
+      timeout: job.timeoutSeconds,
+      pipelining: 1,
+      excludeErrorStats: true,
+      requests: [{
+        method: 'GET',
+        path: job.path,
+        setupRequest: (req) => {
+          req.headers = headers[next++ % headers.length]!;
+          return req;
+        },
+      }],
+    }, (err, res) => (err ? reject(err) : resolve(res)));
+    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
+    });
+  });
+  const cpu = process.cpuUsage(cpuBefore);
+  const wallUs = Number(process.hrtime.bigint() - wallBefore) / 1000;
+  const report: GeneratorReport = {
+    result: {
+      duration: result.duration,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      non2xx: result.non2xx,
+      '2xx': (result as unknown as Record<string, number>)['2xx'] ?? 0,
+      statusCodeStats: (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {},
+    },
+    latencyUs: {
+      p50: latencies.getValueAtPercentile(50),
+      p90: latencies.getValueAtPercentile(90),
+      p99: latencies.getValueAtPercentile(99),
+      p999: latencies.getValueAtPercentile(99.9),
+      max: latencies.maxValue,
+      count: latencies.totalCount,
+    },
+    cpuPercent: (100 * (cpu.user + cpu.system)) / wallUs,
+  };
+  latencies.destroy();
+  return report;
+}
+
+// As a child process: one job in, one report out.
+if (process.send && process.argv[2] === '--child') {
+  process.on('disconnect', () => process.exit(0));
+  process.once('message', (job: LoadJob) => {
+    runLoad(job).then(
+      (report) => process.send!({ ok: true, report }, undefined, undefined, () => process.exit(0)),
+      (err: unknown) => process.send!({ ok: false, error: err instanceof Error ? err.message : String(err) }, undefined, undefined, () => process.exit(1)),
+    );
+  });
+}

@@ -1,0 +1,200 @@
+import type { StrategyName } from '../servers/strategies/index.js';
+import type { BenchConfig } from './config.js';
+import type { LatencyMs, RoundRecord } from './records.js';
+import { bootstrap, isSignificantRatio, median, pairedRatios } from './stats.js';
+import type { MeasuredCosts, VerificationResult } from './run/verify.js';
+
+export const SCHEMA_VERSION = 1;
+/** The write-up's claim, which every report compares against. */
+export const CLAIMED_GAIN = 0.3;
+/** Above this share of one core the load generator is measuring itself. */
+export const GENERATOR_SATURATION_PERCENT = 90;
+
+export interface Environment {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+  redis: string;
+  gitCommit: string | null;
+  infrastructure: { postgres: string; redis: string; description: string };
+}
+
+export interface StrategyResult {
+  queriesPerRequest: number;
+  redisCommandsPerRequest: number;
+  costs: MeasuredCosts;
+  throughput: { median: number; ci95: [number, number]; unit: 'requests/s' };
+  /** Median over valid rounds of each round's HDR percentiles. */
+  latencyMs: LatencyMs;
+  validRounds: number;
+  rounds: RoundRecord[];
+}
+
+export interface Comparison {
+  baseline: StrategyName;
+  candidate: StrategyName;
+  /** Paired per-round candidate/baseline throughput. */
+  throughputRatio: { median: number; ci95: [number, number]; significant: boolean; pairs: number };
+  /** Paired per-round latency differences, candidate − baseline, in ms. */
+  p50DeltaMs: { median: number; ci95: [number, number] };
+  p99DeltaMs: { median: number; ci95: [number, number] };
+  verdict: string;
+}
+
+export interface ResultsRecord {
+  schemaVersion: typeof SCHEMA_VERSION;
+  valid: boolean;
+  scenario: string;
+  createdAt: string;
+  wallSeconds: number;
+  command: string;
+  env: Environment;
+  config: BenchConfig;
+  fairness: Record<string, string>;
+  method: string[];
+  warnings: string[];
+  verification: { comparedResponses: number; routes: string[] };
+  warmup: RoundRecord[];
+  strategies: Record<string, StrategyResult>;
+  comparison: Comparison | null;
+}
+
+const percent = (ratio: number): string => `${((ratio - 1) * 100).toFixed(1)}%`;
+
+function medianLatency(rounds: readonly RoundRecord[]): LatencyMs {
+  if (rounds.length === 0) return { p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN };
+  const m = (k: keyof LatencyMs): number => median(rounds.map((r) => r.latencyMs[k]));
+  return { p50: m('p50'), p90: m('p90'), p99: m('p99'), p999: m('p999'), max: Math.max(...rounds.map((r) => r.latencyMs.max)) };
+}
+
+/** The one-sentence verdict, plain about a gain below the write-up's 30 %. */
+export function verdictSentence(c: Omit<Comparison, 'verdict'>, q: { baseline: number; candidate: number }): string {
+  const r = c.throughputRatio;
+  const queries = `with ${q.baseline} → ${q.candidate} database queries per request`;
+  if (!r.significant) {
+    return `No significant difference: ${c.candidate} served ${percent(r.median)} requests per second relative to ${c.baseline} `
+      + `(95% CI ${percent(r.ci95[0])} to ${percent(r.ci95[1])}), ${queries}.`;
+  }
+  const more = r.median >= 1;
+  const head = `${c.candidate} served ${Math.abs((r.median - 1) * 100).toFixed(1)}% ${more ? 'more' : 'fewer'} requests per second than ${c.baseline} `
+    + `(95% CI ${percent(r.ci95[0])} to ${percent(r.ci95[1])}), ${queries}.`;
+  const claim = r.ci95[1] < 1 + CLAIMED_GAIN
+    ? ` That is below the write-up's +${CLAIMED_GAIN * 100}%.`
+    : r.ci95[0] >= 1 + CLAIMED_GAIN ? ` That meets the write-up's +${CLAIMED_GAIN * 100}%.` : ` The write-up's +${CLAIMED_GAIN * 100}% lies within the interval.`;
+  return head + claim;
+}
+
+/**
+ * Turns measured rounds into the results record (DESIGN.md, "Results contract"). Pure: the
+ * caller supplies everything measured. Invalid rounds stay in the record and out of the
+ * statistics; a pair with an invalid member is dropped from the ratio.
+ */
+export function buildResults(input: {
+  config: BenchConfig;
+  env: Environment;
+  verification: VerificationResult;
+  warmup: RoundRecord[];
+  rounds: RoundRecord[];
+  createdAt: string;
+  wallSeconds: number;
+  command: string;
+  extraWarnings?: string[];
+}): ResultsRecord {
+  const { config, rounds } = input;
+  const [baseline, candidate] = config.strategies;
+  const warnings = [...input.verification.warnings, ...(input.extraWarnings ?? [])];
+  const opts = { iterations: config.bootstrapIterations, seed: 20261124 };
+
+  const strategies: Record<string, StrategyResult> = {};
+  for (const name of config.strategies) {
+    const own = rounds.filter((r) => r.strategy === name);
+    const valid = own.filter((r) => r.status === 'valid');
+    const rps = valid.map((r) => r.requestsPerSecond);
+    const t = rps.length > 0 ? bootstrap(rps, median, opts) : { estimate: NaN, ci95: [NaN, NaN] as [number, number] };
+    const costs = input.verification.costs[name];
+    strategies[name] = {
+      queriesPerRequest: costs.queriesPerRequest,
+      redisCommandsPerRequest: costs.redisCommandsPerRequest,
+      costs,
+      throughput: { median: t.estimate, ci95: t.ci95, unit: 'requests/s' },
+      latencyMs: medianLatency(valid),
+      validRounds: valid.length,
+      rounds: own,
+    };
+    for (const r of own.filter((x) => x.status === 'invalid')) {
+      warnings.push(`${name} round ${r.round} is invalid: ${r.invalidReasons.join('; ')}`);
+    }
+  }
+  for (const r of [...input.warmup, ...rounds]) {
+    if (r.generatorCpuPercent > GENERATOR_SATURATION_PERCENT) {
+      warnings.push(`the load generator used ${r.generatorCpuPercent.toFixed(0)}% of a core in ${r.strategy} ${r.round === 0 ? 'warm-up' : `round ${r.round}`}: it may be measuring itself`);
+    }
+  }
+
+  // Pairs: the i-th round of each strategy ran back to back.
+  const pairs: Array<[RoundRecord, RoundRecord]> = [];
+  for (let i = 1; i <= config.rounds; i++) {
+    const a = rounds.find((r) => r.strategy === baseline && r.round === i);
+    const b = rounds.find((r) => r.strategy === candidate && r.round === i);
+    if (a?.status === 'valid' && b?.status === 'valid') pairs.push([a, b]);
+  }
+  let comparison: Comparison | null = null;
+  if (pairs.length > 0) {
+    const ratios = pairedRatios(pairs.map((p) => p[0].requestsPerSecond), pairs.map((p) => p[1].requestsPerSecond));
+    const ratio = bootstrap(ratios, median, opts);
+    const delta = (k: 'p50' | 'p99'): { median: number; ci95: [number, number] } => {
+      const d = bootstrap(pairs.map(([a, b]) => b.latencyMs[k] - a.latencyMs[k]), median, opts);
+      return { median: d.estimate, ci95: d.ci95 };
+    };
+    const partial = {
+      baseline, candidate,
+      throughputRatio: { median: ratio.estimate, ci95: ratio.ci95, significant: isSignificantRatio(ratio.ci95), pairs: pairs.length },
+      p50DeltaMs: delta('p50'),
+      p99DeltaMs: delta('p99'),
+    };
+    comparison = {
+      ...partial,
+      verdict: verdictSentence(partial, { baseline: strategies[baseline]!.queriesPerRequest, candidate: strategies[candidate]!.queriesPerRequest }),
+    };
+    if (!partial.throughputRatio.significant) warnings.push('no significant difference in throughput: the 95% CI of the ratio contains 1');
+  } else {
+    warnings.push('no pair of valid rounds: no comparison possible');
+  }
+  if (pairs.length < 5 && pairs.length > 0) warnings.push(`only ${pairs.length} valid pairs: the confidence interval is wide`);
+
+  const anyInvalid = rounds.some((r) => r.status === 'invalid');
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    valid: !anyInvalid && comparison !== null,
+    scenario: config.scenario,
+    createdAt: input.createdAt,
+    wallSeconds: input.wallSeconds,
+    command: input.command,
+    env: input.env,
+    config,
+    fairness: {
+      statements: 'every query is a named pg statement, prepared once per connection (both strategies)',
+      pool: `one pg pool of ${config.poolSize} connections per server (both strategies)`,
+      jwtVerification: 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey, HS256 only (both strategies)',
+      tokens: 'the same tokens, minted from the database\'s current claims, for both strategies',
+      redis: 'ioredis, one GET per request for jwt-redis, no pipelining, offline queue off (fail fast)',
+      processes: 'each server and the load generator in its own process; the servers never run concurrently with load on the other',
+    },
+    method: [
+      `closed model: ${config.connections} connections, one request in flight each, rotating through ${config.tokenUsers} distinct users' tokens (mixed roles)`,
+      `warm-up ${config.warmupSeconds} s per strategy, then ${config.rounds} rounds of ${config.roundSeconds} s per strategy, interleaved; the order within each pair alternates (A B, B A, …) so drift hits both alike`,
+      'throughput = 2xx responses / round duration; any non-2xx, socket error or timeout makes a round invalid (kept, excluded from statistics)',
+      'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; per strategy the median over valid rounds',
+      `gain = median of paired per-round ratios ${candidate}/${baseline}, 95% percentile-bootstrap CI (${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
+      'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) and Redis side (INFO commandstats) over the verification set, cross-checked with the servers\' counters',
+    ],
+    warnings,
+    verification: { comparedResponses: input.verification.comparedResponses, routes: input.verification.routes },
+    warmup: input.warmup,
+    strategies,
+    comparison,
+  };
+}

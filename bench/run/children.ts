@@ -1,0 +1,99 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { projectRoot } from '../../sql/migrate.js';
+import type { StrategyName } from '../../servers/strategies/index.js';
+import { registerCleanup } from '../infra/cleanup.js';
+import type { LoadJob } from '../loadgen.js';
+import type { GeneratorReport } from '../records.js';
+
+const READY_TIMEOUT_MS = 30_000;
+
+/** CPU seconds (user + system) a process has used so far, from /proc; null where there is none. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in USER_HZ (100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Kills a child and waits for it; registered so Ctrl-C or a crash never leaves it behind. */
+function tracked(child: ChildProcess): { stop(): Promise<void> } {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const unregister = registerCleanup(stop, () => { child.kill('SIGKILL'); });
+  void exited.then(unregister);
+  return { stop };
+}
+
+export interface ServerProcess {
+  strategy: StrategyName;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `authbench serve` for one strategy as a child process of its own and waits for its
+ * ready line. The secret travels in the environment, never on the command line.
+ */
+export async function spawnServer(opts: {
+  strategy: StrategyName; pgUrl: string; redisUrl: string; poolSize: number; jwtSecret: string;
+}): Promise<ServerProcess> {
+  const cli = join(projectRoot(), 'dist', 'bench', 'cli.js');
+  const child = spawn(process.execPath, [cli, 'serve', '--strategy', opts.strategy, '--port', '0',
+    '--pool-size', String(opts.poolSize), '--pg-url', opts.pgUrl, '--redis-url', opts.redisUrl], {
+    env: { ...process.env, JWT_SECRET: opts.jwtSecret, DATABASE_URL: '', REDIS_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const handle = tracked(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${opts.strategy} server not ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const found = /ready at (http:\/\/\S+)/.exec(line)?.[1];
+        if (found) { clearTimeout(timer); resolve(found); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${opts.strategy} server exited with code ${code}`)); });
+    });
+    return { strategy: opts.strategy, url, pid: child.pid!, stop: handle.stop };
+  } catch (err) {
+    await handle.stop();
+    throw new Error(`${(err as Error).message}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  }
+}
+
+/** Runs one load job in a fresh generator process and returns its report. */
+export async function runLoadProcess(job: LoadJob): Promise<GeneratorReport> {
+  const child = fork(join(projectRoot(), 'dist', 'bench', 'loadgen.js'), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const handle = tracked(child);
+  try {
+    return await new Promise<GeneratorReport>((resolve, reject) => {
+      child.once('message', (msg: { ok: true; report: GeneratorReport } | { ok: false; error: string }) => {
+        if (msg.ok) resolve(msg.report);
+        else reject(new Error(`load generator failed: ${msg.error}`));
+      });
+      child.once('exit', (code) => reject(new Error(`load generator exited with code ${code} before reporting`)));
+      child.send(job);
+    });
+  } finally {
+    await handle.stop();
+  }
+}

@@ -1,0 +1,81 @@
+import { Redis } from 'ioredis';
+import { pg } from '../../sql/pg-types.js';
+import { parseMetrics, sumFamily } from '../../servers/metrics.js';
+
+/**
+ * Counting from the outside: statements executed as Postgres sees them (pg_stat_statements)
+ * and commands as Redis sees them (INFO commandstats). The servers' own counters are read too,
+ * as a cross-check. None of this runs during timed rounds.
+ */
+export interface CounterSnapshot {
+  /** Statement executions in this database, excluding this module's own; null without pg_stat_statements. */
+  dbStatements: number | null;
+  /** Commands Redis executed, excluding INFO itself. */
+  redisCommands: number;
+  /** The server's own counters. */
+  serverQueries: number;
+  serverRedisCommands: number;
+}
+
+export class Counters {
+  private constructor(
+    private readonly pgClient: pg.Client,
+    private readonly redis: Redis,
+    /** Whether pg_stat_statements can be read in this database. */
+    readonly hasStatementStats: boolean,
+  ) {}
+
+  static async open(pgUrl: string, redisUrl: string): Promise<Counters> {
+    const client = new pg.Client({ connectionString: pgUrl, application_name: 'authbench-counters' });
+    await client.connect();
+    let has = false;
+    try {
+      const { rows } = await client.query<{ loaded: boolean }>(
+        `SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%' AS loaded`);
+      if (rows[0]?.loaded) {
+        await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        has = true;
+      }
+    } catch {
+      has = false;
+    }
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    return new Counters(client, redis, has);
+  }
+
+  async snapshot(serverUrl: string): Promise<CounterSnapshot> {
+    const metrics = parseMetrics(await (await fetch(`${serverUrl}/metrics`)).text());
+    let dbStatements: number | null = null;
+    if (this.hasStatementStats) {
+      // Own queries carry a marker comment, so they can be left out of the count.
+      const { rows } = await this.pgClient.query<{ calls: string }>(`/* authbench-counters */
+        SELECT coalesce(sum(s.calls), 0) AS calls FROM pg_stat_statements s
+        JOIN pg_database d ON d.oid = s.dbid
+        WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'`);
+      dbStatements = Number(rows[0]?.calls ?? 0);
+    }
+    const info = await this.redis.info('commandstats');
+    let redisCommands = 0;
+    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      if (m[1] !== 'info') redisCommands += Number(m[2]);
+    }
+    return {
+      dbStatements,
+      redisCommands,
+      serverQueries: sumFamily(metrics, 'authbench_db_queries_total'),
+      serverRedisCommands: sumFamily(metrics, 'authbench_redis_commands_total'),
+    };
+  }
+
+  async versions(): Promise<{ postgres: string; redis: string }> {
+    const { rows } = await this.pgClient.query<{ v: string }>('/* authbench-counters */ SHOW server_version');
+    const server = await this.redis.info('server');
+    return { postgres: rows[0]?.v ?? 'unknown', redis: /redis_version:(\S+)/.exec(server)?.[1] ?? 'unknown' };
+  }
+
+  async close(): Promise<void> {
+    await this.pgClient.end().catch(() => {});
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,110 @@
+import type { StrategyName } from '../../servers/strategies/index.js';
+import type { Counters, CounterSnapshot } from './counters.js';
+
+/** Per-request costs of one strategy, measured over the verification set. */
+export interface MeasuredCosts {
+  /** Database-side statements per request (pg_stat_statements), or the server's own count where unavailable. */
+  queriesPerRequest: number;
+  queriesSource: 'pg_stat_statements' | 'server counters';
+  /** The server's own count, for the cross-check. */
+  serverQueriesPerRequest: number;
+  /** Redis-side commands per request (INFO commandstats). */
+  redisCommandsPerRequest: number;
+  serverRedisCommandsPerRequest: number;
+  requests: number;
+}
+
+export interface VerificationResult {
+  /** Responses compared across strategies (users × routes). */
+  comparedResponses: number;
+  routes: string[];
+  costs: Record<StrategyName, MeasuredCosts>;
+  warnings: string[];
+}
+
+export class VerificationError extends Error {
+  override readonly name = 'VerificationError';
+}
+
+interface Target { strategy: StrategyName; url: string }
+
+async function get(url: string, token: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: await res.text() };
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const around = (s: string): string => JSON.stringify(s.slice(Math.max(0, i - 40), i + 40));
+  return `at character ${i}: ${around(a)} vs ${around(b)}`;
+}
+
+/**
+ * The verification pass, before any timing (as TechEmpower does): every response must be 2xx
+ * and byte-identical across strategies for the same user and route; then the measured route is
+ * requested once per user against each server in turn, counting statements and commands on the
+ * database's and Redis' side and on the server's. Throws VerificationError at the first fault.
+ */
+export async function verify(opts: {
+  targets: [Target, Target];
+  tokens: string[];
+  routes: string[];
+  measuredRoute: string;
+  counters: Counters;
+}): Promise<VerificationResult> {
+  const { targets, tokens, routes } = opts;
+  let compared = 0;
+  for (const route of routes) {
+    for (const [i, token] of tokens.entries()) {
+      const [a, b] = await Promise.all(targets.map((t) => get(t.url + route, token)));
+      for (const [t, r] of [[targets[0], a!], [targets[1], b!]] as const) {
+        if (r.status < 200 || r.status > 299) {
+          throw new VerificationError(`${t.strategy} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`);
+        }
+      }
+      if (a!.body !== b!.body) {
+        throw new VerificationError(`${targets[0].strategy} and ${targets[1].strategy} differ for GET ${route}, token #${i + 1}, ${firstDifference(a!.body, b!.body)}`);
+      }
+      compared++;
+    }
+  }
+
+  const warnings: string[] = [];
+  const costs = {} as Record<StrategyName, MeasuredCosts>;
+  for (const target of targets) {
+    const before = await opts.counters.snapshot(target.url);
+    for (const token of tokens) {
+      const r = await get(target.url + opts.measuredRoute, token);
+      if (r.status < 200 || r.status > 299) throw new VerificationError(`${target.strategy} answered ${r.status} to GET ${opts.measuredRoute}`);
+    }
+    const after = await opts.counters.snapshot(target.url);
+    costs[target.strategy] = perRequest(before, after, tokens.length);
+    const c = costs[target.strategy];
+    if (c.queriesSource === 'pg_stat_statements' && c.queriesPerRequest !== c.serverQueriesPerRequest) {
+      warnings.push(`${target.strategy}: Postgres counted ${c.queriesPerRequest} statements/request, the server ${c.serverQueriesPerRequest}`);
+    }
+    if (c.redisCommandsPerRequest !== c.serverRedisCommandsPerRequest) {
+      warnings.push(`${target.strategy}: Redis counted ${c.redisCommandsPerRequest} commands/request, the server ${c.serverRedisCommandsPerRequest} (other Redis clients?)`);
+    }
+  }
+  if (!opts.counters.hasStatementStats) {
+    warnings.push('pg_stat_statements is not loaded in this Postgres: queries/request come from the servers\' own counters');
+  }
+  return { comparedResponses: compared, routes, costs, warnings };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+function perRequest(before: CounterSnapshot, after: CounterSnapshot, n: number): MeasuredCosts {
+  const server = round2((after.serverQueries - before.serverQueries) / n);
+  const db = before.dbStatements !== null && after.dbStatements !== null ? round2((after.dbStatements - before.dbStatements) / n) : null;
+  return {
+    queriesPerRequest: db ?? server,
+    queriesSource: db === null ? 'server counters' : 'pg_stat_statements',
+    serverQueriesPerRequest: server,
+    redisCommandsPerRequest: round2((after.redisCommands - before.redisCommands) / n),
+    serverRedisCommandsPerRequest: round2((after.serverRedisCommands - before.serverRedisCommands) / n),
+    requests: n,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Pure statistics: arrays in, numbers out, no clock and no I/O. Randomness (the bootstrap) comes
+ * from a seeded generator, so the same samples always give the same interval.
+ */
+
+/** Median of a non-empty sample (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+/** Linear-interpolation quantile (type 7, as R's default and numpy's 'linear'). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new RangeError('quantile of an empty sample');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile q must be within [0, 1] (got ${q})`);
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  return a + (b - a) * (pos - lo);
+}
+
+/** mulberry32: small, fast, good enough for resampling indices. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
+  };
+}
+
+export interface Interval {
+  /** The statistic on the sample itself. */
+  estimate: number;
+  /** 95 % percentile-bootstrap interval [low, high]. */
+  ci95: [number, number];
+}
+
+/**
+ * Percentile bootstrap: resample with replacement, compute the statistic, take the 2.5th and
+ * 97.5th percentiles. With one sample (or identical samples) the interval collapses to the
+ * estimate — honest: the data show no spread to speak of.
+ */
+export function bootstrap(
+  values: readonly number[],
+  statistic: (sample: readonly number[]) => number = median,
+  opts: { iterations?: number; seed?: number } = {},
+): Interval {
+  if (values.length === 0) throw new RangeError('bootstrap of an empty sample');
+  const iterations = opts.iterations ?? 10_000;
+  const random = seededRandom(opts.seed ?? 1);
+  const estimate = statistic(values);
+  const stats = new Float64Array(iterations);
+  const resample = new Array<number>(values.length);
+  for (let i = 0; i < iterations; i++) {
+    for (let j = 0; j < values.length; j++) resample[j] = values[Math.floor(random() * values.length)]!;
+    stats[i] = statistic(resample);
+  }
+  const all = Array.from(stats);
+  return { estimate, ci95: [quantile(all, 0.025), quantile(all, 0.975)] };
+}
+
+/**
+ * Ratios of paired rounds (candidate_i / baseline_i), the unit of comparison: rounds run back to
+ * back, so drift in the machine hits both members of a pair alike.
+ */
+export function pairedRatios(baseline: readonly number[], candidate: readonly number[]): number[] {
+  if (baseline.length !== candidate.length) {
+    throw new RangeError(`paired samples must have equal lengths (${baseline.length} vs ${candidate.length})`);
+  }
+  return baseline.map((b, i) => {
+    if (!(b > 0)) throw new RangeError(`baseline value must be > 0 (round ${i + 1}: ${b})`);
+    return candidate[i]! / b;
+  });
+}
+
+/** Whether an interval for a ratio excludes 1 (no change). */
+export function isSignificantRatio(ci95: readonly [number, number]): boolean {
+  return ci95[0] > 1 || ci95[1] < 1;
+}

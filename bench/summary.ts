@@ -1,0 +1,29 @@
+import type { ResultsRecord } from './results.js';
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+/** The final terminal table and verdict, as plain text (pure: record in, string out). */
+export function renderSummary(record: ResultsRecord): string {
+  const header = ['strategy', 'req/s (95% CI)', 'p50 ms', 'p99 ms', 'queries/req', 'Redis cmds/req', 'valid rounds'];
+  const rows = Object.entries(record.strategies).map(([name, s]) => [
+    name,
+    `${fmt(s.throughput.median)} (${fmt(s.throughput.ci95[0])}–${fmt(s.throughput.ci95[1])})`,
+    fmt(s.latencyMs.p50, 2),
+    fmt(s.latencyMs.p99, 2),
+    fmt(s.queriesPerRequest, 2),
+    fmt(s.redisCommandsPerRequest, 2),
+    `${s.validRounds}/${s.rounds.length}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line), ''];
+  if (record.comparison) {
+    const c = record.comparison;
+    out.push(c.verdict);
+    out.push(`p50 latency ${c.p50DeltaMs.median >= 0 ? '+' : ''}${fmt(c.p50DeltaMs.median, 2)} ms (95% CI ${fmt(c.p50DeltaMs.ci95[0], 2)} to ${fmt(c.p50DeltaMs.ci95[1], 2)}), `
+      + `p99 ${c.p99DeltaMs.median >= 0 ? '+' : ''}${fmt(c.p99DeltaMs.median, 2)} ms (${fmt(c.p99DeltaMs.ci95[0], 2)} to ${fmt(c.p99DeltaMs.ci95[1], 2)}), ${c.candidate} − ${c.baseline}, over ${c.throughputRatio.pairs} paired rounds.`);
+  }
+  for (const w of record.warnings) out.push(`warning: ${w}`);
+  if (!record.valid) out.push('The run is INVALID: see the warnings above.');
+  return `${out.join('\n')}\n`;
+}
