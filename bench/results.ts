@@ -62,7 +62,8 @@ export interface ResultsRecord {
   comparison: Comparison | null;
 }
 
-const percent = (ratio: number): string => `${((ratio - 1) * 100).toFixed(1)}%`;
+/** A ratio as a signed change: 1.239 → "+23.9%". */
+const percent = (ratio: number): string => `${ratio >= 1 ? '+' : '−'}${Math.abs((ratio - 1) * 100).toFixed(1)}%`;
 
 function medianLatency(rounds: readonly RoundRecord[]): LatencyMs {
   if (rounds.length === 0) return { p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN };
@@ -73,18 +74,13 @@ function medianLatency(rounds: readonly RoundRecord[]): LatencyMs {
 /** The one-sentence verdict, plain about a gain below the write-up's 30 %. */
 export function verdictSentence(c: Omit<Comparison, 'verdict'>, q: { baseline: number; candidate: number }): string {
   const r = c.throughputRatio;
-  const queries = `with ${q.baseline} → ${q.candidate} database queries per request`;
-  if (!r.significant) {
-    return `No significant difference: ${c.candidate} served ${percent(r.median)} requests per second relative to ${c.baseline} `
-      + `(95% CI ${percent(r.ci95[0])} to ${percent(r.ci95[1])}), ${queries}.`;
-  }
-  const more = r.median >= 1;
-  const head = `${c.candidate} served ${Math.abs((r.median - 1) * 100).toFixed(1)}% ${more ? 'more' : 'fewer'} requests per second than ${c.baseline} `
-    + `(95% CI ${percent(r.ci95[0])} to ${percent(r.ci95[1])}), ${queries}.`;
+  const change = `${c.candidate} served ${Math.abs((r.median - 1) * 100).toFixed(1)}% ${r.median >= 1 ? 'more' : 'fewer'} requests per second than ${c.baseline} `
+    + `(95% CI ${percent(r.ci95[0])} to ${percent(r.ci95[1])}), with ${q.baseline} → ${q.candidate} database queries per request.`;
+  if (!r.significant) return `No significant difference: ${change}`;
   const claim = r.ci95[1] < 1 + CLAIMED_GAIN
     ? ` That is below the write-up's +${CLAIMED_GAIN * 100}%.`
     : r.ci95[0] >= 1 + CLAIMED_GAIN ? ` That meets the write-up's +${CLAIMED_GAIN * 100}%.` : ` The write-up's +${CLAIMED_GAIN * 100}% lies within the interval.`;
-  return head + claim;
+  return change + claim;
 }
 
 /**
