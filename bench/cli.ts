@@ -57,6 +57,7 @@ export function buildProgram(): Command {
     .option('--timeout-seconds <n>', 'request timeout in the load generator', String(DEFAULTS.timeoutSeconds))
     .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(DEFAULTS.bootstrapIterations))
     .option('--results-dir <dir>', 'where results files go', DEFAULTS.resultsDir)
+    .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(DEFAULTS.serverCpu))
     .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
     .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
     .action(async (raw: Record<string, unknown>) => {

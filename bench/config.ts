@@ -29,17 +29,21 @@ export interface BenchConfig {
   resultsDir: string;
   /** Resampling iterations for the bootstrap confidence intervals. */
   bootstrapIterations: number;
+  /** CPU the servers are pinned to: 'auto' (the last CPU where taskset exists), 'none', or a CPU number. */
+  serverCpu: 'auto' | 'none' | number;
 }
 
 /**
  * Sized so the default run (infrastructure and seeding included) fits in 3 minutes on a
- * 2-core machine: 2 × 5 s warm-up + 2 × 8 × 8 s rounds ≈ 140 s of load.
+ * 2-core machine: 2 × 5 s warm-up + 2 × 20 × 3 s rounds = 130 s of load. Many short pairs
+ * beat few long ones here: round-to-round noise on a shared 2-core machine is ±15 %, and the
+ * median of the paired ratios tightens with the number of pairs.
  */
 export const DEFAULTS: BenchConfig = {
   scenario: 'default',
   strategies: ['db-lookup', 'jwt-redis'],
-  rounds: 8,
-  roundSeconds: 8,
+  rounds: 20,
+  roundSeconds: 3,
   warmupSeconds: 5,
   connections: 32,
   tokenUsers: 2000,
@@ -51,6 +55,7 @@ export const DEFAULTS: BenchConfig = {
   timeoutSeconds: 10,
   resultsDir: 'results',
   bootstrapIterations: 10_000,
+  serverCpu: 'auto',
 };
 
 /** Raw option values as commander gives them (strings, or undefined when not given). */
@@ -89,6 +94,10 @@ export function validateConfig(raw: RawBenchOptions): BenchConfig {
     const d = str(raw.resultsDir);
     if (d.trim() === '') throw usage('--results-dir', 'a directory path', d);
     c.resultsDir = d;
+  }
+  if (raw.serverCpu !== undefined) {
+    const v = str(raw.serverCpu);
+    c.serverCpu = v === 'auto' || v === 'none' ? v : intFlag('--server-cpu', v, 0, 4095);
   }
   if (c.tokenUsers > c.users) throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
   if (c.verifyUsers > c.tokenUsers) throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));

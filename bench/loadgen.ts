@@ -1,6 +1,6 @@
 /**
  * The load generator, run as a child process of its own (never in a server's event loop, never
- * in the driver's): receives one job over IPC, runs autocannon, reports the result, exits.
+ * in the driver's): receives jobs over IPC, runs autocannon for each, reports the results.
  * The only module that imports autocannon.
  */
 import autocannon from 'autocannon';
@@ -66,13 +66,14 @@ export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
   return report;
 }
 
-// As a child process: one job in, one report out.
+// As a child process: jobs in, one report out per job, until the parent disconnects. One
+// process serves the whole run, so a round pays no process start-up.
 if (process.send && process.argv[2] === '--child') {
   process.on('disconnect', () => process.exit(0));
-  process.once('message', (job: LoadJob) => {
+  process.on('message', (job: LoadJob) => {
     runLoad(job).then(
-      (report) => process.send!({ ok: true, report }, undefined, undefined, () => process.exit(0)),
-      (err: unknown) => process.send!({ ok: false, error: err instanceof Error ? err.message : String(err) }, undefined, undefined, () => process.exit(1)),
+      (report) => process.send!({ ok: true, report }),
+      (err: unknown) => process.send!({ ok: false, error: err instanceof Error ? err.message : String(err) }),
     );
   });
 }

@@ -20,6 +20,8 @@ export interface Environment {
   redis: string;
   gitCommit: string | null;
   infrastructure: { postgres: string; redis: string; description: string };
+  /** The CPU both servers were pinned to, or null (scheduler's choice). */
+  serverCpu: number | null;
 }
 
 export interface StrategyResult {
@@ -177,7 +179,8 @@ export function buildResults(input: {
       jwtVerification: 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey, HS256 only (both strategies)',
       tokens: 'the same tokens, minted from the database\'s current claims, for both strategies',
       redis: 'ioredis, one GET per request for jwt-redis, no pipelining, offline queue off (fail fast)',
-      processes: 'each server and the load generator in its own process; the servers never run concurrently with load on the other',
+      processes: 'each server and the load generator in its own process; only the server being measured is under load',
+      cpu: input.env.serverCpu === null ? 'servers not pinned: the scheduler places them' : `both servers pinned to CPU ${input.env.serverCpu} (one at a time under load)`,
     },
     method: [
       `closed model: ${config.connections} connections, one request in flight each, rotating through ${config.tokenUsers} distinct users' tokens (mixed roles)`,

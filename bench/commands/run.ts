@@ -7,7 +7,7 @@ import { validateConfig, type BenchConfig, type RawBenchOptions } from '../confi
 import { resolveInfra } from '../infra/index.js';
 import { toRoundRecord, type RoundRecord } from '../records.js';
 import { buildResults } from '../results.js';
-import { cpuSeconds, runLoadProcess, spawnServer, type ServerProcess } from '../run/children.js';
+import { cpuSeconds, defaultServerCpu, spawnLoadGenerator, spawnServer, type LoadGenerator, type ServerProcess } from '../run/children.js';
 import { Counters } from '../run/counters.js';
 import { describeEnvironment } from '../run/environment.js';
 import { Progress } from '../run/progress.js';
@@ -51,6 +51,7 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
   log(infra.description);
   const servers: ServerProcess[] = [];
   let counters: Counters | undefined;
+  let generator: LoadGenerator | undefined;
   try {
     progress.phase(`seeding ${config.users} users (seed ${config.seed})`);
     await seedWithLog(infra.pgUrl, { users: config.users, seed: config.seed }, log);
@@ -69,9 +70,10 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
     }
     if (tokens.length < config.tokenUsers) throw new Error(`only ${tokens.length} of ${config.tokenUsers} users could be given tokens`);
 
-    progress.phase('starting servers');
+    const serverCpu = config.serverCpu === 'auto' ? defaultServerCpu() : config.serverCpu === 'none' ? null : config.serverCpu;
+    progress.phase(`starting servers${serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${serverCpu})`}`);
     for (const strategy of config.strategies) {
-      const s = await spawnServer({ strategy, pgUrl: infra.pgUrl, redisUrl: infra.redisUrl, poolSize: config.poolSize, jwtSecret: secret });
+      const s = await spawnServer({ strategy, pgUrl: infra.pgUrl, redisUrl: infra.redisUrl, poolSize: config.poolSize, jwtSecret: secret, cpu: serverCpu });
       servers.push(s);
       log(`${strategy}: ${s.url} (pid ${s.pid})`);
     }
@@ -101,7 +103,7 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
       progress.timed(`${round === 0 ? 'warm-up' : `round ${round}/${config.rounds}`} ${strategy}`, seconds, ++step, steps);
       const cpuBefore = cpuSeconds(server.pid);
       const t0 = performance.now();
-      const report = await runLoadProcess({
+      const report = await generator!.run({
         url: server.url, path: config.path, tokens, connections: config.connections,
         durationSeconds: seconds, timeoutSeconds: config.timeoutSeconds,
       });
@@ -115,6 +117,7 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
     };
 
     progress.phase('load');
+    generator = spawnLoadGenerator();
     const warmup: RoundRecord[] = [];
     if (config.warmupSeconds > 0) {
       for (const s of config.strategies) warmup.push(await measure(s, 0, config.warmupSeconds));
@@ -127,10 +130,11 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
     }
 
     progress.phase('results');
+    await generator.stop();
     await Promise.all(servers.map((s) => s.stop()));
     const record = buildResults({
       config,
-      env: describeEnvironment(infra, versions),
+      env: describeEnvironment(infra, versions, serverCpu),
       verification,
       warmup,
       rounds,
@@ -143,6 +147,7 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
     return record.valid ? 0 : 1;
   } finally {
     await counters?.close();
+    await generator?.stop();
     await Promise.all(servers.map((s) => s.stop()));
     await infra.stop();
   }

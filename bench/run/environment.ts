@@ -15,7 +15,7 @@ function gitCommit(): string | null {
 }
 
 /** The machine and versions, stored next to the numbers. */
-export function describeEnvironment(infra: Infra, versions: { postgres: string; redis: string }): Environment {
+export function describeEnvironment(infra: Infra, versions: { postgres: string; redis: string }, serverCpu: number | null): Environment {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
@@ -26,6 +26,7 @@ export function describeEnvironment(infra: Infra, versions: { postgres: string; 
     postgres: versions.postgres,
     redis: versions.redis,
     gitCommit: gitCommit(),
-    infrastructure: { postgres: infra.pgMode, redis: infra.redisMode, description: infra.description.replace(/\/\/[^@/]*:[^@/]*@/g, '//***@') },
+    infrastructure: { postgres: infra.pgMode, redis: infra.redisMode, description: infra.description },
+    serverCpu,
   };
 }

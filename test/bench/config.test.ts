@@ -12,6 +12,8 @@ test('string values from the command line become numbers', () => {
   assert.equal(c.connections, 16);
   assert.equal(c.roundSeconds, 3);
   assert.deepEqual(c.strategies, ['jwt-redis', 'db-lookup']);
+  assert.equal(validateConfig({ serverCpu: '0' }).serverCpu, 0);
+  assert.equal(validateConfig({ serverCpu: 'none' }).serverCpu, 'none');
 });
 
 test('bad values name the flag, the rule and the value', () => {
@@ -27,6 +29,7 @@ test('bad values name the flag, the rule and the value', () => {
     [{ users: '100', tokenUsers: '200' }, /^--token-users must be at most --users \(100\) \(got "200"\)$/],
     [{ tokenUsers: '10', verifyUsers: '20' }, /^--verify-users must be at most --token-users \(10\)/],
     [{ resultsDir: ' ' }, /^--results-dir must be a directory path/],
+    [{ serverCpu: 'fast' }, /^--server-cpu must be an integer from 0 to 4095 \(got "fast"\)$/],
   ];
   for (const [raw, message] of cases) assert.throws(() => validateConfig(raw), { message }, JSON.stringify(raw));
 });

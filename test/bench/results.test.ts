@@ -9,7 +9,7 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 
 const env: Environment = {
   cpuModel: 'test cpu', cores: 2, memoryGiB: 24, os: 'Linux', node: 'v20', postgres: '15', redis: '7',
-  gitCommit: 'abc', infrastructure: { postgres: 'local', redis: 'local', description: 'test' },
+  gitCommit: 'abc', infrastructure: { postgres: 'local', redis: 'local', description: 'test' }, serverCpu: 1,
 };
 
 const verification: VerificationResult = {
