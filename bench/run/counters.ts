@@ -69,7 +69,7 @@ export class Counters {
   }
 
   async versions(): Promise<{ postgres: string; redis: string }> {
-    const { rows } = await this.pgClient.query<{ v: string }>('/* authbench-counters */ SHOW server_version');
+    const { rows } = await this.pgClient.query<{ v: string }>("/* authbench-counters */ SELECT current_setting('server_version') AS v");
     const server = await this.redis.info('server');
     return { postgres: rows[0]?.v ?? 'unknown', redis: /redis_version:(\S+)/.exec(server)?.[1] ?? 'unknown' };
   }

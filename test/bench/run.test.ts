@@ -56,7 +56,9 @@ describe('authbench run, end to end (tiny)', () => {
     assert.equal(record.schemaVersion, 1);
     assert.equal(record.valid, true);
     assert.equal(record.scenario, 'default');
-    for (const key of ['cpuModel', 'cores', 'node', 'postgres', 'redis', 'gitCommit', 'infrastructure']) assert.ok(key in record.env, `env.${key}`);
+    for (const key of ['cpuModel', 'cores', 'node', 'postgres', 'redis', 'gitCommit', 'infrastructure', 'serverCpu']) assert.ok(key in record.env, `env.${key}`);
+    assert.match(record.env.postgres, /^\d+\.\d+/, 'the Postgres version, measured');
+    assert.match(record.env.redis, /^\d+\.\d+/, 'the Redis version, measured');
     assert.equal(record.config.rounds, 2);
     const a = record.strategies['db-lookup'];
     const b = record.strategies['jwt-redis'];
