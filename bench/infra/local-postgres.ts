@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { defaultPgSearchPath, findPgBinaries, type PgBinaries } from './binaries.js';
-import { registerCleanup } from './cleanup.js';
+import { ThrowawayInstance } from './throwaway.js';
 import { freePort } from './ports.js';
 import {
   isRunning,
@@ -89,32 +89,27 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   return cluster;
 }
 
-class Cluster implements LocalPostgres {
+class Cluster extends ThrowawayInstance implements LocalPostgres {
   readonly url: string;
   readonly dataDir: string;
   pgStatStatements = false;
   private readonly socketDir: string;
   private readonly logFile: string;
   private postmasterPid: number | undefined;
-  private destroyed = false;
-  private destroying: Promise<void> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly unregister: () => void;
 
   constructor(
     private readonly bins: PgBinaries,
     private readonly runAs: RunAs | undefined,
     readonly version: string,
     readonly port: number,
-    readonly dir: string,
-    private readonly log: (line: string) => void,
+    dir: string,
+    log: (line: string) => void,
   ) {
+    super(dir, log, 'postgres');
     this.url = `postgres://postgres@127.0.0.1:${port}/${LOCAL_PG_DATABASE}`;
     this.dataDir = path.join(dir, 'data');
     this.socketDir = path.join(dir, 'sock');
     this.logFile = path.join(dir, 'postgres.log');
-    // Registered before initdb runs, so even a half-built cluster is cleaned up.
-    this.unregister = registerCleanup(() => this.destroy(), () => this.destroySync());
   }
 
   pid(): number | undefined {
@@ -190,25 +185,7 @@ class Cluster implements LocalPostgres {
     }
   }
 
-  stop(): Promise<void> {
-    return this.serial(() => this.stopNow());
-  }
-
-  destroy(): Promise<void> {
-    this.destroying ??= this.serial(async () => {
-      await this.stopNow();
-      await fs.promises.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
-      this.destroyed = true;
-      this.unregister();
-      this.log(`postgres: removed ${this.dir}`);
-    }).catch((err: unknown) => {
-      this.destroying = undefined; // let a later call try again
-      throw err;
-    });
-    return this.destroying;
-  }
-
-  private async stopNow(): Promise<void> {
+  protected async stopNow(): Promise<void> {
     const pid = this.postmasterPid ?? this.readPidFile();
     if (pid === undefined) return;
     try {
@@ -226,8 +203,7 @@ class Cluster implements LocalPostgres {
     this.log(`postgres: stopped (pid ${pid})`);
   }
 
-  /** The 'exit'-time teardown: nothing async can run there. */
-  private destroySync(): void {
+  protected destroySync(): void {
     const pid = this.readPidFile() ?? this.postmasterPid;
     if (pid !== undefined && isRunning(pid)) {
       signalIfRunning(pid, 'SIGQUIT');
@@ -250,12 +226,6 @@ class Cluster implements LocalPostgres {
     return { runAs: this.runAs, cwd: this.dir, timeoutMs };
   }
 
-  /** start/stop/destroy must not interleave: a stop during a start would miss the new pid. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(fn);
-    this.queue = result.catch(() => {});
-    return result;
-  }
 }
 
 async function postgresVersion(bins: PgBinaries, runAs: RunAs | undefined): Promise<string> {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultRedisSearchPath, findExecutable } from './binaries.js';
-import { registerCleanup } from './cleanup.js';
+import { ThrowawayInstance } from './throwaway.js';
 import { assertPortFree, freePort } from './ports.js';
 import { childEnv, run, signalIfRunning, sleep, tailOfFile, type RunAs } from './processes.js';
 import { chownTree, serverUser } from './run-as.js';
@@ -74,27 +74,23 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
   return server;
 }
 
-class Server implements LocalRedis {
+class Server extends ThrowawayInstance implements LocalRedis {
   readonly url: string;
   private readonly logFile: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private destroyed = false;
-  private destroying: Promise<void> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly unregister: () => void;
 
   constructor(
     private readonly bin: string,
     private readonly runAs: RunAs | undefined,
     readonly version: string,
     readonly port: number,
-    readonly dir: string,
-    private readonly log: (line: string) => void,
+    dir: string,
+    log: (line: string) => void,
   ) {
+    super(dir, log, 'redis');
     this.url = `redis://127.0.0.1:${port}`;
     this.logFile = path.join(dir, 'redis.log');
-    this.unregister = registerCleanup(() => this.destroy(), () => this.destroySync());
   }
 
   pid(): number | undefined {
@@ -110,24 +106,6 @@ class Server implements LocalRedis {
       await this.waitUntilReady();
       this.log(`redis: started on 127.0.0.1:${this.port} (pid ${this.pid() ?? '?'})`);
     });
-  }
-
-  stop(): Promise<void> {
-    return this.serial(() => this.stopNow());
-  }
-
-  destroy(): Promise<void> {
-    this.destroying ??= this.serial(async () => {
-      await this.stopNow();
-      await fs.promises.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
-      this.destroyed = true;
-      this.unregister();
-      this.log(`redis: removed ${this.dir}`);
-    }).catch((err: unknown) => {
-      this.destroying = undefined; // let a later call try again
-      throw err;
-    });
-    return this.destroying;
   }
 
   private spawnServer(): void {
@@ -192,7 +170,7 @@ class Server implements LocalRedis {
     }
   }
 
-  private async stopNow(): Promise<void> {
+  protected async stopNow(): Promise<void> {
     const child = this.child;
     if (!child) return;
     const pid = child.pid;
@@ -213,19 +191,12 @@ class Server implements LocalRedis {
     this.log(`redis: stopped (pid ${pid ?? '?'})`);
   }
 
-  /** The 'exit'-time teardown: nothing async can run there. */
-  private destroySync(): void {
+  protected destroySync(): void {
     const pid = this.child?.pid;
     if (pid !== undefined) signalIfRunning(pid, 'SIGKILL');
     fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
-  /** start/stop/destroy must not interleave: a stop during a start would miss the new child. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(fn);
-    this.queue = result.catch(() => {});
-    return result;
-  }
 }
 
 /** Whether a redis server on 127.0.0.1:`port` answers PING with +PONG within `timeoutMs`. */
