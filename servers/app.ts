@@ -73,11 +73,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', async (_req, res) => {
     await db.query(HEALTH);
     if (strategy.usesRedis) {
+      // Ready means requests can be authorised: Redis answers and its revocation records have
+      // been reconciled with Postgres since it last (re)connected.
       try {
         await deps.pingRedis();
       } catch (err) {
         throw new DependencyError('redis', { cause: err });
       }
+      if (!versions.isTrusted) throw new DependencyError('redis');
     }
     res.json({ status: 'ok', strategy: strategy.name });
   });
