@@ -9,6 +9,7 @@ import { parseSeedArgs, runSeed } from './commands/seed.js';
 import { parseServeArgs, runServe } from './commands/serve.js';
 import { parseRunArgs, runBench } from './commands/run.js';
 import { DEFAULTS } from './config.js';
+import { describeReports, readResults, writeReports } from './report/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('authbench')
@@ -63,6 +64,14 @@ export function buildProgram(): Command {
     .action(async (raw: Record<string, unknown>) => {
       const code = await runBench(parseRunArgs(raw, process.env), ['authbench', ...process.argv.slice(2)].join(' '));
       if (code !== 0) throw new ExitCode(code);
+    });
+
+  program.command('report')
+    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results file')
+    .argument('<results.json>', 'a results file written by authbench run')
+    .action(async (path: string) => {
+      const files = await writeReports(await readResults(path), path);
+      process.stdout.write(describeReports(files));
     });
 
   return program;

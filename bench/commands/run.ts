@@ -13,6 +13,7 @@ import { describeEnvironment } from '../run/environment.js';
 import { Progress } from '../run/progress.js';
 import { writeResults } from '../run/results-file.js';
 import { verify } from '../run/verify.js';
+import { describeReports, writeReports } from '../report/index.js';
 import { renderSummary } from '../summary.js';
 import { seedWithLog, urlArg } from './seed.js';
 
@@ -144,6 +145,7 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
     });
     const files = await writeResults(record, config.resultsDir);
     process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
+    process.stdout.write(describeReports(await writeReports(record, files.path)));
     return record.valid ? 0 : 1;
   } finally {
     await counters?.close();

@@ -1,0 +1,123 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chartSpecs } from '../../bench/report/charts.js';
+import { renderHtml } from '../../bench/report/html.js';
+import { chartJsSource, readResults, writeReports } from '../../bench/report/index.js';
+import { renderMarkdown } from '../../bench/report/markdown.js';
+import { PNG_HEIGHT, PNG_WIDTH } from '../../bench/report/png.js';
+import type { ResultsRecord } from '../../bench/results.js';
+import { projectRoot } from '../../sql/migrate.js';
+
+const FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Width and height from a PNG's IHDR chunk, after checking the signature. */
+function pngSize(buf: Buffer): { width: number; height: number } {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  assert.equal(buf.subarray(12, 16).toString('latin1'), 'IHDR');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+describe('reports from a committed results file', () => {
+  let record: ResultsRecord;
+  let dir: string;
+  before(async () => {
+    record = await readResults(FIXTURE);
+    dir = mkdtempSync(join(tmpdir(), 'authbench-report-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the HTML holds the verdict, every strategy and Chart.js inline, and fetches nothing', async () => {
+    const html = renderHtml(record, await chartJsSource());
+    assert.ok(html.includes(record.comparison!.verdict.replace(/'/g, '&#39;')), 'the verdict');
+    for (const name of Object.keys(record.strategies)) assert.ok(html.includes(`<th scope="row">${name}</th>`), name);
+    for (const spec of chartSpecs(record)) assert.ok(html.includes(`id="chart-${spec.id}"`), spec.id);
+    assert.ok(html.includes('Chart.register'), 'charts are created');
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|url\(["']?https?:/, 'no external resources');
+    assert.ok(html.length > 150_000, 'Chart.js is inlined');
+  });
+
+  test('the Markdown table has the right numbers', () => {
+    const md = renderMarkdown(record, { throughput: 'x-throughput.png' });
+    assert.match(md, /^## authbench: db-lookup vs jwt-redis \(default\)$/m);
+    assert.ok(md.includes(`**${record.comparison!.verdict}**`));
+    // The fixture's figures: medians 2 543 and 2 637 req/s, p50 10.987 and 9.942 ms, ratio 1.0591.
+    assert.match(md, /^\| db-lookup \| 2,543 \| 2,381–2,647 \| 11\.0 ms \| 38\.3 ms \| 3\.00 \| 0\.00 \| 20\/20 \|$/m);
+    assert.match(md, /^\| jwt-redis \| 2,637 \| 2,500–2,853 \| 9\.94 ms \| 31\.3 ms \| 2\.00 \| 1\.00 \| 20\/20 \|$/m);
+    assert.match(md, /^Throughput ratio jwt-redis\/db-lookup: \+5\.9% \(95% CI \+2\.3% to \+11\.1%, 20 paired rounds\)\.$/m);
+    assert.match(md, /!\[throughput\]\(x-throughput\.png\)/);
+  });
+
+  test('PNG charts are valid images of the expected size and not blank', async (t) => {
+    const path = join(dir, 'run.json');
+    writeFileSync(path, readFileSync(FIXTURE));
+    const files = await writeReports(record, path);
+    if (files.pngFailures.length > 0) {
+      // Only a user machine without the native renderer may get here; CI installs it.
+      assert.ok(!process.env.CI, `in CI every PNG must render: ${JSON.stringify(files.pngFailures)}`);
+      t.skip(`PNG renderer unavailable: ${files.pngFailures[0]!.reason}`);
+      return;
+    }
+    assert.equal(files.pngs.length, 4);
+    const { loadImage, createCanvas } = await import('canvas');
+    for (const file of files.pngs) {
+      const buf = readFileSync(file);
+      assert.deepEqual(pngSize(buf), { width: PNG_WIDTH, height: PNG_HEIGHT }, file);
+      const image = await loadImage(buf);
+      const canvas = createCanvas(image.width, image.height);
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(image, 0, 0);
+      const { data } = ctx.getImageData(0, 0, image.width, image.height);
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      assert.ok(colours.size > 20, `${file} has ${colours.size} colours: drawn, not blank`);
+    }
+    assert.ok(existsSync(files.html) && existsSync(files.markdown));
+  });
+
+  test('in a real browser, offline: no console errors, every chart draws, a screenshot', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
+      t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+      return;
+    }
+    const { chromium } = await import('playwright-core');
+    const path = join(dir, 'browser.json');
+    writeFileSync(path, readFileSync(FIXTURE));
+    const { html } = await writeReports(record, path);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    try {
+      const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+      page.on('pageerror', (err) => problems.push(err.message));
+      page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+      await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+      // A string, evaluated in the page: this file is compiled without DOM types.
+      const drawn = await page.evaluate<Array<{ id: string; painted: number; width: number }>>(`[...document.querySelectorAll('canvas')].map((c) => {
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let painted = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+        return { id: c.id, painted, width: c.width };
+      })`);
+      assert.deepEqual(problems, [], 'no console errors or failed requests');
+      assert.equal(drawn.length, 4);
+      for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
+      assert.equal(await page.locator('#verdict').innerText(), record.comparison!.verdict);
+      const shots = join(projectRoot(), 'results');
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, 'report-screenshot.png'), fullPage: true });
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  });
+});
