@@ -8,7 +8,10 @@ import { UsageError } from './flags.js';
 import { parseSeedArgs, runSeed } from './commands/seed.js';
 import { parseServeArgs, runServe } from './commands/serve.js';
 import { parseRunArgs, runBench } from './commands/run.js';
-import { DEFAULTS } from './config.js';
+import { CI_DEFAULTS, DEFAULTS, type BenchConfig } from './config.js';
+import { compareResults, renderComparisonMarkdown, renderComparisonText } from './compare.js';
+import { DEFAULT_BASELINE, describeExports, loadBaseline, writeExports } from './commands/ci.js';
+import { gate, renderChecks } from './gate.js';
 import { describeReports, readResults, writeReports } from './report/index.js';
 
 export function buildProgram(): Command {
@@ -42,28 +45,33 @@ export function buildProgram(): Command {
       await runSeed(parseSeedArgs(raw, process.env));
     });
 
-  program.command('run')
-    .description('verify both servers, then measure them in interleaved rounds; writes results/*.json')
-    .option('--scenario <name>', 'name used in the results file name', DEFAULTS.scenario)
-    .option('--strategies <a,b>', 'baseline,candidate', DEFAULTS.strategies.join(','))
-    .option('--rounds <n>', 'measured rounds per strategy', String(DEFAULTS.rounds))
-    .option('--round-seconds <n>', 'duration of each round', String(DEFAULTS.roundSeconds))
-    .option('--warmup-seconds <n>', 'warm-up per strategy before the rounds (0: none)', String(DEFAULTS.warmupSeconds))
-    .option('--connections <n>', 'concurrent connections (closed model)', String(DEFAULTS.connections))
-    .option('--users <n>', 'users in the seeded dataset', String(DEFAULTS.users))
-    .option('--seed <n>', 'generator seed', String(DEFAULTS.seed))
-    .option('--token-users <n>', 'distinct users whose tokens the load rotates through', String(DEFAULTS.tokenUsers))
-    .option('--verify-users <n>', 'users in the verification pass', String(DEFAULTS.verifyUsers))
-    .option('--pool-size <n>', 'Postgres pool size of each server', String(DEFAULTS.poolSize))
-    .option('--timeout-seconds <n>', 'request timeout in the load generator', String(DEFAULTS.timeoutSeconds))
-    .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(DEFAULTS.bootstrapIterations))
-    .option('--results-dir <dir>', 'where results files go', DEFAULTS.resultsDir)
-    .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(DEFAULTS.serverCpu))
-    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
-    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
+  addRunOptions(program.command('run'), DEFAULTS)
+    .description('verify both servers, then measure them in interleaved rounds; writes results/*.json and reports')
     .action(async (raw: Record<string, unknown>) => {
-      const code = await runBench(parseRunArgs(raw, process.env), ['authbench', ...process.argv.slice(2)].join(' '));
-      if (code !== 0) throw new ExitCode(code);
+      const { record } = await runBench(parseRunArgs(raw, process.env), commandLine());
+      if (!record.valid) throw new ExitCode(1);
+    });
+
+  addRunOptions(program.command('ci'), CI_DEFAULTS)
+    .description('a short run checked against committed thresholds (ratios, not absolute req/s); exit 1 when a check fails')
+    .option('--baseline <file>', 'thresholds file', DEFAULT_BASELINE)
+    .action(async (raw: Record<string, unknown>) => {
+      const args = parseRunArgs(raw, process.env);
+      const baseline = await loadBaseline(String(raw.baseline));
+      const { record, path } = await runBench(args, commandLine());
+      process.stdout.write(`${describeExports(await writeExports(record, path))}\nchecks against ${String(raw.baseline)}:\n`);
+      const checks = gate(record, baseline);
+      process.stdout.write(renderChecks(checks));
+      if (checks.some((c) => !c.pass)) throw new ExitCode(1);
+    });
+
+  program.command('compare')
+    .description('compare two results files: per strategy and metric, old → new, change and significance')
+    .argument('<old.json>').argument('<new.json>')
+    .option('--markdown', 'print Markdown instead of a table', false)
+    .action(async (oldPath: string, newPath: string, opts: { markdown: boolean }) => {
+      const changes = compareResults(await readResults(oldPath), await readResults(newPath));
+      process.stdout.write(opts.markdown ? renderComparisonMarkdown(changes, oldPath, newPath) : renderComparisonText(changes));
     });
 
   program.command('report')
@@ -75,6 +83,32 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+function commandLine(): string {
+  return ['authbench', ...process.argv.slice(2)].join(' ');
+}
+
+/** The options run and ci share; ci has shorter defaults. */
+function addRunOptions(cmd: Command, d: BenchConfig): Command {
+  return cmd
+    .option('--scenario <name>', 'name used in the results file name', d.scenario)
+    .option('--strategies <a,b>', 'baseline,candidate', d.strategies.join(','))
+    .option('--rounds <n>', 'measured rounds per strategy', String(d.rounds))
+    .option('--round-seconds <n>', 'duration of each round', String(d.roundSeconds))
+    .option('--warmup-seconds <n>', 'warm-up per strategy before the rounds (0: none)', String(d.warmupSeconds))
+    .option('--connections <n>', 'concurrent connections (closed model)', String(d.connections))
+    .option('--users <n>', 'users in the seeded dataset', String(d.users))
+    .option('--seed <n>', 'generator seed', String(d.seed))
+    .option('--token-users <n>', 'distinct users whose tokens the load rotates through', String(d.tokenUsers))
+    .option('--verify-users <n>', 'users in the verification pass', String(d.verifyUsers))
+    .option('--pool-size <n>', 'Postgres pool size of each server', String(d.poolSize))
+    .option('--timeout-seconds <n>', 'request timeout in the load generator', String(d.timeoutSeconds))
+    .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(d.bootstrapIterations))
+    .option('--results-dir <dir>', 'where results files go', d.resultsDir)
+    .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(d.serverCpu))
+    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
+    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)');
 }
 
 /** A finished command that wants a non-zero exit code without an error message. */

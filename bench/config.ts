@@ -58,6 +58,21 @@ export const DEFAULTS: BenchConfig = {
   serverCpu: 'auto',
 };
 
+/**
+ * `authbench ci`: a shorter run (≤ 90 s on a 2-core machine, everything included) for
+ * regression gates; its thresholds allow for the wider intervals.
+ */
+export const CI_DEFAULTS: BenchConfig = {
+  ...DEFAULTS,
+  scenario: 'ci',
+  rounds: 10,
+  roundSeconds: 2,
+  warmupSeconds: 3,
+  users: 20_000,
+  tokenUsers: 1000,
+  verifyUsers: 50,
+};
+
 /** Raw option values as commander gives them (strings, or undefined when not given). */
 export type RawBenchOptions = Partial<Record<keyof BenchConfig | 'users' | 'seed', unknown>>;
 

@@ -6,7 +6,7 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import { validateConfig, type BenchConfig, type RawBenchOptions } from '../config.js';
 import { resolveInfra } from '../infra/index.js';
 import { toRoundRecord, type RoundRecord } from '../records.js';
-import { buildResults } from '../results.js';
+import { buildResults, type ResultsRecord } from '../results.js';
 import { cpuSeconds, defaultServerCpu, spawnLoadGenerator, spawnServer, type LoadGenerator, type ServerProcess } from '../run/children.js';
 import { Counters } from '../run/counters.js';
 import { describeEnvironment } from '../run/environment.js';
@@ -38,10 +38,10 @@ export function tokenUserIds(users: number, count: number): number[] {
 
 /**
  * `authbench run`: infrastructure → seed → tokens → servers → verification → warm-up →
- * interleaved rounds → statistics → results/*.json and a summary. Returns the exit code:
- * 0 for a valid run, 1 when any round was invalid.
+ * interleaved rounds → statistics → results/*.json, reports and a summary. Returns the record
+ * and where it was written; `record.valid` decides the exit code.
  */
-export async function runBench(args: RunArgs, command: string): Promise<number> {
+export async function runBench(args: RunArgs, command: string): Promise<{ record: ResultsRecord; path: string }> {
   const { config } = args;
   const started = Date.now();
   const progress = new Progress();
@@ -146,7 +146,7 @@ export async function runBench(args: RunArgs, command: string): Promise<number> 
     const files = await writeResults(record, config.resultsDir);
     process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
     process.stdout.write(describeReports(await writeReports(record, files.path)));
-    return record.valid ? 0 : 1;
+    return { record, path: files.path };
   } finally {
     await counters?.close();
     await generator?.stop();

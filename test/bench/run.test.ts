@@ -103,6 +103,15 @@ describe('authbench run, end to end (tiny)', () => {
       assert.ok(Date.now() - started < 5000);
     }
     assert.equal(existsSync(empty), false);
+    const ci = await new Promise<Finished>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'ci', '--baseline', join(dir, 'missing.json'), '--results-dir', empty]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
+    });
+    assert.equal(ci.code, 2, ci.stderr);
+    assert.match(ci.stderr, /--baseline must name a readable file \(got ".*missing\.json": ENOENT\)/);
+    assert.equal(existsSync(empty), false);
   });
 
   test('Ctrl-C during the load stops every child and writes no latest.json', async () => {
