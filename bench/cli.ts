@@ -12,6 +12,9 @@ import { CI_DEFAULTS, DEFAULTS, type BenchConfig } from './config.js';
 import { compareResults, renderComparisonMarkdown, renderComparisonText } from './compare.js';
 import { DEFAULT_BASELINE, describeExports, loadBaseline, writeExports } from './commands/ci.js';
 import { gate, renderChecks } from './gate.js';
+import type { ResultsRecord } from './results.js';
+import { DEFAULT_SCENARIOS } from './scenarios.js';
+import { renderSideBySide } from './summary.js';
 import { describeReports, readResults, writeReports } from './report/index.js';
 
 export function buildProgram(): Command {
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
     .option('--pool-size <n>', 'Postgres pool size (the same for every strategy)', '10')
     .option('--issue-tokens', 'enable POST /auth/token, which mints a token for ANY user id (benchmarks and tests only)', false)
     .option('--token-ttl <seconds>', 'lifetime of minted tokens', '3600')
+    .option('--jwt-verify <variant>', 'keyobject (default: crypto.createSecretKey) or string (jsonwebtoken parses it per call)', 'keyobject')
     .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
     .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
     .option('--users <n>', 'users to seed when serve starts its own throwaway database (default: 100000)')
@@ -46,19 +50,20 @@ export function buildProgram(): Command {
     });
 
   addRunOptions(program.command('run'), DEFAULTS)
-    .description('verify both servers, then measure them in interleaved rounds; writes results/*.json and reports')
-    .action(async (raw: Record<string, unknown>) => {
-      const { record } = await runBench(parseRunArgs(raw, process.env), commandLine());
-      if (!record.valid) throw new ExitCode(1);
+    .description(`verify both servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`)
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const results = await runBench(parseRunArgs(raw, process.env, explicitOptions(cmd, raw)), commandLine());
+      if (results.length > 1) process.stdout.write(`\n${renderSideBySide(results.map((r) => r.record))}`);
+      if (results.some((r) => !r.record.valid)) throw new ExitCode(1);
     });
 
   addRunOptions(program.command('ci'), CI_DEFAULTS)
     .description('a short run checked against committed thresholds (ratios, not absolute req/s); exit 1 when a check fails')
     .option('--baseline <file>', 'thresholds file', DEFAULT_BASELINE)
-    .action(async (raw: Record<string, unknown>) => {
-      const args = parseRunArgs(raw, process.env);
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
       const baseline = await loadBaseline(String(raw.baseline));
-      const { record, path } = await runBench(args, commandLine());
+      const [{ record, path }] = (await runBench(args, commandLine())) as [{ record: ResultsRecord; path: string }];
       process.stdout.write(`${describeExports(await writeExports(record, path))}\nchecks against ${String(raw.baseline)}:\n`);
       const checks = gate(record, baseline);
       process.stdout.write(renderChecks(checks));
@@ -85,6 +90,11 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The options given on the command line (not defaults): they override a scenario file. */
+function explicitOptions(cmd: Command, raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'));
+}
+
 function commandLine(): string {
   return ['authbench', ...process.argv.slice(2)].join(' ');
 }
@@ -92,7 +102,7 @@ function commandLine(): string {
 /** The options run and ci share; ci has shorter defaults. */
 function addRunOptions(cmd: Command, d: BenchConfig): Command {
   return cmd
-    .option('--scenario <name>', 'name used in the results file name', d.scenario)
+    .option('--scenario <name|path>', 'a scenario file: a name in bench/scenarios/ or a path (its values, overridden by explicit flags)')
     .option('--strategies <a,b>', 'baseline,candidate', d.strategies.join(','))
     .option('--rounds <n>', 'measured rounds per strategy', String(d.rounds))
     .option('--round-seconds <n>', 'duration of each round', String(d.roundSeconds))
@@ -107,6 +117,8 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(d.bootstrapIterations))
     .option('--results-dir <dir>', 'where results files go', d.resultsDir)
     .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(d.serverCpu))
+    .option('--db-delay-ms <n>', 'delay added each way on the servers\' database link by a TCP proxy (0: direct)', String(d.dbDelayMs))
+    .option('--jwt-verify <variant>', 'keyobject or string: how servers pass the secret to jsonwebtoken.verify', d.jwtVerify)
     .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
     .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)');
 }

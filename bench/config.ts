@@ -1,4 +1,5 @@
 import { DEFAULT_SEED, DEFAULT_USERS } from '../fixtures/generator.js';
+import { JWT_VERIFY_VARIANTS, type JwtVerifyVariant } from '../servers/jwt.js';
 import { STRATEGY_NAMES, type StrategyName } from '../servers/strategies/index.js';
 import { choiceFlag, intFlag, usage } from './flags.js';
 
@@ -31,6 +32,10 @@ export interface BenchConfig {
   bootstrapIterations: number;
   /** CPU the servers are pinned to: 'auto' (the last CPU where taskset exists), 'none', or a CPU number. */
   serverCpu: 'auto' | 'none' | number;
+  /** Delay added to the servers' database link, each way, in ms (0: direct). */
+  dbDelayMs: number;
+  /** How servers hand the JWT secret to jsonwebtoken.verify. */
+  jwtVerify: JwtVerifyVariant;
 }
 
 /**
@@ -56,6 +61,8 @@ export const DEFAULTS: BenchConfig = {
   resultsDir: 'results',
   bootstrapIterations: 10_000,
   serverCpu: 'auto',
+  dbDelayMs: 0,
+  jwtVerify: 'keyobject',
 };
 
 /**
@@ -82,8 +89,8 @@ const str = (v: unknown): string => String(v);
  * Validates command-line values into a config; throws UsageError naming the flag, the rule and
  * the value, before anything is started.
  */
-export function validateConfig(raw: RawBenchOptions): BenchConfig {
-  const c: BenchConfig = { ...DEFAULTS, strategies: [...DEFAULTS.strategies] };
+export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEFAULTS): BenchConfig {
+  const c: BenchConfig = { ...defaults, strategies: [...defaults.strategies] };
   if (raw.scenario !== undefined) {
     const s = str(raw.scenario);
     if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(s)) throw usage('--scenario', 'lowercase letters, digits and dashes (1 to 40)', s);
@@ -114,6 +121,8 @@ export function validateConfig(raw: RawBenchOptions): BenchConfig {
     const v = str(raw.serverCpu);
     c.serverCpu = v === 'auto' || v === 'none' ? v : intFlag('--server-cpu', v, 0, 4095);
   }
+  if (raw.dbDelayMs !== undefined) c.dbDelayMs = intFlag('--db-delay-ms', str(raw.dbDelayMs), 0, 1000);
+  if (raw.jwtVerify !== undefined) c.jwtVerify = choiceFlag('--jwt-verify', str(raw.jwtVerify), JWT_VERIFY_VARIANTS);
   if (c.tokenUsers > c.users) throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
   if (c.verifyUsers > c.tokenUsers) throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));
   return c;

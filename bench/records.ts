@@ -32,6 +32,8 @@ export interface RoundRecord {
   serverCpuPercent: number | null;
   /** CPU time of the load generator process, in % of one core. */
   generatorCpuPercent: number;
+  /** CPU time of the database-link delay proxy, in % of one core (null: no proxy). */
+  proxyCpuPercent: number | null;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface GeneratorReport {
 /** Maps one load-generator report into our record; the only place autocannon's shape is read. */
 export function toRoundRecord(
   report: GeneratorReport,
-  meta: { index: number; round: number; strategy: StrategyName; serverCpuPercent: number | null },
+  meta: { index: number; round: number; strategy: StrategyName; serverCpuPercent: number | null; proxyCpuPercent?: number | null },
 ): RoundRecord {
   const r = report.result;
   const statusCodes: Record<string, number> = {};
@@ -75,6 +77,7 @@ export function toRoundRecord(
   const us = report.latencyUs;
   return {
     ...meta,
+    proxyCpuPercent: meta.proxyCpuPercent ?? null,
     status: reasons.length === 0 ? 'valid' : 'invalid',
     invalidReasons: reasons,
     requestsPerSecond: r.duration > 0 ? requests2xx / r.duration : 0,

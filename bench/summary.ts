@@ -27,3 +27,29 @@ export function renderSummary(record: ResultsRecord): string {
   if (!record.valid) out.push('The run is INVALID: see the warnings above.');
   return `${out.join('\n')}\n`;
 }
+
+/** Scenarios side by side, and whether each reproduces the write-up's +30 % (pure). */
+export function renderSideBySide(records: readonly ResultsRecord[]): string {
+  const header = ['scenario', 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'p50 Δ ms', 'p99 Δ ms', 'write-up\'s +30%'];
+  const rows = records.map((r) => {
+    const c = r.comparison;
+    const a = c ? r.strategies[c.baseline] : undefined;
+    const b = c ? r.strategies[c.candidate] : undefined;
+    const g = (x: number): string => `${x >= 1 ? '+' : '−'}${Math.abs((x - 1) * 100).toFixed(1)}%`;
+    const reproduced = !c ? 'no comparison'
+      : c.throughputRatio.ci95[0] >= 1.3 ? 'reproduced'
+        : c.throughputRatio.ci95[1] < 1.3 ? 'not reproduced' : 'within the CI';
+    return [
+      r.scenario,
+      a ? fmt(a.throughput.median) : '–',
+      b ? fmt(b.throughput.median) : '–',
+      c ? `${g(c.throughputRatio.median)} (${g(c.throughputRatio.ci95[0])} to ${g(c.throughputRatio.ci95[1])})` : '–',
+      c ? `${fmt(c.p50DeltaMs.median, 1)} (${fmt(c.p50DeltaMs.ci95[0], 1)} to ${fmt(c.p50DeltaMs.ci95[1], 1)})` : '–',
+      c ? `${fmt(c.p99DeltaMs.median, 1)} (${fmt(c.p99DeltaMs.ci95[0], 1)} to ${fmt(c.p99DeltaMs.ci95[1], 1)})` : '–',
+      reproduced,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  return `${[line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')}\n`;
+}

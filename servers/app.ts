@@ -22,7 +22,10 @@ export interface AppDeps {
   versions: TokenVersions;
   /** Redis readiness, for /healthz when the strategy's request path needs Redis. */
   pingRedis: () => Promise<void>;
+  /** Signs minted tokens. */
   key: KeyObject;
+  /** Verifies requests' tokens: the same secret, as a KeyObject or (a bench variant) a string. */
+  verifyKey: KeyObject | string;
   metrics: Metrics;
   /** POST /auth/token mints a token for any user who asks: only for benchmarks and tests. */
   issueTokens: boolean;
@@ -104,7 +107,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   const api = express.Router();
-  api.use(authenticate(strategy, deps.key));
+  api.use(authenticate(strategy, deps.verifyKey));
 
   api.get('/dashboard', requirePermission('view_dashboard'), async (_req, res) => {
     const user = userOf(res);

@@ -19,7 +19,7 @@ export function userOf(res: Response): AuthUser {
  * the strategy decide who the user is. Errors reach the error middleware, which answers
  * 401/503.
  */
-export function authenticate(strategy: AuthStrategy, key: KeyObject) {
+export function authenticate(strategy: AuthStrategy, key: KeyObject | string) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.headers.authorization;
     if (header === undefined || header === '') throw missingCredentials();

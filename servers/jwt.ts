@@ -35,6 +35,16 @@ export function createJwtKey(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
+/** How servers hand the secret to jsonwebtoken.verify: the bench can show what the string form costs. */
+export const JWT_VERIFY_VARIANTS = ['keyobject', 'string'] as const;
+export type JwtVerifyVariant = (typeof JWT_VERIFY_VARIANTS)[number];
+
+/** The verification key for a variant; the string form is checked the same way. */
+export function verificationKey(secret: string, variant: JwtVerifyVariant): KeyObject | string {
+  const key = createJwtKey(secret);
+  return variant === 'keyobject' ? key : secret;
+}
+
 export function signToken(claims: TokenClaims, key: KeyObject, ttlSeconds = DEFAULT_TOKEN_TTL_S): string {
   return jwt.sign(
     { userId: claims.userId, role: claims.role, permissions: claims.permissions, ver: claims.ver },
@@ -62,7 +72,7 @@ export function parseUserId(value: unknown): number | null {
  * and nbf, then the claims' shapes. Returns null for any token that is not acceptable; the
  * reason is deliberately not exposed to the client.
  */
-export function verifyToken(token: string, key: KeyObject): VerifiedToken | null {
+export function verifyToken(token: string, key: KeyObject | string): VerifiedToken | null {
   let payload: unknown;
   try {
     payload = jwt.verify(token, key, { algorithms: [ALGORITHM], clockTolerance: CLOCK_TOLERANCE_S });

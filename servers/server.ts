@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readSeedMeta } from '../fixtures/seed.js';
 import { createApp } from './app.js';
 import { createDb } from './db.js';
-import { createJwtKey } from './jwt.js';
+import { createJwtKey, verificationKey, type JwtVerifyVariant } from './jwt.js';
 import { Metrics } from './metrics.js';
 import { createRedis } from './redis.js';
 import { createStrategy, type StrategyName } from './strategies/index.js';
@@ -22,6 +22,8 @@ export interface ServerOptions {
   issueTokens: boolean;
   jwtSecret: string;
   tokenTtlSeconds: number;
+  /** Default 'keyobject' (DESIGN.md, "Known costs"). */
+  jwtVerify?: JwtVerifyVariant;
 }
 
 export interface RunningServer {
@@ -39,6 +41,7 @@ export interface RunningServer {
  */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const key = createJwtKey(opts.jwtSecret);
+  const verifyKey = verificationKey(opts.jwtSecret, opts.jwtVerify ?? 'keyobject');
   const metrics = new Metrics();
   const db = createDb({ url: opts.pgUrl, poolSize: opts.poolSize, metrics });
   const redis = createRedis({ url: opts.redisUrl });
@@ -71,7 +74,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sync = keepRevocationsInSync({ pgUrl: opts.pgUrl, redis, versions });
   const strategy = createStrategy(opts.strategy, { db, versions });
   const app = createApp({
-    strategy, db, versions, key, metrics,
+    strategy, db, versions, key, verifyKey, metrics,
     pingRedis: async () => { await redis.ping(); },
     issueTokens: opts.issueTokens,
     tokenTtlSeconds: opts.tokenTtlSeconds,

@@ -3,11 +3,12 @@ import { pg } from '../../sql/pg-types.js';
 import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
 import type { StrategyName } from '../../servers/strategies/index.js';
-import { validateConfig, type BenchConfig, type RawBenchOptions } from '../config.js';
-import { resolveInfra } from '../infra/index.js';
+import { DEFAULTS, validateConfig, type BenchConfig, type RawBenchOptions } from '../config.js';
+import { DEFAULT_SCENARIOS, scenarioConfig } from '../scenarios.js';
+import { resolveInfra, type Infra } from '../infra/index.js';
 import { toRoundRecord, type RoundRecord } from '../records.js';
 import { buildResults, type ResultsRecord } from '../results.js';
-import { cpuSeconds, defaultServerCpu, spawnLoadGenerator, spawnServer, type LoadGenerator, type ServerProcess } from '../run/children.js';
+import { cpuSeconds, defaultServerCpu, spawnDelayProxy, spawnLoadGenerator, type DelayProxy, spawnServer, type LoadGenerator, type ServerProcess } from '../run/children.js';
 import { Counters } from '../run/counters.js';
 import { describeEnvironment } from '../run/environment.js';
 import { Progress } from '../run/progress.js';
@@ -18,17 +19,30 @@ import { renderSummary } from '../summary.js';
 import { seedWithLog, urlArg } from './seed.js';
 
 export interface RunArgs {
-  config: BenchConfig;
+  /** One per scenario, run back to back against the same infrastructure. */
+  configs: BenchConfig[];
   pgUrl?: string;
   redisUrl?: string;
 }
 
-/** Validates everything before anything starts: a bad flag costs nothing. */
-export function parseRunArgs(raw: RawBenchOptions & { pgUrl?: unknown; redisUrl?: unknown }, env: NodeJS.ProcessEnv): RunArgs {
-  const config = validateConfig(raw);
+/**
+ * Validates everything before anything starts: a bad flag or scenario file costs nothing.
+ * `explicit` holds the options given on the command line (they override a scenario's values);
+ * without --scenario, `run` does the default scenarios back to back.
+ */
+export function parseRunArgs(
+  raw: RawBenchOptions & { pgUrl?: unknown; redisUrl?: unknown },
+  env: NodeJS.ProcessEnv,
+  explicit: RawBenchOptions = raw,
+  defaults: BenchConfig = DEFAULTS,
+  scenarios: readonly string[] = DEFAULT_SCENARIOS,
+): RunArgs {
+  const named = explicit.scenario !== undefined ? [String(explicit.scenario)] : scenarios;
+  const { scenario: _ignored, ...flags } = explicit;
+  const configs = named.length === 0 ? [validateConfig(flags, defaults)] : named.map((n) => scenarioConfig(n, flags, defaults));
   const pgUrl = urlArg('postgres', raw, env);
   const redisUrl = urlArg('redis', raw, env);
-  return { config, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
+  return { configs, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
 }
 
 /** Users spread evenly over the id range, so the token set mixes roles as the dataset does. */
@@ -37,22 +51,35 @@ export function tokenUserIds(users: number, count: number): number[] {
 }
 
 /**
- * `authbench run`: infrastructure → seed → tokens → servers → verification → warm-up →
- * interleaved rounds → statistics → results/*.json, reports and a summary. Returns the record
- * and where it was written; `record.valid` decides the exit code.
+ * `authbench run`: infrastructure once, then per scenario: seed → tokens → (delay proxy) →
+ * servers → verification → warm-up → interleaved rounds → statistics → results/*.json,
+ * reports and a summary. Returns each scenario's record and where it was written.
  */
-export async function runBench(args: RunArgs, command: string): Promise<{ record: ResultsRecord; path: string }> {
-  const { config } = args;
-  const started = Date.now();
+export async function runBench(args: RunArgs, command: string): Promise<Array<{ record: ResultsRecord; path: string }>> {
   const progress = new Progress();
   const log = (line: string): void => progress.info(line);
-
   progress.phase('infrastructure');
   const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
   log(infra.description);
+  try {
+    const out: Array<{ record: ResultsRecord; path: string }> = [];
+    for (const config of args.configs) {
+      if (args.configs.length > 1) progress.phase(`scenario ${config.scenario} (${out.length + 1} of ${args.configs.length})`);
+      out.push(await runScenario(config, infra, progress, command));
+    }
+    return out;
+  } finally {
+    await infra.stop();
+  }
+}
+
+async function runScenario(config: BenchConfig, infra: Infra, progress: Progress, command: string): Promise<{ record: ResultsRecord; path: string }> {
+  const started = Date.now();
+  const log = (line: string): void => progress.info(line);
   const servers: ServerProcess[] = [];
   let counters: Counters | undefined;
   let generator: LoadGenerator | undefined;
+  let proxy: DelayProxy | undefined;
   try {
     progress.phase(`seeding ${config.users} users (seed ${config.seed})`);
     await seedWithLog(infra.pgUrl, { users: config.users, seed: config.seed }, log);
@@ -71,10 +98,22 @@ export async function runBench(args: RunArgs, command: string): Promise<{ record
     }
     if (tokens.length < config.tokenUsers) throw new Error(`only ${tokens.length} of ${config.tokenUsers} users could be given tokens`);
 
+    // The servers reach Postgres through the delay proxy when the scenario puts the database
+    // "across a network"; seeding, counting and verification go direct.
+    let serverPgUrl = infra.pgUrl;
+    if (config.dbDelayMs > 0) {
+      proxy = await spawnDelayProxy(infra.pgUrl, config.dbDelayMs);
+      serverPgUrl = proxy.url;
+      log(`database link: +${config.dbDelayMs} ms each way through a TCP proxy (pid ${proxy.pid})`);
+    }
+
     const serverCpu = config.serverCpu === 'auto' ? defaultServerCpu() : config.serverCpu === 'none' ? null : config.serverCpu;
     progress.phase(`starting servers${serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${serverCpu})`}`);
     for (const strategy of config.strategies) {
-      const s = await spawnServer({ strategy, pgUrl: infra.pgUrl, redisUrl: infra.redisUrl, poolSize: config.poolSize, jwtSecret: secret, cpu: serverCpu });
+      const s = await spawnServer({
+        strategy, pgUrl: serverPgUrl, redisUrl: infra.redisUrl, poolSize: config.poolSize, jwtSecret: secret,
+        jwtVerify: config.jwtVerify, cpu: serverCpu,
+      });
       servers.push(s);
       log(`${strategy}: ${s.url} (pid ${s.pid})`);
     }
@@ -99,19 +138,24 @@ export async function runBench(args: RunArgs, command: string): Promise<{ record
     const steps = 2 * (config.rounds + (config.warmupSeconds > 0 ? 1 : 0));
     let step = 0;
     let index = 0;
+    const percentOf = (before: number | null, after: number | null, seconds: number): number | null =>
+      (before !== null && after !== null ? (100 * (after - before)) / seconds : null);
     const measure = async (strategy: StrategyName, round: number, seconds: number): Promise<RoundRecord> => {
       const server = byName.get(strategy)!;
       progress.timed(`${round === 0 ? 'warm-up' : `round ${round}/${config.rounds}`} ${strategy}`, seconds, ++step, steps);
       const cpuBefore = cpuSeconds(server.pid);
+      const proxyBefore = proxy ? cpuSeconds(proxy.pid) : null;
       const t0 = performance.now();
       const report = await generator!.run({
         url: server.url, path: config.path, tokens, connections: config.connections,
         durationSeconds: seconds, timeoutSeconds: config.timeoutSeconds,
       });
       const elapsed = (performance.now() - t0) / 1000;
-      const cpuAfter = cpuSeconds(server.pid);
-      const serverCpuPercent = cpuBefore !== null && cpuAfter !== null ? (100 * (cpuAfter - cpuBefore)) / elapsed : null;
-      const record = toRoundRecord(report, { index: index++, round, strategy, serverCpuPercent });
+      const record = toRoundRecord(report, {
+        index: index++, round, strategy,
+        serverCpuPercent: percentOf(cpuBefore, cpuSeconds(server.pid), elapsed),
+        proxyCpuPercent: proxy ? percentOf(proxyBefore, cpuSeconds(proxy.pid), elapsed) : null,
+      });
       progress.done(`${record.requestsPerSecond.toFixed(0)} req/s, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
         + `${record.status === 'invalid' ? ` INVALID: ${record.invalidReasons.join('; ')}` : ''}`);
       return record;
@@ -133,6 +177,7 @@ export async function runBench(args: RunArgs, command: string): Promise<{ record
     progress.phase('results');
     await generator.stop();
     await Promise.all(servers.map((s) => s.stop()));
+    await proxy?.stop();
     const record = buildResults({
       config,
       env: describeEnvironment(infra, versions, serverCpu),
@@ -151,6 +196,6 @@ export async function runBench(args: RunArgs, command: string): Promise<{ record
     await counters?.close();
     await generator?.stop();
     await Promise.all(servers.map((s) => s.stop()));
-    await infra.stop();
+    await proxy?.stop();
   }
 }

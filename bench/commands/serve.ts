@@ -1,5 +1,5 @@
 import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
-import { DEV_SECRET, createJwtKey } from '../../servers/jwt.js';
+import { DEV_SECRET, JWT_VERIFY_VARIANTS, createJwtKey } from '../../servers/jwt.js';
 import { startServer, type ServerOptions } from '../../servers/server.js';
 import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
 import { UsageError, choiceFlag, hostFlag, intFlag, usage } from '../flags.js';
@@ -46,6 +46,7 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
       issueTokens,
       tokenTtlSeconds: intFlag('--token-ttl', String(raw.tokenTtl), 1, 30 * 24 * 3600),
       jwtSecret: secret ?? DEV_SECRET,
+      jwtVerify: choiceFlag('--jwt-verify', String(raw.jwtVerify ?? 'keyobject'), JWT_VERIFY_VARIANTS),
     },
     ...(pgUrl ? { pgUrl } : {}),
     ...(redisUrl ? { redisUrl } : {}),

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../sql/migrate.js';
+import type { JwtVerifyVariant } from '../../servers/jwt.js';
 import type { StrategyName } from '../../servers/strategies/index.js';
 import { registerCleanup } from '../infra/cleanup.js';
 import type { LoadJob } from '../loadgen.js';
@@ -67,13 +68,14 @@ export interface ServerProcess {
  */
 export async function spawnServer(opts: {
   strategy: StrategyName; pgUrl: string; redisUrl: string; poolSize: number; jwtSecret: string;
+  jwtVerify: JwtVerifyVariant;
   /** Pin the server to this CPU (taskset), or leave placement to the scheduler. */
   cpu: number | null;
 }): Promise<ServerProcess> {
   const cli = join(projectRoot(), 'dist', 'bench', 'cli.js');
   const [command, ...prefix] = opts.cpu === null ? [process.execPath] : [TASKSET, '-c', String(opts.cpu), process.execPath];
   const child = spawn(command!, [...prefix, cli, 'serve', '--strategy', opts.strategy, '--port', '0',
-    '--pool-size', String(opts.poolSize), '--pg-url', opts.pgUrl, '--redis-url', opts.redisUrl], {
+    '--pool-size', String(opts.poolSize), '--jwt-verify', opts.jwtVerify, '--pg-url', opts.pgUrl, '--redis-url', opts.redisUrl], {
     env: { ...process.env, JWT_SECRET: opts.jwtSecret, DATABASE_URL: '', REDIS_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -123,4 +125,38 @@ export function spawnLoadGenerator(): LoadGenerator {
     },
     stop: handle.stop,
   };
+}
+
+export interface DelayProxy {
+  /** The Postgres URL with host and port replaced by the proxy's. */
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/proxy.ts as a child process in front of the Postgres at `pgUrl`. */
+export async function spawnDelayProxy(pgUrl: string, delayMs: number): Promise<DelayProxy> {
+  const target = new URL(pgUrl);
+  const options = { targetHost: target.hostname, targetPort: Number(target.port || 5432), delayMs };
+  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'bench', 'proxy.js'), '--child', JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const handle = tracked(child);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('delay proxy not listening within 10 s')), 10_000);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const found = /^port (\d+)$/.exec(line)?.[1];
+        if (found) { clearTimeout(timer); resolve(Number(found)); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`delay proxy exited with code ${code}`)); });
+    });
+    const url = new URL(pgUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return { url: url.toString(), pid: child.pid!, stop: handle.stop };
+  } catch (err) {
+    await handle.stop();
+    throw err;
+  }
 }

@@ -8,7 +8,7 @@ import { projectRoot } from '../../sql/migrate.js';
 import { createTestDatabase, serviceUrls } from '../helpers.js';
 
 const CLI = join(projectRoot(), 'dist', 'bench', 'cli.js');
-const TINY = ['--users', '400', '--token-users', '100', '--verify-users', '20', '--rounds', '2', '--round-seconds', '1',
+const TINY = ['--scenario', 'local', '--users', '400', '--token-users', '100', '--verify-users', '20', '--rounds', '2', '--round-seconds', '1',
   '--warmup-seconds', '1', '--connections', '4', '--bootstrap-iterations', '500'];
 
 interface Finished { code: number | null; stdout: string; stderr: string }
@@ -49,13 +49,13 @@ describe('authbench run, end to end (tiny)', () => {
   test('writes a results file that follows the contract, with measured 3 → 2 queries/request', async () => {
     const r = await run([...TINY, '--results-dir', dir, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const files = readdirSync(dir).filter((f) => f.endsWith('-default.json'));
+    const files = readdirSync(dir).filter((f) => f.endsWith('-local.json'));
     assert.equal(files.length, 1);
     const record = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8'));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), record, 'latest.json is a copy');
     assert.equal(record.schemaVersion, 1);
     assert.equal(record.valid, true);
-    assert.equal(record.scenario, 'default');
+    assert.equal(record.scenario, 'local');
     for (const key of ['cpuModel', 'cores', 'node', 'postgres', 'redis', 'gitCommit', 'infrastructure', 'serverCpu']) assert.ok(key in record.env, `env.${key}`);
     assert.match(record.env.postgres, /^\d+\.\d+/, 'the Postgres version, measured');
     assert.match(record.env.redis, /^\d+\.\d+/, 'the Redis version, measured');
@@ -84,7 +84,7 @@ describe('authbench run, end to end (tiny)', () => {
     // A second run never overwrites the first.
     const again = await run([...TINY, '--results-dir', dir, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(readdirSync(dir).filter((f) => f.endsWith('-default.json')).length, 2);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('-local.json')).length, 2);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')), record);
   });
 

@@ -206,3 +206,29 @@ describe('the API under both strategies', () => {
     }
   });
 });
+
+describe('the JWT verification variant (a bench dimension)', () => {
+  test('the string-secret form accepts and rejects exactly as the KeyObject form', async () => {
+    const db = await createTestDatabase('jwt_variant');
+    await seedUrl(db.url, { seed: 1, users: 50 });
+    const { startServer } = await import('../../servers/server.js');
+    const { serverOptions } = await import('../helpers.js');
+    const [a, b] = await Promise.all([
+      startServer(serverOptions('jwt-redis', db.url, serviceUrls().redisUrl, { jwtVerify: 'keyobject' })),
+      startServer(serverOptions('jwt-redis', db.url, serviceUrls().redisUrl, { jwtVerify: 'string' })),
+    ]);
+    try {
+      const token = await tokenFor(a, 3);
+      const forged = `${token.slice(0, -3)}AAA`;
+      for (const s of [a, b]) {
+        const ok = await request(s.url, '/api/dashboard', { token });
+        assert.equal(ok.status, 200);
+        assert.equal((await request(s.url, '/api/dashboard', { token: forged })).status, 401);
+      }
+      assert.equal((await request(a.url, '/api/dashboard', { token })).text, (await request(b.url, '/api/dashboard', { token })).text);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await db.drop();
+    }
+  });
+});
