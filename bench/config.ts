@@ -39,7 +39,7 @@ export interface BenchConfig {
 }
 
 /**
- * Sized so the default run (infrastructure and seeding included) fits in 3 minutes on a
+ * Sized so one scenario (infrastructure and seeding included) fits in 3 minutes on a
  * 2-core machine: 2 × 5 s warm-up + 2 × 20 × 3 s rounds = 130 s of load. Many short pairs
  * beat few long ones here: round-to-round noise on a shared 2-core machine is ±15 %, and the
  * median of the paired ratios tightens with the number of pairs.
