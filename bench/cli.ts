@@ -14,6 +14,8 @@ import { DEFAULT_BASELINE, describeExports, loadBaseline, writeExports } from '.
 import { gate, renderChecks } from './gate.js';
 import type { ResultsRecord } from './results.js';
 import { DEFAULT_SCENARIOS } from './scenarios.js';
+import { SWEEP_PARAMS } from './sweep.js';
+import { parseSweepArgs, runSweep } from './commands/sweep.js';
 import { renderSideBySide } from './summary.js';
 import { describeReports, readResults, writeReports } from './report/index.js';
 
@@ -68,6 +70,18 @@ export function buildProgram(): Command {
       const checks = gate(record, baseline);
       process.stdout.write(renderChecks(checks));
       if (checks.some((c) => !c.pass)) throw new ExitCode(1);
+    });
+
+  addRunOptions(program.command('sweep'), DEFAULTS)
+    .description('one full interleaved comparison per value of a parameter; one results file holds all points')
+    .requiredOption('--param <name>', `the parameter to vary: ${Object.keys(SWEEP_PARAMS).join(', ')}`)
+    .requiredOption('--values <a,b,c>', 'comma-separated values')
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const explicit = explicitOptions(cmd, raw);
+      const { configs, pgUrl, redisUrl } = parseRunArgs(raw, process.env, explicit, DEFAULTS, ['local']);
+      const args = parseSweepArgs(configs[0]!, String(raw.param), String(raw.values), { ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) });
+      const { valid } = await runSweep(args, commandLine());
+      if (!valid) throw new ExitCode(1);
     });
 
   program.command('compare')

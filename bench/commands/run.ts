@@ -73,7 +73,13 @@ export async function runBench(args: RunArgs, command: string): Promise<Array<{ 
   }
 }
 
-async function runScenario(config: BenchConfig, infra: Infra, progress: Progress, command: string): Promise<{ record: ResultsRecord; path: string }> {
+/**
+ * One scenario against infrastructure that is already there. With `write: false` (sweep
+ * points) the record is returned, not written or reported.
+ */
+export async function runScenario(
+  config: BenchConfig, infra: Infra, progress: Progress, command: string, opts: { write: boolean } = { write: true },
+): Promise<{ record: ResultsRecord; path: string }> {
   const started = Date.now();
   const log = (line: string): void => progress.info(line);
   const servers: ServerProcess[] = [];
@@ -188,6 +194,7 @@ async function runScenario(config: BenchConfig, infra: Infra, progress: Progress
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       command,
     });
+    if (!opts.write) return { record, path: '' };
     const files = await writeResults(record, config.resultsDir);
     process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
     process.stdout.write(describeReports(await writeReports(record, files.path)));

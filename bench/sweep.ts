@@ -1,0 +1,104 @@
+import type { BenchConfig, RawBenchOptions } from './config.js';
+import { validateConfig } from './config.js';
+import { usage } from './flags.js';
+import type { ResultsRecord } from './results.js';
+
+/** Parameters a sweep can vary, by their flag-style name. */
+export const SWEEP_PARAMS: Record<string, keyof RawBenchOptions> = {
+  connections: 'connections',
+  'db-delay-ms': 'dbDelayMs',
+  'pool-size': 'poolSize',
+  users: 'users',
+  'jwt-verify': 'jwtVerify',
+};
+
+/** The write-up's latency claim: 80–90 ms less per request. */
+export const CLAIMED_LATENCY_GAIN_MS = 80;
+
+/** Validates --param/--values into one config per point, before anything starts. */
+export function sweepConfigs(base: BenchConfig, param: string, values: string): Array<{ value: string; config: BenchConfig }> {
+  const field = SWEEP_PARAMS[param];
+  if (!field) throw usage('--param', `one of ${Object.keys(SWEEP_PARAMS).join(', ')}`, param);
+  const list = values.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (list.length < 2 || new Set(list).size !== list.length) throw usage('--values', 'at least two distinct comma-separated values', values);
+  return list.map((value) => ({
+    value,
+    config: validateConfig({ ...configAsRaw(base), [field]: value }, base),
+  }));
+}
+
+function configAsRaw(c: BenchConfig): RawBenchOptions {
+  return { ...c, strategies: c.strategies.join(',') } as unknown as RawBenchOptions;
+}
+
+export interface SweepPoint {
+  value: string;
+  valid: boolean;
+  baselineRps: number;
+  candidateRps: number;
+  throughputRatio: { median: number; ci95: [number, number] } | null;
+  p50DeltaMs: { median: number; ci95: [number, number] } | null;
+  p99DeltaMs: { median: number; ci95: [number, number] } | null;
+  baselineP50Ms: number;
+  candidateP50Ms: number;
+}
+
+export interface SweepRecord {
+  schemaVersion: 1;
+  kind: 'sweep';
+  scenario: string;
+  param: string;
+  createdAt: string;
+  points: SweepPoint[];
+  /** The first swept value at which the candidate's p50 is at least 80 ms lower (CI upper bound), or null. */
+  latencyClaimReachedAt: string | null;
+  /** Every point's full record. */
+  records: ResultsRecord[];
+}
+
+/** Folds the points' records into the sweep record (pure). */
+export function summarizeSweep(scenario: string, param: string, createdAt: string, points: Array<{ value: string; record: ResultsRecord }>): SweepRecord {
+  const summarized: SweepPoint[] = points.map(({ value, record }) => {
+    const c = record.comparison;
+    const a = c ? record.strategies[c.baseline] : undefined;
+    const b = c ? record.strategies[c.candidate] : undefined;
+    return {
+      value,
+      valid: record.valid,
+      baselineRps: a?.throughput.median ?? NaN,
+      candidateRps: b?.throughput.median ?? NaN,
+      throughputRatio: c ? { median: c.throughputRatio.median, ci95: c.throughputRatio.ci95 } : null,
+      p50DeltaMs: c?.p50DeltaMs ?? null,
+      p99DeltaMs: c?.p99DeltaMs ?? null,
+      baselineP50Ms: a?.latencyMs.p50 ?? NaN,
+      candidateP50Ms: b?.latencyMs.p50 ?? NaN,
+    };
+  });
+  const reached = summarized.find((p) => p.p50DeltaMs !== null && p.p50DeltaMs.ci95[1] <= -CLAIMED_LATENCY_GAIN_MS);
+  return {
+    schemaVersion: 1, kind: 'sweep', scenario, param, createdAt, points: summarized,
+    latencyClaimReachedAt: reached?.value ?? null,
+    records: points.map((p) => p.record),
+  };
+}
+
+export function renderSweep(s: SweepRecord): string {
+  const g = (x: number): string => `${x >= 1 ? '+' : '−'}${Math.abs((x - 1) * 100).toFixed(1)}%`;
+  const d = (x: { median: number; ci95: [number, number] } | null): string =>
+    (x ? `${x.median.toFixed(1)} (${x.ci95[0].toFixed(1)} to ${x.ci95[1].toFixed(1)})` : '–');
+  const header = [s.param, 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'p50 ms', 'p50 Δ ms', 'p99 Δ ms', 'valid'];
+  const rows = s.points.map((p) => [
+    p.value, p.baselineRps.toFixed(0), p.candidateRps.toFixed(0),
+    p.throughputRatio ? `${g(p.throughputRatio.median)} (${g(p.throughputRatio.ci95[0])} to ${g(p.throughputRatio.ci95[1])})` : '–',
+    `${p.baselineP50Ms.toFixed(1)} → ${p.candidateP50Ms.toFixed(1)}`, d(p.p50DeltaMs), d(p.p99DeltaMs), p.valid ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
+  if (s.param === 'connections') {
+    out.push('', s.latencyClaimReachedAt !== null
+      ? `The p50 latency difference reaches the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms (95% CI entirely beyond it) at ${s.latencyClaimReachedAt} connections, measured.`
+      : `The p50 latency difference does not reach the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms anywhere in the measured range.`);
+  }
+  return `${out.join('\n')}\n`;
+}
