@@ -133,6 +133,8 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(d.serverCpu))
     .option('--db-delay-ms <n>', 'delay added each way on the servers\' database link by a TCP proxy (0: direct)', String(d.dbDelayMs))
     .option('--jwt-verify <variant>', 'keyobject or string: how servers pass the secret to jsonwebtoken.verify', d.jwtVerify)
+    .option('--open-fractions <list|none>', 'open-model (constant arrival rate) runs at these fractions of the baseline\'s median req/s', d.openFractions.length ? d.openFractions.join(',') : 'none')
+    .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
     .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
     .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)');
 }

@@ -36,6 +36,10 @@ export interface BenchConfig {
   dbDelayMs: number;
   /** How servers hand the JWT secret to jsonwebtoken.verify. */
   jwtVerify: JwtVerifyVariant;
+  /** Open-model rates, as fractions of the baseline's measured median throughput ([]: none). */
+  openFractions: number[];
+  /** Duration of each open-model run. */
+  openSeconds: number;
 }
 
 /**
@@ -63,6 +67,8 @@ export const DEFAULTS: BenchConfig = {
   serverCpu: 'auto',
   dbDelayMs: 0,
   jwtVerify: 'keyobject',
+  openFractions: [0.5, 0.8],
+  openSeconds: 4,
 };
 
 /**
@@ -78,6 +84,7 @@ export const CI_DEFAULTS: BenchConfig = {
   users: 20_000,
   tokenUsers: 1000,
   verifyUsers: 50,
+  openFractions: [],
 };
 
 /** Raw option values as commander gives them (strings, or undefined when not given). */
@@ -123,6 +130,13 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
   }
   if (raw.dbDelayMs !== undefined) c.dbDelayMs = intFlag('--db-delay-ms', str(raw.dbDelayMs), 0, 1000);
   if (raw.jwtVerify !== undefined) c.jwtVerify = choiceFlag('--jwt-verify', str(raw.jwtVerify), JWT_VERIFY_VARIANTS);
+  if (raw.openFractions !== undefined) {
+    const v = str(raw.openFractions).trim();
+    const parts = v === '' || v === 'none' ? [] : v.split(',').map((x) => Number(x.trim()));
+    if (parts.some((x) => !(x > 0 && x <= 2))) throw usage('--open-fractions', 'comma-separated numbers in (0, 2], or none', v);
+    c.openFractions = parts;
+  }
+  if (raw.openSeconds !== undefined) c.openSeconds = intFlag('--open-seconds', str(raw.openSeconds), 1, 3600);
   if (c.tokenUsers > c.users) throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
   if (c.verifyUsers > c.tokenUsers) throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));
   return c;

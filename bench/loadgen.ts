@@ -5,6 +5,7 @@
  */
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
+import { runOpenLoop, type OpenLoopJob } from './open-loop.js';
 import type { GeneratorReport } from './records.js';
 
 export interface LoadJob {
@@ -70,8 +71,9 @@ export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
 // process serves the whole run, so a round pays no process start-up.
 if (process.send && process.argv[2] === '--child') {
   process.on('disconnect', () => process.exit(0));
-  process.on('message', (job: LoadJob) => {
-    runLoad(job).then(
+  process.on('message', (job: LoadJob | (OpenLoopJob & { open: true })) => {
+    const run: Promise<unknown> = 'open' in job ? runOpenLoop(job) : runLoad(job);
+    run.then(
       (report) => process.send!({ ok: true, report }),
       (err: unknown) => process.send!({ ok: false, error: err instanceof Error ? err.message : String(err) }),
     );

@@ -46,6 +46,21 @@ export interface Comparison {
   verdict: string;
 }
 
+/** One open-model (constant arrival rate) run per strategy at a fraction of the baseline's max. */
+export interface OpenModelResult {
+  fraction: number;
+  targetRps: number;
+  strategies: Record<string, {
+    achievedRps: number;
+    /** From each request's intended send time (no coordinated omission), 2xx only. */
+    latencyMs: LatencyMs;
+    non2xx: number;
+    errors: number;
+    unfinished: number;
+    generatorCpuPercent: number;
+  }>;
+}
+
 export interface ResultsRecord {
   schemaVersion: typeof SCHEMA_VERSION;
   valid: boolean;
@@ -62,6 +77,8 @@ export interface ResultsRecord {
   warmup: RoundRecord[];
   strategies: Record<string, StrategyResult>;
   comparison: Comparison | null;
+  /** Latency at fixed arrival rates; empty when not measured. */
+  openModel: OpenModelResult[];
 }
 
 /** A ratio as a signed change: 1.239 → "+23.9%". */
@@ -100,6 +117,7 @@ export function buildResults(input: {
   wallSeconds: number;
   command: string;
   extraWarnings?: string[];
+  openModel?: OpenModelResult[];
 }): ResultsRecord {
   const { config, rounds } = input;
   const [baseline, candidate] = config.strategies;
@@ -124,6 +142,12 @@ export function buildResults(input: {
     };
     for (const r of own.filter((x) => x.status === 'invalid')) {
       warnings.push(`${name} round ${r.round} is invalid: ${r.invalidReasons.join('; ')}`);
+    }
+  }
+  for (const o of input.openModel ?? []) {
+    for (const [name, r] of Object.entries(o.strategies)) {
+      if (r.non2xx + r.errors + r.unfinished > 0) warnings.push(`open model at ${o.fraction * 100}% (${o.targetRps.toFixed(0)} req/s), ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.unfinished} unanswered`);
+      if (r.achievedRps < 0.95 * o.targetRps) warnings.push(`open model at ${o.fraction * 100}%, ${name}: achieved ${r.achievedRps.toFixed(0)} of ${o.targetRps.toFixed(0)} req/s`);
     }
   }
   for (const r of [...input.warmup, ...rounds]) {
@@ -189,11 +213,13 @@ export function buildResults(input: {
       'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; per strategy the median over valid rounds',
       `gain = median of paired per-round ratios ${candidate}/${baseline}, 95% percentile-bootstrap CI (${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
       'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) and Redis side (INFO commandstats) over the verification set, cross-checked with the servers\' counters',
+      ...(config.openFractions.length ? [`open model: after the rounds, each strategy at a constant arrival rate of ${config.openFractions.map((f) => `${f * 100}%`).join(' and ')} of ${baseline}'s median req/s for ${config.openSeconds} s, latency timed from each request's intended send time (no coordinated omission); closed-model latency follows Little's law (≈ connections ÷ throughput) instead`] : []),
     ],
     warnings,
     verification: { comparedResponses: input.verification.comparedResponses, routes: input.verification.routes },
     warmup: input.warmup,
     strategies,
     comparison,
+    openModel: input.openModel ?? [],
   };
 }

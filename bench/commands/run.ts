@@ -7,7 +7,8 @@ import { DEFAULTS, validateConfig, type BenchConfig, type RawBenchOptions } from
 import { DEFAULT_SCENARIOS, scenarioConfig } from '../scenarios.js';
 import { resolveInfra, type Infra } from '../infra/index.js';
 import { toRoundRecord, type RoundRecord } from '../records.js';
-import { buildResults, type ResultsRecord } from '../results.js';
+import { buildResults, type OpenModelResult, type ResultsRecord } from '../results.js';
+import { median } from '../stats.js';
 import { cpuSeconds, defaultServerCpu, spawnDelayProxy, spawnLoadGenerator, type DelayProxy, spawnServer, type LoadGenerator, type ServerProcess } from '../run/children.js';
 import { Counters } from '../run/counters.js';
 import { describeEnvironment } from '../run/environment.js';
@@ -141,7 +142,7 @@ export async function runScenario(
     await counters.close();
     counters = undefined;
 
-    const steps = 2 * (config.rounds + (config.warmupSeconds > 0 ? 1 : 0));
+    const steps = 2 * (config.rounds + (config.warmupSeconds > 0 ? 1 : 0) + config.openFractions.length);
     let step = 0;
     let index = 0;
     const percentOf = (before: number | null, after: number | null, seconds: number): number | null =>
@@ -180,6 +181,33 @@ export async function runScenario(
       for (const s of order) rounds.push(await measure(s, r, config.roundSeconds));
     }
 
+    // Open model: constant arrival rates below the baseline's measured maximum.
+    const openModel: OpenModelResult[] = [];
+    const baselineRps = rounds.filter((r) => r.strategy === config.strategies[0] && r.status === 'valid').map((r) => r.requestsPerSecond);
+    const baselineMax = baselineRps.length > 0 ? median(baselineRps) : 0;
+    if (config.openFractions.length > 0 && baselineMax > 0) {
+      progress.phase(`open model at ${config.openFractions.map((f) => `${f * 100}%`).join(', ')} of ${config.strategies[0]}'s ${baselineMax.toFixed(0)} req/s`);
+      for (const fraction of config.openFractions) {
+        const targetRps = Math.round(fraction * baselineMax);
+        const entry: OpenModelResult = { fraction, targetRps, strategies: {} };
+        for (const strategy of config.strategies) {
+          const server = byName.get(strategy)!;
+          progress.timed(`${strategy} at ${targetRps} req/s`, config.openSeconds, ++step, steps);
+          const o = await generator.runOpen({
+            url: server.url, path: config.path, tokens, rate: targetRps, durationSeconds: config.openSeconds,
+            maxSockets: Math.max(64, config.connections * 4), timeoutSeconds: config.timeoutSeconds,
+          });
+          const us = o.latencyUs;
+          entry.strategies[strategy] = {
+            achievedRps: o.achievedRate, non2xx: o.non2xx, errors: o.errors, unfinished: o.unfinished, generatorCpuPercent: o.cpuPercent,
+            latencyMs: { p50: us.p50 / 1000, p90: us.p90 / 1000, p99: us.p99 / 1000, p999: us.p999 / 1000, max: us.max / 1000 },
+          };
+          progress.done(`achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(us.p50 / 1000).toFixed(2)} ms, p99 ${(us.p99 / 1000).toFixed(2)} ms`);
+        }
+        openModel.push(entry);
+      }
+    }
+
     progress.phase('results');
     await generator.stop();
     await Promise.all(servers.map((s) => s.stop()));
@@ -193,6 +221,7 @@ export async function runScenario(
       createdAt: new Date().toISOString(),
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       command,
+      openModel,
     });
     if (!opts.write) return { record, path: '' };
     const files = await writeResults(record, config.resultsDir);

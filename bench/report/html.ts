@@ -21,6 +21,20 @@ function headline(record: ResultsRecord): Array<[string, string, string]> {
   ];
 }
 
+function openModelSection(record: ResultsRecord): string {
+  const runs = record.openModel ?? [];
+  if (runs.length === 0) return '';
+  const rows = runs.flatMap((o) => Object.entries(o.strategies).map(([n, r]) =>
+    `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td><th scope="row">${esc(n)}</th><td>${num(r.achievedRps)} req/s</td>`
+    + `<td>${ms(r.latencyMs.p50)}</td><td>${ms(r.latencyMs.p90)}</td><td>${ms(r.latencyMs.p99)}</td><td>${ms(r.latencyMs.p999)}</td><td>${r.non2xx + r.errors + r.unfinished}</td></tr>`)).join('\n');
+  return `<h2>Latency at a fixed arrival rate (open model)</h2>
+<p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each request's intended send time, so stalls are not hidden. The closed-model latencies above follow Little's law (latency ≈ connections ÷ throughput) instead.</p>
+<table><thead><tr><th scope="col">rate</th><th scope="col">strategy</th><th scope="col">achieved</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th><th scope="col">p99.9</th><th scope="col">failed</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+
 /**
  * The self-contained HTML report (pure: record and Chart.js source in, HTML out). Opens offline:
  * Chart.js is inlined, nothing is fetched.
@@ -94,6 +108,7 @@ ${specs.map((s) => `  <figure><div class="chart"><canvas id="chart-${s.id}" role
 ${rows}
 </tbody>
 </table>
+${openModelSection(record)}
 <h2>Environment</h2>
 <table class="kv"><tbody>
 ${envRows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}

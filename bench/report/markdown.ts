@@ -18,6 +18,14 @@ export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, s
   if (c) {
     lines.push(`Throughput ratio ${c.candidate}/${c.baseline}: ${gain(c.throughputRatio.median)} (95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}, ${c.throughputRatio.pairs} paired rounds).`, '');
   }
+  const open = record.openModel ?? [];
+  if (open.length) {
+    lines.push('| open model (fixed rate) | strategy | achieved | p50 | p99 |', '|---|---|---:|---:|---:|');
+    for (const o of open) {
+      for (const [n, r] of Object.entries(o.strategies)) lines.push(`| ${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s | ${n} | ${num(r.achievedRps)} req/s | ${ms(r.latencyMs.p50)} | ${ms(r.latencyMs.p99)} |`);
+    }
+    lines.push('');
+  }
   if (record.warnings.length) lines.push('**Warnings**', '', ...record.warnings.map((w) => `- ${w}`), '');
   if (!record.valid) lines.push('**This run is INVALID.**', '');
   const pngs = Object.entries(pngFiles);

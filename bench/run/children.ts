@@ -8,6 +8,7 @@ import type { JwtVerifyVariant } from '../../servers/jwt.js';
 import type { StrategyName } from '../../servers/strategies/index.js';
 import { registerCleanup } from '../infra/cleanup.js';
 import type { LoadJob } from '../loadgen.js';
+import type { OpenLoopJob, OpenLoopReport } from '../open-loop.js';
 import type { GeneratorReport } from '../records.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -100,8 +101,10 @@ export async function spawnServer(opts: {
 
 export interface LoadGenerator {
   pid: number;
-  /** Runs one job; jobs run one at a time. */
+  /** Runs one closed-model job; jobs run one at a time. */
   run(job: LoadJob): Promise<GeneratorReport>;
+  /** Runs one open-model (constant arrival rate) job. */
+  runOpen(job: OpenLoopJob): Promise<OpenLoopReport>;
   stop(): Promise<void>;
 }
 
@@ -109,20 +112,20 @@ export interface LoadGenerator {
 export function spawnLoadGenerator(): LoadGenerator {
   const child = fork(join(projectRoot(), 'dist', 'bench', 'loadgen.js'), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const handle = tracked(child);
+  const ask = <T>(job: unknown): Promise<T> => new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`load generator exited with code ${code} before reporting`));
+    child.once('exit', onExit);
+    child.once('message', (msg: { ok: true; report: T } | { ok: false; error: string }) => {
+      child.off('exit', onExit);
+      if (msg.ok) resolve(msg.report);
+      else reject(new Error(`load generator failed: ${msg.error}`));
+    });
+    child.send(job as object);
+  });
   return {
     pid: child.pid!,
-    run(job) {
-      return new Promise<GeneratorReport>((resolve, reject) => {
-        const onExit = (code: number | null): void => reject(new Error(`load generator exited with code ${code} before reporting`));
-        child.once('exit', onExit);
-        child.once('message', (msg: { ok: true; report: GeneratorReport } | { ok: false; error: string }) => {
-          child.off('exit', onExit);
-          if (msg.ok) resolve(msg.report);
-          else reject(new Error(`load generator failed: ${msg.error}`));
-        });
-        child.send(job);
-      });
-    },
+    run: (job) => ask<GeneratorReport>(job),
+    runOpen: (job) => ask<OpenLoopReport>({ ...job, open: true }),
     stop: handle.stop,
   };
 }

@@ -9,7 +9,7 @@ import { createTestDatabase, serviceUrls } from '../helpers.js';
 
 const CLI = join(projectRoot(), 'dist', 'bench', 'cli.js');
 const TINY = ['--scenario', 'local', '--users', '400', '--token-users', '100', '--verify-users', '20', '--rounds', '2', '--round-seconds', '1',
-  '--warmup-seconds', '1', '--connections', '4', '--bootstrap-iterations', '500'];
+  '--warmup-seconds', '1', '--connections', '4', '--bootstrap-iterations', '500', '--open-fractions', '0.5', '--open-seconds', '1'];
 
 interface Finished { code: number | null; stdout: string; stderr: string }
 
@@ -73,6 +73,11 @@ describe('authbench run, end to end (tiny)', () => {
       for (const p of ['p50', 'p90', 'p99', 'p999']) assert.ok(s.latencyMs[p] > 0, p);
       assert.equal(s.rounds.length, 2);
       for (const round of s.rounds) assert.equal(round.status, 'valid');
+    }
+    assert.equal(record.openModel.length, 1, 'one open-model rate');
+    for (const s of ['db-lookup', 'jwt-redis']) {
+      const o = record.openModel[0].strategies[s];
+      assert.ok(o.achievedRps > 0 && o.latencyMs.p50 > 0, `${s} open model measured`);
     }
     assert.equal(record.comparison.baseline, 'db-lookup');
     assert.equal(record.comparison.candidate, 'jwt-redis');
