@@ -4,6 +4,8 @@ import type { BenchConfig } from '../config.js';
 import { resolveInfra } from '../infra/index.js';
 import type { ResultsRecord } from '../results.js';
 import { Progress } from '../run/progress.js';
+import { chartJsSource } from '../report/index.js';
+import { renderSweepHtml } from '../report/sweep-html.js';
 import { renderSweep, summarizeSweep, sweepConfigs } from '../sweep.js';
 import { runScenario } from './run.js';
 
@@ -47,6 +49,9 @@ export async function runSweep(args: SweepArgs, command: string): Promise<{ path
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${createdAt.replace(/[:.]/g, '-')}-sweep-${args.scenario}-${args.param}.json`);
   await writeFile(path, `${JSON.stringify(sweep, null, 2)}\n`, { flag: 'wx' });
-  process.stdout.write(`\n${renderSweep(sweep)}\nsweep results: ${path}\n`);
+  const table = renderSweep(sweep);
+  const html = path.replace(/\.json$/, '.html');
+  await writeFile(html, renderSweepHtml(sweep, await chartJsSource(), table));
+  process.stdout.write(`\n${table}\nsweep results: ${path}\nsweep report: ${html}\n`);
   return { path, valid: sweep.points.every((p) => p.valid) };
 }

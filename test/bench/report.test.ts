@@ -13,6 +13,7 @@ import type { ResultsRecord } from '../../bench/results.js';
 import { projectRoot } from '../../sql/migrate.js';
 
 const FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
+const fixture = (): ResultsRecord => JSON.parse(readFileSync(FIXTURE, 'utf8')) as ResultsRecord;
 const CHROMIUM = '/usr/bin/chromium';
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
@@ -77,6 +78,42 @@ describe('reports from a committed results file', () => {
       assert.ok(colours.size > 20, `${file} has ${colours.size} colours: drawn, not blank`);
     }
     assert.ok(existsSync(files.html) && existsSync(files.markdown));
+  });
+
+  test('the sweep page, in a real browser, offline: three charts with CI bands draw', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
+      t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+      return;
+    }
+    const { summarizeSweep, renderSweep } = await import('../../bench/sweep.js');
+    const { renderSweepHtml } = await import('../../bench/report/sweep-html.js');
+    const second = fixture();
+    second.comparison!.throughputRatio = { ...second.comparison!.throughputRatio, median: 1.3, ci95: [1.2, 1.4] };
+    const sweep = summarizeSweep('local', 'connections', '2026-11-24T00:00:00.000Z', [{ value: '32', record: fixture() }, { value: '64', record: second }]);
+    const page = renderSweepHtml(sweep, await chartJsSource(), renderSweep(sweep));
+    assert.ok(page.includes('varying connections'));
+    const file = join(dir, 'sweep.html');
+    writeFileSync(file, page);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const context = await browser.newContext({ offline: true });
+      const tab = await context.newPage();
+      const problems: string[] = [];
+      tab.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+      tab.on('pageerror', (err) => problems.push(err.message));
+      await tab.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      const painted = await tab.evaluate<number[]>(`[...document.querySelectorAll('canvas')].map((c) => {
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++; return n;
+      })`);
+      assert.deepEqual(problems, []);
+      assert.equal(painted.length, 3);
+      for (const n of painted) assert.ok(n > 1000, `${n} painted pixels`);
+    } finally {
+      await browser.close();
+    }
   });
 
   test('in a real browser, offline: no console errors, every chart draws, a screenshot', async (t) => {

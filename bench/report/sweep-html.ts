@@ -1,0 +1,59 @@
+import type { SweepRecord } from '../sweep.js';
+import { PALETTE } from './charts.js';
+
+const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
+
+/** Line charts against the swept parameter, each with its 95% CI as a shaded band (pure). */
+export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: string; config: Record<string, unknown> }> {
+  const labels = s.points.map((p) => p.value);
+  const band = (title: string, yTitle: string, pick: (p: SweepRecord['points'][number]) => { median: number; ci95: [number, number] } | null, scale = 1, offset = 0) => ({
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        { label: '95% CI (upper)', data: s.points.map((p) => (pick(p) ? (pick(p)!.ci95[1] - offset) * scale : null)), borderWidth: 0, pointRadius: 0, backgroundColor: 'rgba(0,114,178,0.18)', fill: '+1' },
+        { label: '95% CI (lower)', data: s.points.map((p) => (pick(p) ? (pick(p)!.ci95[0] - offset) * scale : null)), borderWidth: 0, pointRadius: 0, fill: false },
+        { label: 'median', data: s.points.map((p) => (pick(p) ? (pick(p)!.median - offset) * scale : null)), borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 4 },
+      ],
+    },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false,
+      plugins: { title: { display: true, text: title, font: { size: 15 } }, legend: { position: 'bottom' } },
+      scales: { x: { title: { display: true, text: s.param } }, y: { title: { display: true, text: yTitle } } },
+    },
+  });
+  return [
+    { id: 'gain', title: 'Throughput gain (candidate/baseline − 1)', config: band('Throughput gain', '%', (p) => p.throughputRatio, 100, 1) },
+    { id: 'p50', title: 'p50 latency difference (candidate − baseline)', config: band('p50 latency difference', 'ms', (p) => p.p50DeltaMs) },
+    { id: 'p99', title: 'p99 latency difference (candidate − baseline)', config: band('p99 latency difference', 'ms', (p) => p.p99DeltaMs) },
+  ];
+}
+
+/** A self-contained HTML page for a sweep (Chart.js inlined). */
+export function renderSweepHtml(s: SweepRecord, chartJsSource: string, table: string): string {
+  const specs = sweepChartSpecs(s);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>authbench sweep — ${esc(s.scenario)} — ${esc(s.param)}</title>
+<style>
+  body { font: 15px/1.5 system-ui, sans-serif; color: #1b1b1b; margin: 0 auto; padding: 24px; max-width: 1100px; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
+  figure { margin: 0; border: 1px solid #d0d0d0; border-radius: 6px; padding: 8px; } .chart { position: relative; height: 320px; }
+  pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 13px; }
+  @media print { .charts { grid-template-columns: 1fr 1fr; } figure { break-inside: avoid; } }
+</style></head><body>
+<h1>authbench sweep: ${esc(s.scenario)}, varying ${esc(s.param)}</h1>
+<p>${esc(s.createdAt)} · ${s.points.length} points, each a full interleaved comparison. In a closed-model run latency follows Little's law (latency ≈ connections ÷ throughput): the latency gain grows with the number of waiting clients even when the throughput gain does not.</p>
+<section class="charts">
+${specs.map((c) => `<figure><div class="chart"><canvas id="chart-${c.id}" role="img" aria-label="${esc(c.title)}"></canvas></div><figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
+</section>
+<h2>Points</h2>
+<pre>${esc(table)}</pre>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+for (const spec of ${scriptJson(specs)}) new Chart(document.getElementById('chart-' + spec.id), spec.config);
+</script>
+</body></html>
+`;
+}
