@@ -1,6 +1,7 @@
 import type { StrategyName } from '../servers/strategies/index.js';
 import type { BenchConfig } from './config.js';
 import type { LatencyMs, RoundRecord } from './records.js';
+import { gain } from './format.js';
 import { bootstrap, isSignificantRatio, median, pairedRatios } from './stats.js';
 import type { MeasuredCosts, VerificationResult } from './run/verify.js';
 
@@ -81,9 +82,6 @@ export interface ResultsRecord {
   openModel: OpenModelResult[];
 }
 
-/** A ratio as a signed change: 1.239 → "+23.9%". */
-const percent = (ratio: number): string => `${ratio >= 1 ? '+' : '−'}${Math.abs((ratio - 1) * 100).toFixed(1)}%`;
-
 function medianLatency(rounds: readonly RoundRecord[]): LatencyMs {
   if (rounds.length === 0) return { p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN };
   const m = (k: keyof LatencyMs): number => median(rounds.map((r) => r.latencyMs[k]));
@@ -94,7 +92,7 @@ function medianLatency(rounds: readonly RoundRecord[]): LatencyMs {
 export function verdictSentence(c: Omit<Comparison, 'verdict'>, q: { baseline: number; candidate: number }): string {
   const r = c.throughputRatio;
   const change = `${c.candidate} served ${Math.abs((r.median - 1) * 100).toFixed(1)}% ${r.median >= 1 ? 'more' : 'fewer'} requests per second than ${c.baseline} `
-    + `(95% CI ${percent(r.ci95[0])} to ${percent(r.ci95[1])}), with ${q.baseline} → ${q.candidate} database queries per request.`;
+    + `(95% CI ${gain(r.ci95[0])} to ${gain(r.ci95[1])}), with ${q.baseline} → ${q.candidate} database queries per request.`;
   if (!r.significant) return `No significant difference: ${change}`;
   const claim = r.ci95[1] < 1 + CLAIMED_GAIN
     ? ` That is below the write-up's +${CLAIMED_GAIN * 100}%.`

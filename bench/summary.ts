@@ -1,3 +1,4 @@
+import { gain } from './format.js';
 import type { ResultsRecord } from './results.js';
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
@@ -39,7 +40,6 @@ export function renderSideBySide(records: readonly ResultsRecord[]): string {
     const c = r.comparison;
     const a = c ? r.strategies[c.baseline] : undefined;
     const b = c ? r.strategies[c.candidate] : undefined;
-    const g = (x: number): string => `${x >= 1 ? '+' : '−'}${Math.abs((x - 1) * 100).toFixed(1)}%`;
     const reproduced = !c ? 'no comparison'
       : c.throughputRatio.ci95[0] >= 1.3 ? 'reproduced'
         : c.throughputRatio.ci95[1] < 1.3 ? 'not reproduced' : 'within the CI';
@@ -47,7 +47,7 @@ export function renderSideBySide(records: readonly ResultsRecord[]): string {
       r.scenario,
       a ? fmt(a.throughput.median) : '–',
       b ? fmt(b.throughput.median) : '–',
-      c ? `${g(c.throughputRatio.median)} (${g(c.throughputRatio.ci95[0])} to ${g(c.throughputRatio.ci95[1])})` : '–',
+      c ? `${gain(c.throughputRatio.median)} (${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])})` : '–',
       c ? `${fmt(c.p50DeltaMs.median, 1)} (${fmt(c.p50DeltaMs.ci95[0], 1)} to ${fmt(c.p50DeltaMs.ci95[1], 1)})` : '–',
       c ? `${fmt(c.p99DeltaMs.median, 1)} (${fmt(c.p99DeltaMs.ci95[0], 1)} to ${fmt(c.p99DeltaMs.ci95[1], 1)})` : '–',
       reproduced,

@@ -1,6 +1,7 @@
 import type { BenchConfig, RawBenchOptions } from './config.js';
 import { validateConfig } from './config.js';
 import { usage } from './flags.js';
+import { gain } from './format.js';
 import type { ResultsRecord } from './results.js';
 
 /** Parameters a sweep can vary, by their flag-style name. */
@@ -83,13 +84,12 @@ export function summarizeSweep(scenario: string, param: string, createdAt: strin
 }
 
 export function renderSweep(s: SweepRecord): string {
-  const g = (x: number): string => `${x >= 1 ? '+' : '−'}${Math.abs((x - 1) * 100).toFixed(1)}%`;
   const d = (x: { median: number; ci95: [number, number] } | null): string =>
     (x ? `${x.median.toFixed(1)} (${x.ci95[0].toFixed(1)} to ${x.ci95[1].toFixed(1)})` : '–');
   const header = [s.param, 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'p50 ms', 'p50 Δ ms', 'p99 Δ ms', 'valid'];
   const rows = s.points.map((p) => [
     p.value, p.baselineRps.toFixed(0), p.candidateRps.toFixed(0),
-    p.throughputRatio ? `${g(p.throughputRatio.median)} (${g(p.throughputRatio.ci95[0])} to ${g(p.throughputRatio.ci95[1])})` : '–',
+    p.throughputRatio ? `${gain(p.throughputRatio.median)} (${gain(p.throughputRatio.ci95[0])} to ${gain(p.throughputRatio.ci95[1])})` : '–',
     `${p.baselineP50Ms.toFixed(1)} → ${p.candidateP50Ms.toFixed(1)}`, d(p.p50DeltaMs), d(p.p99DeltaMs), p.valid ? 'yes' : 'NO',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

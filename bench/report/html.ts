@@ -1,11 +1,11 @@
 import type { ResultsRecord } from '../results.js';
 import { chartSpecs } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
-import { gain, ms, num } from './format.js';
+import { gain, ms, num } from '../format.js';
 
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON safe inside a <script> element. */
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
+export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 function headline(record: ResultsRecord): Array<[string, string, string]> {
   const c = record.comparison;

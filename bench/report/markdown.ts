@@ -1,5 +1,5 @@
 import type { ResultsRecord } from '../results.js';
-import { gain, ms, num } from './format.js';
+import { gain, ms, num } from '../format.js';
 
 /** A summary fit for a CI job summary or a pull-request comment (pure). */
 export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, string>): string {

@@ -1,8 +1,7 @@
 import type { SweepRecord } from '../sweep.js';
 import { PALETTE } from './charts.js';
+import { esc, scriptJson } from './html.js';
 
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 /** Line charts against the swept parameter, each with its 95% CI as a shaded band (pure). */
 export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: string; config: Record<string, unknown> }> {
