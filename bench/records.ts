@@ -34,6 +34,16 @@ export interface RoundRecord {
   generatorCpuPercent: number;
   /** CPU time of the database-link delay proxy, in % of one core (null: no proxy). */
   proxyCpuPercent: number | null;
+  /**
+   * Mean pooled database connections the server had checked out over the round (its
+   * connection-seconds ÷ the round's seconds); null where not measured (older records).
+   */
+  poolBusyConnections: number | null;
+  /**
+   * Mean statements executing inside Postgres over the round (pg_stat_statements' execution
+   * time ÷ the round's seconds); null without pg_stat_statements or in older records.
+   */
+  dbExecuting: number | null;
 }
 
 /**
@@ -60,7 +70,10 @@ export interface GeneratorReport {
 /** Maps one load-generator report into our record; the only place autocannon's shape is read. */
 export function toRoundRecord(
   report: GeneratorReport,
-  meta: { index: number; round: number; strategy: StrategyName; serverCpuPercent: number | null; proxyCpuPercent?: number | null },
+  meta: {
+    index: number; round: number; strategy: StrategyName; serverCpuPercent: number | null;
+    proxyCpuPercent?: number | null; poolBusyConnections?: number | null; dbExecuting?: number | null;
+  },
 ): RoundRecord {
   const r = report.result;
   const statusCodes: Record<string, number> = {};
@@ -78,6 +91,8 @@ export function toRoundRecord(
   return {
     ...meta,
     proxyCpuPercent: meta.proxyCpuPercent ?? null,
+    poolBusyConnections: meta.poolBusyConnections ?? null,
+    dbExecuting: meta.dbExecuting ?? null,
     status: reasons.length === 0 ? 'valid' : 'invalid',
     invalidReasons: reasons,
     requestsPerSecond: r.duration > 0 ? requests2xx / r.duration : 0,

@@ -2,6 +2,7 @@ import type { StrategyName } from '../servers/strategies/index.js';
 import type { BenchConfig } from './config.js';
 import type { LatencyMs, RoundRecord } from './records.js';
 import { gain } from './format.js';
+import { costModel, type CostModel } from './model.js';
 import { bootstrap, isSignificantRatio, median, pairedRatios } from './stats.js';
 import type { MeasuredCosts, VerificationResult } from './run/verify.js';
 
@@ -80,6 +81,10 @@ export interface ResultsRecord {
   comparison: Comparison | null;
   /** Latency at fixed arrival rates; empty when not measured. */
   openModel: OpenModelResult[];
+  /** Why the gain is what it is, from the rounds' measured costs; null where they were not measured. */
+  model?: CostModel | null;
+  /** The servers' idle round trip to Postgres (through the delay proxy, if any), ms. */
+  linkRoundTripMs?: number;
 }
 
 function medianLatency(rounds: readonly RoundRecord[]): LatencyMs {
@@ -116,6 +121,7 @@ export function buildResults(input: {
   command: string;
   extraWarnings?: string[];
   openModel?: OpenModelResult[];
+  linkRoundTripMs?: number;
 }): ResultsRecord {
   const { config, rounds } = input;
   const [baseline, candidate] = config.strategies;
@@ -211,6 +217,7 @@ export function buildResults(input: {
       'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; per strategy the median over valid rounds',
       `gain = median of paired per-round ratios ${candidate}/${baseline}, 95% percentile-bootstrap CI (${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
       'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) and Redis side (INFO commandstats) over the verification set, cross-checked with the servers\' counters',
+      'cost model: per request, server CPU (CPU utilization ÷ throughput) and time holding a pooled connection (the servers\' connection-seconds ÷ throughput), medians over valid rounds; each bounds throughput (1/CPU, pool size/pool time, connections/(CPU + pool time)) and the smallest bound is the prediction',
       ...(config.openFractions.length ? [`open model: after the rounds, each strategy at a constant arrival rate of ${config.openFractions.map((f) => `${f * 100}%`).join(' and ')} of ${baseline}'s median req/s for ${config.openSeconds} s, latency timed from each request's intended send time (no coordinated omission); closed-model latency follows Little's law (≈ connections ÷ throughput) instead`] : []),
     ],
     warnings,
@@ -219,5 +226,8 @@ export function buildResults(input: {
     strategies,
     comparison,
     openModel: input.openModel ?? [],
+    model: costModel({ ...config, linkRoundTripMs: input.linkRoundTripMs ?? null }, rounds,
+      Object.fromEntries(Object.entries(strategies).map(([n, s]) => [n, s.queriesPerRequest]))),
+    ...(input.linkRoundTripMs !== undefined ? { linkRoundTripMs: input.linkRoundTripMs } : {}),
   };
 }

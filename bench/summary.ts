@@ -24,6 +24,7 @@ export function renderSummary(record: ResultsRecord): string {
     out.push(`p50 latency ${c.p50DeltaMs.median >= 0 ? '+' : ''}${fmt(c.p50DeltaMs.median, 2)} ms (95% CI ${fmt(c.p50DeltaMs.ci95[0], 2)} to ${fmt(c.p50DeltaMs.ci95[1], 2)}), `
       + `p99 ${c.p99DeltaMs.median >= 0 ? '+' : ''}${fmt(c.p99DeltaMs.median, 2)} ms (${fmt(c.p99DeltaMs.ci95[0], 2)} to ${fmt(c.p99DeltaMs.ci95[1], 2)}), ${c.candidate} − ${c.baseline}, over ${c.throughputRatio.pairs} paired rounds.`);
   }
+  if (record.model) out.push(`why: ${record.model.explanation}`);
   for (const o of record.openModel ?? []) {
     const parts = Object.entries(o.strategies).map(([n, r]) => `${n} p50 ${fmt(r.latencyMs.p50, 2)} ms, p99 ${fmt(r.latencyMs.p99, 2)} ms (achieved ${fmt(r.achievedRps)} req/s)`);
     out.push(`open model at ${fmt(o.fraction * 100)}% of the baseline's max (${fmt(o.targetRps)} req/s): ${parts.join('; ')}.`);

@@ -48,6 +48,14 @@ export function createDb(opts: DbOptions): Db {
   pool.on('error', () => {});
 
   const { metrics } = opts;
+  // From check-out to return, whoever holds the connection (pool.query or a transaction):
+  // the round trip, Postgres' work and any wait for this process's event loop in between.
+  const acquiredAt = new WeakMap<pg.PoolClient, number>();
+  pool.on('acquire', (client) => { acquiredAt.set(client, performance.now()); });
+  pool.on('release', (_err, client) => {
+    const t0 = acquiredAt.get(client);
+    if (t0 !== undefined) metrics.addPoolHeld((performance.now() - t0) / 1000);
+  });
   const run = async <R extends pg.QueryResultRow>(
     target: pg.Pool | pg.PoolClient, q: NamedQuery, values: unknown[] = [],
   ): Promise<R[]> => {

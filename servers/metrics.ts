@@ -6,6 +6,12 @@ export class Metrics {
   readonly dbQueries: Record<string, number> = Object.create(null);
   readonly redisCommands: Record<string, number> = Object.create(null);
   readonly httpResponses: Record<string, number> = Object.create(null);
+  /**
+   * Connection-seconds checked out of the pg pool. Over an interval, its increase ÷ the
+   * interval is the pool's mean busy connections (utilization law), what the bench's cost model
+   * needs to tell a pool-bound server from a CPU-bound one.
+   */
+  poolHeldSeconds = 0;
 
   countQuery(name: string): void {
     this.dbQueries[name] = (this.dbQueries[name] ?? 0) + 1;
@@ -13,6 +19,10 @@ export class Metrics {
 
   countRedis(command: string): void {
     this.redisCommands[command] = (this.redisCommands[command] ?? 0) + 1;
+  }
+
+  addPoolHeld(seconds: number): void {
+    this.poolHeldSeconds += seconds;
   }
 
   countResponse(status: number): void {
@@ -31,6 +41,9 @@ export class Metrics {
     family('authbench_db_queries_total', 'Database queries sent by this server, by statement name.', 'query', this.dbQueries);
     family('authbench_redis_commands_total', 'Redis commands sent by this server.', 'command', this.redisCommands);
     family('authbench_http_responses_total', 'HTTP responses sent, by status code.', 'status', this.httpResponses);
+    lines.push('# HELP authbench_db_pool_held_seconds_total Time pooled connections spent checked out, summed over connections.',
+      '# TYPE authbench_db_pool_held_seconds_total counter',
+      `authbench_db_pool_held_seconds_total{strategy="${labels.strategy}"} ${this.poolHeldSeconds}`);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -10,7 +10,8 @@ import { toRoundRecord, type RoundRecord } from '../records.js';
 import { buildResults, type OpenModelResult, type ResultsRecord } from '../results.js';
 import { median } from '../stats.js';
 import { cpuSeconds, defaultServerCpu, spawnDelayProxy, spawnLoadGenerator, type DelayProxy, spawnServer, type LoadGenerator, type ServerProcess } from '../run/children.js';
-import { Counters } from '../run/counters.js';
+import { Counters, poolHeldSeconds } from '../run/counters.js';
+import { idleRoundTripMs } from '../run/link.js';
 import { describeEnvironment } from '../run/environment.js';
 import { Progress } from '../run/progress.js';
 import { writeResults } from '../run/results-file.js';
@@ -113,6 +114,8 @@ export async function runScenario(
       serverPgUrl = proxy.url;
       log(`database link: +${config.dbDelayMs} ms each way through a TCP proxy (pid ${proxy.pid})`);
     }
+    const linkRoundTripMs = await idleRoundTripMs(serverPgUrl);
+    log(`database round trip as the servers see it, idle: ${linkRoundTripMs.toFixed(2)} ms (median of 50 × SELECT 1)`);
 
     const serverCpu = config.serverCpu === 'auto' ? defaultServerCpu() : config.serverCpu === 'none' ? null : config.serverCpu;
     progress.phase(`starting servers${serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${serverCpu})`}`);
@@ -139,17 +142,15 @@ export async function runScenario(
       log(`${name}: ${c.queriesPerRequest} queries/request (${c.queriesSource}; server says ${c.serverQueriesPerRequest}), ${c.redisCommandsPerRequest} Redis commands/request (server says ${c.serverRedisCommandsPerRequest})`);
     }
     const versions = await counters.versions();
-    await counters.close();
-    counters = undefined;
 
     const steps = 2 * (config.rounds + (config.warmupSeconds > 0 ? 1 : 0) + config.openFractions.length);
     let step = 0;
     let index = 0;
-    const percentOf = (before: number | null, after: number | null, seconds: number): number | null =>
-      (before !== null && after !== null ? (100 * (after - before)) / seconds : null);
     const measure = async (strategy: StrategyName, round: number, seconds: number): Promise<RoundRecord> => {
       const server = byName.get(strategy)!;
       progress.timed(`${round === 0 ? 'warm-up' : `round ${round}/${config.rounds}`} ${strategy}`, seconds, ++step, steps);
+      const heldBefore = await poolHeldSeconds(server.url);
+      const execBefore = await counters!.dbExecSeconds();
       const cpuBefore = cpuSeconds(server.pid);
       const proxyBefore = proxy ? cpuSeconds(proxy.pid) : null;
       const t0 = performance.now();
@@ -158,10 +159,19 @@ export async function runScenario(
         durationSeconds: seconds, timeoutSeconds: config.timeoutSeconds,
       });
       const elapsed = (performance.now() - t0) / 1000;
+      const cpuAfter = cpuSeconds(server.pid);
+      const proxyAfter = proxy ? cpuSeconds(proxy.pid) : null;
+      const heldAfter = await poolHeldSeconds(server.url);
+      const execAfter = await counters!.dbExecSeconds();
+      // Utilization law: a counter's increase over the round ÷ its seconds (× 100 for CPU %).
+      const perSecond = (before: number | null, after: number | null, scale = 1): number | null =>
+        (before !== null && after !== null ? (scale * (after - before)) / elapsed : null);
       const record = toRoundRecord(report, {
         index: index++, round, strategy,
-        serverCpuPercent: percentOf(cpuBefore, cpuSeconds(server.pid), elapsed),
-        proxyCpuPercent: proxy ? percentOf(proxyBefore, cpuSeconds(proxy.pid), elapsed) : null,
+        serverCpuPercent: perSecond(cpuBefore, cpuAfter, 100),
+        proxyCpuPercent: proxy ? perSecond(proxyBefore, proxyAfter, 100) : null,
+        poolBusyConnections: perSecond(heldBefore, heldAfter),
+        dbExecuting: perSecond(execBefore, execAfter),
       });
       progress.done(`${record.requestsPerSecond.toFixed(0)} req/s, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
         + `${record.status === 'invalid' ? ` INVALID: ${record.invalidReasons.join('; ')}` : ''}`);
@@ -222,6 +232,7 @@ export async function runScenario(
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       command,
       openModel,
+      linkRoundTripMs,
     });
     if (!opts.write) return { record, path: '' };
     const files = await writeResults(record, config.resultsDir);

@@ -17,6 +17,17 @@ export interface CounterSnapshot {
   serverRedisCommands: number;
 }
 
+/**
+ * The server's connection-seconds checked out of its pool so far (null: a server that does
+ * not count them). Cheap enough to read just before and after a timed round.
+ */
+export async function poolHeldSeconds(serverUrl: string): Promise<number | null> {
+  const metrics = parseMetrics(await (await fetch(`${serverUrl}/metrics`)).text());
+  return [...metrics.keys()].some((k) => k.startsWith('authbench_db_pool_held_seconds_total{'))
+    ? sumFamily(metrics, 'authbench_db_pool_held_seconds_total')
+    : null;
+}
+
 export class Counters {
   private constructor(
     private readonly pgClient: pg.Client,
@@ -66,6 +77,19 @@ export class Counters {
       serverQueries: sumFamily(metrics, 'authbench_db_queries_total'),
       serverRedisCommands: sumFamily(metrics, 'authbench_redis_commands_total'),
     };
+  }
+
+  /**
+   * Seconds Postgres has spent executing statements in this database (pg_stat_statements'
+   * total_exec_time, excluding this module's own), or null without the extension.
+   */
+  async dbExecSeconds(): Promise<number | null> {
+    if (!this.hasStatementStats) return null;
+    const { rows } = await this.pgClient.query<{ ms: number }>(`/* authbench-counters */
+      SELECT coalesce(sum(s.total_exec_time), 0)::float8 AS ms FROM pg_stat_statements s
+      JOIN pg_database d ON d.oid = s.dbid
+      WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'`);
+    return Number(rows[0]?.ms ?? 0) / 1000;
   }
 
   async versions(): Promise<{ postgres: string; redis: string }> {

@@ -27,7 +27,7 @@ function round(strategy: StrategyName, n: number, rps: number, p50: number, over
     index: 0, round: n, strategy, status: 'valid', invalidReasons: [], requestsPerSecond: rps,
     requests2xx: rps * 5, non2xx: 0, errors: 0, timeouts: 0, durationSeconds: 5,
     latencyMs: { p50, p90: p50 * 2, p99: p50 * 4, p999: p50 * 6, max: p50 * 10 },
-    statusCodes: { 200: rps * 5 }, serverCpuPercent: 95, generatorCpuPercent: 40, proxyCpuPercent: null, ...overrides,
+    statusCodes: { 200: rps * 5 }, serverCpuPercent: 95, generatorCpuPercent: 40, proxyCpuPercent: null, poolBusyConnections: null, dbExecuting: null, ...overrides,
   };
 }
 
