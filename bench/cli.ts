@@ -17,7 +17,7 @@ import { DEFAULT_SCENARIOS } from './scenarios.js';
 import { SWEEP_PARAMS } from './sweep.js';
 import { parseSweepArgs, runSweep } from './commands/sweep.js';
 import { renderSideBySide } from './summary.js';
-import { describeReports, readResults, writeReports } from './report/index.js';
+import { describeReports, readReportable, readResults, writeReports, writeSweepReports } from './report/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('authbench')
@@ -94,10 +94,11 @@ export function buildProgram(): Command {
     });
 
   program.command('report')
-    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results file')
-    .argument('<results.json>', 'a results file written by authbench run')
+    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file')
+    .argument('<results.json>', 'a results file written by authbench run, or a sweep file written by authbench sweep')
     .action(async (path: string) => {
-      const files = await writeReports(await readResults(path), path);
+      const file = await readReportable(path);
+      const files = file.kind === 'run' ? await writeReports(file.record, path) : await writeSweepReports(file.sweep, path);
       process.stdout.write(describeReports(files));
     });
 

@@ -2,6 +2,7 @@ import type { BenchConfig, RawBenchOptions } from './config.js';
 import { validateConfig } from './config.js';
 import { usage } from './flags.js';
 import { gain } from './format.js';
+import type { Resource } from './model.js';
 import type { ResultsRecord } from './results.js';
 
 /** Parameters a sweep can vary, by their flag-style name. */
@@ -32,6 +33,27 @@ function configAsRaw(c: BenchConfig): RawBenchOptions {
   return { ...c, strategies: c.strategies.join(',') } as unknown as RawBenchOptions;
 }
 
+/** Seconds of load a point's plan holds: warm-ups, rounds and open-model runs, per strategy. */
+export function plannedLoadSeconds(c: BenchConfig): number {
+  return c.strategies.length * (c.warmupSeconds + c.rounds * c.roundSeconds + c.openFractions.length * c.openSeconds);
+}
+
+/**
+ * Seconds left, from the plan of the remaining points plus the overhead (seeding, servers,
+ * verification) the finished points took beyond their plan. In a users sweep the overhead is
+ * mostly re-seeding, so it is scaled by each point's user count (pure).
+ */
+export function sweepEtaSeconds(
+  done: ReadonlyArray<{ config: BenchConfig; seconds: number }>, remaining: readonly BenchConfig[], param: string,
+): number {
+  const overheads = done.map((d) => Math.max(0, d.seconds - plannedLoadSeconds(d.config)));
+  const mean = overheads.length ? overheads.reduce((a, b) => a + b, 0) / overheads.length : 0;
+  const perUser = param === 'users' && done.length
+    ? overheads.reduce((a, b) => a + b, 0) / done.reduce((a, d) => a + d.config.users, 0)
+    : null;
+  return remaining.reduce((sum, c) => sum + plannedLoadSeconds(c) + (perUser !== null ? perUser * c.users : mean), 0);
+}
+
 export interface SweepPoint {
   value: string;
   valid: boolean;
@@ -42,6 +64,10 @@ export interface SweepPoint {
   p99DeltaMs: { median: number; ci95: [number, number] } | null;
   baselineP50Ms: number;
   candidateP50Ms: number;
+  /** The cost model's predicted ratio at this point; null where its costs were not measured. */
+  modelRatio: number | null;
+  /** Per strategy, the model's costs per request (ms) and the resource that binds. */
+  costs: Record<string, { cpuMs: number; poolMs: number; dbExecMs: number | null; binding: Resource }> | null;
 }
 
 export interface SweepRecord {
@@ -73,6 +99,12 @@ export function summarizeSweep(scenario: string, param: string, createdAt: strin
       p99DeltaMs: c?.p99DeltaMs ?? null,
       baselineP50Ms: a?.latencyMs.p50 ?? NaN,
       candidateP50Ms: b?.latencyMs.p50 ?? NaN,
+      modelRatio: record.model?.predictedRatio ?? null,
+      costs: record.model
+        ? Object.fromEntries(Object.entries(record.model.strategies).map(([n, m]) => [n, {
+          cpuMs: m.cpuMsPerRequest, poolMs: m.poolMsPerRequest, dbExecMs: m.dbExecMsPerRequest, binding: m.binding,
+        }]))
+        : null,
     };
   });
   const reached = summarized.find((p) => p.p50DeltaMs !== null && p.p50DeltaMs.ci95[1] <= -CLAIMED_LATENCY_GAIN_MS);
@@ -83,13 +115,17 @@ export function summarizeSweep(scenario: string, param: string, createdAt: strin
   };
 }
 
+const SHORT: Record<Resource, string> = { 'server CPU': 'CPU', 'database pool': 'pool', 'client connections': 'clients' };
+
 export function renderSweep(s: SweepRecord): string {
   const d = (x: { median: number; ci95: [number, number] } | null): string =>
     (x ? `${x.median.toFixed(1)} (${x.ci95[0].toFixed(1)} to ${x.ci95[1].toFixed(1)})` : '–');
-  const header = [s.param, 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'p50 ms', 'p50 Δ ms', 'p99 Δ ms', 'valid'];
+  const header = [s.param, 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'model', 'bound by', 'p50 ms', 'p50 Δ ms', 'p99 Δ ms', 'valid'];
   const rows = s.points.map((p) => [
     p.value, p.baselineRps.toFixed(0), p.candidateRps.toFixed(0),
     p.throughputRatio ? `${gain(p.throughputRatio.median)} (${gain(p.throughputRatio.ci95[0])} to ${gain(p.throughputRatio.ci95[1])})` : '–',
+    p.modelRatio !== null ? gain(p.modelRatio) : '–',
+    p.costs ? [...new Set(Object.values(p.costs).map((c) => SHORT[c.binding]))].join(' / ') : '–',
     `${p.baselineP50Ms.toFixed(1)} → ${p.candidateP50Ms.toFixed(1)}`, d(p.p50DeltaMs), d(p.p99DeltaMs), p.valid ? 'yes' : 'NO',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

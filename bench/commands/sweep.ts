@@ -4,9 +4,8 @@ import type { BenchConfig } from '../config.js';
 import { resolveInfra } from '../infra/index.js';
 import type { ResultsRecord } from '../results.js';
 import { Progress } from '../run/progress.js';
-import { chartJsSource } from '../report/index.js';
-import { renderSweepHtml } from '../report/sweep-html.js';
-import { renderSweep, summarizeSweep, sweepConfigs } from '../sweep.js';
+import { describeReports, writeSweepReports } from '../report/index.js';
+import { renderSweep, summarizeSweep, sweepConfigs, sweepEtaSeconds } from '../sweep.js';
 import { runScenario } from './run.js';
 
 export interface SweepArgs {
@@ -30,14 +29,16 @@ export async function runSweep(args: SweepArgs, command: string): Promise<{ path
   progress.phase('infrastructure');
   const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log: (l) => progress.info(l) });
   progress.info(infra.description);
-  const started = Date.now();
   const done: Array<{ value: string; record: ResultsRecord }> = [];
+  const timings: Array<{ config: BenchConfig; seconds: number }> = [];
   try {
     for (const [i, point] of args.points.entries()) {
-      const elapsed = (Date.now() - started) / 1000;
-      const eta = i === 0 ? 'ETA after the first point' : `ETA ${Math.round((elapsed / i) * (args.points.length - i))} s`;
+      const left = sweepEtaSeconds(timings, args.points.slice(i).map((p) => p.config), args.param);
+      const eta = i === 0 ? `at least ${Math.round(left)} s of load in all` : `ETA ${Math.round(left)} s`;
       progress.phase(`sweep point ${i + 1}/${args.points.length}: ${args.param} = ${point.value} (${eta})`);
+      const t0 = Date.now();
       const { record } = await runScenario(point.config, infra, progress, command, { write: false });
+      timings.push({ config: point.config, seconds: (Date.now() - t0) / 1000 });
       done.push({ value: point.value, record });
     }
   } finally {
@@ -49,9 +50,7 @@ export async function runSweep(args: SweepArgs, command: string): Promise<{ path
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${createdAt.replace(/[:.]/g, '-')}-sweep-${args.scenario}-${args.param}.json`);
   await writeFile(path, `${JSON.stringify(sweep, null, 2)}\n`, { flag: 'wx' });
-  const table = renderSweep(sweep);
-  const html = path.replace(/\.json$/, '.html');
-  await writeFile(html, renderSweepHtml(sweep, await chartJsSource(), table));
-  process.stdout.write(`\n${table}\nsweep results: ${path}\nsweep report: ${html}\n`);
+  process.stdout.write(`\n${renderSweep(sweep)}\nsweep results: ${path}\n`);
+  process.stdout.write(describeReports(await writeSweepReports(sweep, path)));
   return { path, valid: sweep.points.every((p) => p.valid) };
 }

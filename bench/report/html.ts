@@ -21,6 +21,25 @@ function headline(record: ResultsRecord): Array<[string, string, string]> {
   ];
 }
 
+/** The cost model: what bounds each strategy, from the rounds' measured costs. */
+function whySection(record: ResultsRecord): string {
+  const m = record.model;
+  if (!m) return '';
+  const rows = Object.entries(m.strategies).map(([n, s]) =>
+    `<tr><th scope="row">${esc(n)}</th><td>${num(s.cpuMsPerRequest, 3)} ms</td><td>${num(100 * s.cpuUtilization)}%</td>`
+    + `<td>${num(s.poolMsPerRequest, 2)} ms</td><td>${num(s.poolBusy, 1)} of ${m.poolSize}</td>`
+    + `<td>${s.dbExecMsPerRequest === null ? '–' : `${num(s.dbExecMsPerRequest, 2)} ms`}</td><td>${s.linkMsPerRequest > 0 ? `≥ ${num(s.linkMsPerRequest)} ms` : '–'}</td>`
+    + `<td>${num(s.boundsRps['server CPU'])}</td><td>${num(s.boundsRps['database pool'])}</td><td>${num(s.boundsRps['client connections'])}</td>`
+    + `<td>${esc(s.binding)}</td><td>${num(s.predictedRps)}</td><td>${num(s.measuredRps)}</td></tr>`).join('\n');
+  return `<h2>Why: where each request's time goes</h2>
+<p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time (pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput; the smallest bound is the prediction.</p>
+<p id="why">${esc(m.explanation)}</p>
+<table><thead><tr><th scope="col">strategy</th><th scope="col">CPU / req</th><th scope="col">CPU used</th><th scope="col">pool time / req</th><th scope="col">pool busy</th><th scope="col">Postgres exec / req</th><th scope="col">link / req</th><th scope="col">CPU bound req/s</th><th scope="col">pool bound req/s</th><th scope="col">clients bound req/s</th><th scope="col">binds</th><th scope="col">predicted req/s</th><th scope="col">measured req/s</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+
 function openModelSection(record: ResultsRecord): string {
   const runs = record.openModel ?? [];
   if (runs.length === 0) return '';
@@ -108,6 +127,7 @@ ${specs.map((s) => `  <figure><div class="chart"><canvas id="chart-${s.id}" role
 ${rows}
 </tbody>
 </table>
+${whySection(record)}
 ${openModelSection(record)}
 <h2>Environment</h2>
 <table class="kv"><tbody>

@@ -18,6 +18,7 @@ export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, s
   if (c) {
     lines.push(`Throughput ratio ${c.candidate}/${c.baseline}: ${gain(c.throughputRatio.median)} (95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}, ${c.throughputRatio.pairs} paired rounds).`, '');
   }
+  if (record.model) lines.push(`**Why:** ${record.model.explanation}`, '');
   const open = record.openModel ?? [];
   if (open.length) {
     lines.push('| open model (fixed rate) | strategy | achieved | p50 | p99 |', '|---|---|---:|---:|---:|');

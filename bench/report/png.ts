@@ -1,4 +1,3 @@
-import type { ChartSpec } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
 
 export const PNG_WIDTH = 960;
@@ -15,7 +14,7 @@ export interface PngOutcome {
  * native canvas module). Without it, every chart is reported as a failure with the reason; the
  * caller carries on with the HTML and Markdown.
  */
-export async function renderPngs(specs: readonly ChartSpec[]): Promise<PngOutcome> {
+export async function renderPngs(specs: ReadonlyArray<{ id: string; config: Record<string, unknown> }>): Promise<PngOutcome> {
   let Renderer: typeof import('chartjs-node-canvas').ChartJSNodeCanvas;
   try {
     ({ ChartJSNodeCanvas: Renderer } = await import('chartjs-node-canvas'));

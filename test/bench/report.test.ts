@@ -6,15 +6,46 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chartSpecs } from '../../bench/report/charts.js';
 import { renderHtml } from '../../bench/report/html.js';
-import { chartJsSource, readResults, writeReports } from '../../bench/report/index.js';
+import { chartJsSource, readReportable, readResults, writeReports, writeSweepReports, type ReportFiles } from '../../bench/report/index.js';
 import { renderMarkdown } from '../../bench/report/markdown.js';
 import { PNG_HEIGHT, PNG_WIDTH } from '../../bench/report/png.js';
 import type { ResultsRecord } from '../../bench/results.js';
+import type { SweepRecord } from '../../bench/sweep.js';
 import { projectRoot } from '../../sql/migrate.js';
 
 const FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
-const fixture = (): ResultsRecord => JSON.parse(readFileSync(FIXTURE, 'utf8')) as ResultsRecord;
+/** A real 5-point connections sweep of seed-regime, every record with its cost model. */
+const SWEEP_FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json');
+const sweepFixture = (): SweepRecord => JSON.parse(readFileSync(SWEEP_FIXTURE, 'utf8')) as SweepRecord;
 const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Every chart rendered as a PNG of the expected size with real drawing on it; false (and the
+ * test skipped) only where the native renderer is missing outside CI.
+ */
+async function assertPngsDrawn(t: { skip(msg: string): void }, files: ReportFiles, count: number): Promise<boolean> {
+  if (files.pngFailures.length > 0) {
+    // Only a user machine without the native renderer may get here; CI installs it.
+    assert.ok(!process.env.CI, `in CI every PNG must render: ${JSON.stringify(files.pngFailures)}`);
+    t.skip(`PNG renderer unavailable: ${files.pngFailures[0]!.reason}`);
+    return false;
+  }
+  assert.equal(files.pngs.length, count);
+  const { loadImage, createCanvas } = await import('canvas');
+  for (const file of files.pngs) {
+    const buf = readFileSync(file);
+    assert.deepEqual(pngSize(buf), { width: PNG_WIDTH, height: PNG_HEIGHT }, file);
+    const image = await loadImage(buf);
+    const canvas = createCanvas(image.width, image.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(image, 0, 0);
+    const { data } = ctx.getImageData(0, 0, image.width, image.height);
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    assert.ok(colours.size > 20, `${file} has ${colours.size} colours: drawn, not blank`);
+  }
+  return true;
+}
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
 function pngSize(buf: Buffer): { width: number; height: number } {
@@ -57,48 +88,54 @@ describe('reports from a committed results file', () => {
     const path = join(dir, 'run.json');
     writeFileSync(path, readFileSync(FIXTURE));
     const files = await writeReports(record, path);
-    if (files.pngFailures.length > 0) {
-      // Only a user machine without the native renderer may get here; CI installs it.
-      assert.ok(!process.env.CI, `in CI every PNG must render: ${JSON.stringify(files.pngFailures)}`);
-      t.skip(`PNG renderer unavailable: ${files.pngFailures[0]!.reason}`);
-      return;
-    }
-    assert.equal(files.pngs.length, 4);
-    const { loadImage, createCanvas } = await import('canvas');
-    for (const file of files.pngs) {
-      const buf = readFileSync(file);
-      assert.deepEqual(pngSize(buf), { width: PNG_WIDTH, height: PNG_HEIGHT }, file);
-      const image = await loadImage(buf);
-      const canvas = createCanvas(image.width, image.height);
-      const ctx = canvas.getContext('2d');
-      ctx.drawImage(image, 0, 0);
-      const { data } = ctx.getImageData(0, 0, image.width, image.height);
-      const colours = new Set<number>();
-      for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-      assert.ok(colours.size > 20, `${file} has ${colours.size} colours: drawn, not blank`);
-    }
-    assert.ok(existsSync(files.html) && existsSync(files.markdown));
+    if (!(await assertPngsDrawn(t, files, 4))) return;
+    assert.ok(existsSync(files.html) && existsSync(files.markdown!));
   });
 
-  test('the sweep page, in a real browser, offline: three charts with CI bands draw', async (t) => {
+  test('a record with its cost model: the HTML and Markdown say why, and a record without one still renders', async () => {
+    const withModel = sweepFixture().records[2]!;
+    assert.ok(withModel.model, 'the fixture was measured with pool time');
+    const html = renderHtml(withModel, await chartJsSource());
+    assert.match(html, /<h2>Why: where each request's time goes<\/h2>/);
+    assert.ok(html.includes(`<p id="why">${withModel.model.explanation}</p>`), 'the explanation, verbatim');
+    assert.match(html, /<th scope="row">db-lookup<\/th><td>0\.\d{3} ms<\/td><td>\d+%<\/td><td>\d+\.\d\d ms<\/td><td>\d+\.\d of 10<\/td>/, 'CPU and pool time per request, pool busy');
+    assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* db-lookup is bound by the database pool: /m);
+    const old = renderHtml(record, await chartJsSource());
+    assert.doesNotMatch(old, /Why: where/, 'no section where the costs were not measured');
+  });
+
+  test('a sweep: four PNGs (gain with the model line, p50, p99, costs) and the report command tells the files apart', async (t) => {
+    const path = join(dir, 'sweep.json');
+    writeFileSync(path, readFileSync(SWEEP_FIXTURE));
+    const file = await readReportable(path);
+    assert.equal(file.kind, 'sweep');
+    await assert.rejects(readResults(path), /is a sweep file, not the results of one run/);
+    assert.equal((await readReportable(FIXTURE)).kind, 'run');
+    const files = await writeSweepReports(sweepFixture(), path);
+    assert.ok(existsSync(files.html));
+    if (!(await assertPngsDrawn(t, files, 4))) return;
+    assert.deepEqual(files.pngs.map((p) => p.slice(dir.length + 1)), ['sweep-gain.png', 'sweep-p50.png', 'sweep-p99.png', 'sweep-costs.png']);
+  });
+
+  test('the sweep page, in a real browser, offline: four charts draw, the model line among them', async (t) => {
     if (!existsSync(CHROMIUM)) {
       assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
       t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
       return;
     }
-    const { summarizeSweep, renderSweep } = await import('../../bench/sweep.js');
+    const { renderSweep } = await import('../../bench/sweep.js');
     const { renderSweepHtml } = await import('../../bench/report/sweep-html.js');
-    const second = fixture();
-    second.comparison!.throughputRatio = { ...second.comparison!.throughputRatio, median: 1.3, ci95: [1.2, 1.4] };
-    const sweep = summarizeSweep('local', 'connections', '2026-11-24T00:00:00.000Z', [{ value: '32', record: fixture() }, { value: '64', record: second }]);
+    const sweep = sweepFixture();
     const page = renderSweepHtml(sweep, await chartJsSource(), renderSweep(sweep));
     assert.ok(page.includes('varying connections'));
+    assert.ok(page.includes('model: predicted from measured costs'));
+    for (const r of sweep.records) assert.ok(page.includes(r.model!.explanation), 'each point\'s explanation');
     const file = join(dir, 'sweep.html');
     writeFileSync(file, page);
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     try {
-      const context = await browser.newContext({ offline: true });
+      const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
       const tab = await context.newPage();
       const problems: string[] = [];
       tab.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
@@ -109,8 +146,11 @@ describe('reports from a committed results file', () => {
         let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++; return n;
       })`);
       assert.deepEqual(problems, []);
-      assert.equal(painted.length, 3);
+      assert.equal(painted.length, 4);
       for (const n of painted) assert.ok(n > 1000, `${n} painted pixels`);
+      const shots = join(projectRoot(), 'results');
+      mkdirSync(shots, { recursive: true });
+      await tab.screenshot({ path: join(shots, 'sweep-screenshot.png'), fullPage: true });
     } finally {
       await browser.close();
     }

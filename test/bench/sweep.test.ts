@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../bench/config.js';
+import { gain } from '../../bench/format.js';
 import type { ResultsRecord } from '../../bench/results.js';
-import { renderSweep, summarizeSweep, sweepConfigs } from '../../bench/sweep.js';
+import { plannedLoadSeconds, renderSweep, summarizeSweep, sweepConfigs, sweepEtaSeconds } from '../../bench/sweep.js';
 import { projectRoot } from '../../sql/migrate.js';
 
 const fixture = (): ResultsRecord => JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'results.json'), 'utf8')) as ResultsRecord;
@@ -35,4 +36,38 @@ test('the summary finds where the latency difference reaches the write-up\'s 80 
   const none = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: small }, { value: '16', record: fixture() }]);
   assert.equal(none.latencyClaimReachedAt, null);
   assert.match(renderSweep(none), /does not reach the write-up's 80 ms anywhere in the measured range/);
+});
+
+test('the ETA: the remaining points\' planned load plus the overhead the finished ones took, scaled by users in a users sweep', () => {
+  const base = { ...DEFAULTS, warmupSeconds: 5, rounds: 10, roundSeconds: 3, openFractions: [0.5, 0.8], openSeconds: 4 };
+  assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 8));
+  const at = (users: number): typeof base => ({ ...base, users });
+  // Before any point: the plan alone.
+  assert.equal(sweepEtaSeconds([], [at(1000), at(2000)], 'users'), 2 * 86);
+  // 1 000 users took 20 s beyond the plan: 0.02 s per user, so 1 000 000 users add 20 000 s.
+  const done = [{ config: at(1000), seconds: 86 + 20 }];
+  assert.equal(sweepEtaSeconds(done, [at(1_000_000)], 'users'), 86 + 20_000);
+  // Any other parameter: the mean overhead per point.
+  assert.equal(sweepEtaSeconds([...done, { config: at(1000), seconds: 86 + 30 }], [at(1000), at(1000)], 'connections'), 2 * (86 + 25));
+});
+
+test('each point carries the cost model\'s prediction and what binds, and the table shows them', () => {
+  const real = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json'), 'utf8')) as { records: ResultsRecord[]; points: Array<{ value: string }> };
+  const s = summarizeSweep('seed-regime', 'connections', 'now', real.records.map((record, i) => ({ value: real.points[i]!.value, record })));
+  for (const [i, p] of s.points.entries()) {
+    const m = real.records[i]!.model!;
+    assert.equal(p.modelRatio, m.predictedRatio);
+    assert.deepEqual(Object.keys(p.costs!), ['db-lookup', 'jwt-redis']);
+    assert.equal(p.costs!['db-lookup']!.poolMs, m.strategies['db-lookup']!.poolMsPerRequest);
+    assert.equal(p.costs!['jwt-redis']!.binding, m.strategies['jwt-redis']!.binding);
+  }
+  const table = renderSweep(s);
+  assert.match(table, /^connections +baseline req\/s +candidate req\/s +gain \(95% CI\) +model +bound by +p50 ms/);
+  const row = table.split('\n').find((l) => l.startsWith('200 '))!;
+  assert.ok(row.includes(gain(s.points[2]!.modelRatio!)), row);
+  assert.match(row, / pool /, 'seed-regime is bound by the database pool');
+  // A record from before pool time was counted has no model: the columns say so.
+  const old = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: fixture() }, { value: '16', record: fixture() }]);
+  assert.equal(old.points[0]!.modelRatio, null);
+  assert.equal(old.points[0]!.costs, null);
 });
