@@ -73,7 +73,7 @@ export function buildProgram(): Command {
     });
 
   addRunOptions(program.command('sweep'), DEFAULTS)
-    .description('one full interleaved comparison per value of a parameter; one results file holds all points')
+    .description('one full interleaved comparison per value of a parameter; one results file holds all points, with an HTML page and PNG charts')
     .requiredOption('--param <name>', `the parameter to vary: ${Object.keys(SWEEP_PARAMS).join(', ')}`)
     .requiredOption('--values <a,b,c>', 'comma-separated values')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {

@@ -13,13 +13,13 @@ import { median } from './stats.js';
  * with N clients that each wait for their answer. The smallest bound is the prediction; the
  * ratio of the two predictions is the predicted gain. Pure: rounds in, numbers out.
  *
- * One correction: a single-threaded server whose core is near saturation keeps its pooled
- * connections checked out while replies wait for the event loop, so its pool looks full too.
- * There the CPU is the cause (a bigger pool does not help: measured), and the model says so.
+ * Pool time includes waiting for the server's own event loop, so a server whose core is
+ * nearly saturated looks pool-bound as well: both limits are then close, and the explanation
+ * says so rather than pretending one of them alone is the cause.
  */
 
-/** From this share of its core on, a server's pool time is taken to include event-loop waits. */
-export const CPU_SATURATION = 0.85;
+/** From this share of its core on, the explanation points out that the CPU is near its limit too. */
+export const CPU_NEAR_LIMIT = 0.85;
 
 export const RESOURCES = ['server CPU', 'database pool', 'client connections'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -94,8 +94,7 @@ function strategyModel(rounds: readonly RoundRecord[], config: ModelConfig, quer
     'database pool': poolMs > 0 ? (1000 * config.poolSize) / poolMs : Infinity,
     'client connections': (1000 * config.connections) / (cpuMs + poolMs),
   };
-  let binding = RESOURCES.reduce((a, b) => (boundsRps[b] < boundsRps[a] ? b : a));
-  if (binding === 'database pool' && cpuUtilization >= CPU_SATURATION) binding = 'server CPU';
+  const binding = RESOURCES.reduce((a, b) => (boundsRps[b] < boundsRps[a] ? b : a));
   return {
     cpuMsPerRequest: cpuMs,
     poolMsPerRequest: poolMs,
@@ -124,13 +123,14 @@ export function describeBound(name: string, m: StrategyModel, poolSize: number, 
   const dbPart = link || exec ? `of the ${m.poolMsPerRequest.toFixed(2)} ms held per request, ${[link, exec].filter(Boolean).join(' and ')}` : '';
   const rest = m.dbExecMsPerRequest === null ? null : m.poolMsPerRequest - m.linkMsPerRequest - m.dbExecMsPerRequest;
   switch (m.binding) {
-    case 'server CPU': {
-      const cpu = `${name} is bound by server CPU: ${m.cpuMsPerRequest.toFixed(3)} ms of CPU per request allows ≤ ${rps} req/s on one core (it used ${(100 * m.cpuUtilization).toFixed(0)}%)`;
-      if (m.boundsRps['database pool'] > m.predictedRps) return cpu;
-      return `${cpu}; its pool is full too (${m.poolBusy.toFixed(1)} of ${poolSize}), but ${dbPart ? `${dbPart}: ` : ''}the connections wait for the busy event loop`;
+    case 'server CPU':
+      return `${name} is bound by server CPU: ${m.cpuMsPerRequest.toFixed(3)} ms of CPU per request allows ≤ ${rps} req/s on one core (it used ${(100 * m.cpuUtilization).toFixed(0)}%)`;
+    case 'database pool': {
+      const busyCore = m.cpuUtilization >= CPU_NEAR_LIMIT
+        ? `; its core is ${(100 * m.cpuUtilization).toFixed(0)}% busy too (CPU alone would allow ≤ ${Math.round(m.boundsRps['server CPU']).toLocaleString('en-US')} req/s), so that time is mostly replies waiting for the event loop`
+        : '';
+      return `${name} is bound by the database pool: ${m.poolMsPerRequest.toFixed(2)} ms holding a connection per request allows ≤ ${rps} req/s with ${poolSize} connections (${m.poolBusy.toFixed(1)} of ${poolSize} busy on average${dbPart ? `; ${dbPart}` : ''}${rest !== null && rest > 0 ? `; ${rest.toFixed(2)} ms more pass in the server${busyCore}` : ''})`;
     }
-    case 'database pool':
-      return `${name} is bound by the database pool: ${m.poolMsPerRequest.toFixed(2)} ms holding a connection per request allows ≤ ${rps} req/s with ${poolSize} connections (${m.poolBusy.toFixed(1)} of ${poolSize} busy on average${dbPart ? `; ${dbPart}` : ''}${rest !== null && rest > 0 ? `; ${rest.toFixed(2)} ms more pass in the server` : ''})`;
     case 'client connections':
       return `${name} is bound by its ${connections} clients: each waits ≥ ${(m.cpuMsPerRequest + m.poolMsPerRequest).toFixed(2)} ms per request (CPU + pool), so ≤ ${rps} req/s`;
   }
