@@ -38,20 +38,34 @@ export function plannedLoadSeconds(c: BenchConfig): number {
   return c.strategies.length * (c.warmupSeconds + c.rounds * c.roundSeconds + c.openFractions.length * c.openSeconds);
 }
 
+/** What a finished sweep point took: wall seconds, and the part of it spent seeding. */
+export interface PointTiming {
+  config: BenchConfig;
+  seconds: number;
+  seededUsers: number;
+  seedSeconds: number;
+}
+
 /**
- * Seconds left, from the plan of the remaining points plus the overhead (seeding, servers,
- * verification) the finished points took beyond their plan. In a users sweep the overhead is
- * mostly re-seeding, so it is scaled by each point's user count (pure).
+ * Seconds left: each remaining point's planned load, plus the fixed overhead (servers,
+ * tokens, verification) the finished points took beyond their plan and their seeding, plus
+ * seeding wherever a point's dataset differs from the one before it, at the rate seeding ran
+ * so far (a users sweep re-seeds at every point). Pure.
  */
-export function sweepEtaSeconds(
-  done: ReadonlyArray<{ config: BenchConfig; seconds: number }>, remaining: readonly BenchConfig[], param: string,
-): number {
-  const overheads = done.map((d) => Math.max(0, d.seconds - plannedLoadSeconds(d.config)));
-  const mean = overheads.length ? overheads.reduce((a, b) => a + b, 0) / overheads.length : 0;
-  const perUser = param === 'users' && done.length
-    ? overheads.reduce((a, b) => a + b, 0) / done.reduce((a, d) => a + d.config.users, 0)
-    : null;
-  return remaining.reduce((sum, c) => sum + plannedLoadSeconds(c) + (perUser !== null ? perUser * c.users : mean), 0);
+export function sweepEtaSeconds(done: readonly PointTiming[], remaining: readonly BenchConfig[]): number {
+  const fixed = done.map((d) => Math.max(0, d.seconds - d.seedSeconds - plannedLoadSeconds(d.config)));
+  const meanFixed = fixed.length ? fixed.reduce((a, b) => a + b, 0) / fixed.length : 0;
+  const seededUsers = done.reduce((a, d) => a + d.seededUsers, 0);
+  const seedSeconds = done.reduce((a, d) => a + d.seedSeconds, 0);
+  const usersPerSecond = seededUsers > 0 && seedSeconds > 0 ? seededUsers / seedSeconds : null;
+  let previous = done.at(-1)?.config;
+  let total = 0;
+  for (const c of remaining) {
+    const reseeds = previous !== undefined && (previous.users !== c.users || previous.seed !== c.seed);
+    total += plannedLoadSeconds(c) + meanFixed + (reseeds && usersPerSecond !== null ? c.users / usersPerSecond : 0);
+    previous = c;
+  }
+  return total;
 }
 
 export interface SweepPoint {

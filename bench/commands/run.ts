@@ -81,7 +81,7 @@ export async function runBench(args: RunArgs, command: string): Promise<Array<{ 
  */
 export async function runScenario(
   config: BenchConfig, infra: Infra, progress: Progress, command: string, opts: { write: boolean } = { write: true },
-): Promise<{ record: ResultsRecord; path: string }> {
+): Promise<{ record: ResultsRecord; path: string; seeding: { seededUsers: number; seconds: number } }> {
   const started = Date.now();
   const log = (line: string): void => progress.info(line);
   const servers: ServerProcess[] = [];
@@ -90,7 +90,7 @@ export async function runScenario(
   let proxy: DelayProxy | undefined;
   try {
     progress.phase(`seeding ${config.users} users (seed ${config.seed})`);
-    await seedWithLog(infra.pgUrl, { users: config.users, seed: config.seed }, log);
+    const seeding = await seedWithLog(infra.pgUrl, { users: config.users, seed: config.seed }, log);
 
     progress.phase(`minting tokens for ${config.tokenUsers} users`);
     // A fresh 256-bit secret per run: the tokens are useless outside it.
@@ -234,11 +234,11 @@ export async function runScenario(
       openModel,
       linkRoundTripMs,
     });
-    if (!opts.write) return { record, path: '' };
+    if (!opts.write) return { record, path: '', seeding };
     const files = await writeResults(record, config.resultsDir);
     process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
     process.stdout.write(describeReports(await writeReports(record, files.path)));
-    return { record, path: files.path };
+    return { record, path: files.path, seeding };
   } finally {
     await counters?.close();
     await generator?.stop();

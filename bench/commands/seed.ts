@@ -34,13 +34,15 @@ export function urlArg(service: Service, raw: Record<string, unknown>, env: Node
   }
 }
 
-export async function seedWithLog(pgUrl: string, spec: SeedSpec, log: (line: string) => void): Promise<void> {
+/** Seeds (or finds the seed in place) and says so; returns the users seeded and how long it took (0 when skipped). */
+export async function seedWithLog(pgUrl: string, spec: SeedSpec, log: (line: string) => void): Promise<{ seededUsers: number; seconds: number }> {
   const pool = new pg.Pool({ connectionString: pgUrl, max: 2 });
   try {
     const result = await seedDatabase(pool, spec, (line) => log(`seeding: ${line}`));
     log(result.skipped
       ? `seed ${spec.seed} with ${spec.users} users is already in place (dataset ${result.datasetId}); nothing to do`
       : `seeded ${result.users} users and ${result.articles} articles in ${(result.durationMs / 1000).toFixed(1)} s (dataset ${result.datasetId})`);
+    return result.skipped ? { seededUsers: 0, seconds: 0 } : { seededUsers: result.users, seconds: result.durationMs / 1000 };
   } finally {
     await pool.end();
   }

@@ -5,7 +5,7 @@ import { resolveInfra } from '../infra/index.js';
 import type { ResultsRecord } from '../results.js';
 import { Progress } from '../run/progress.js';
 import { describeReports, writeSweepReports } from '../report/index.js';
-import { renderSweep, summarizeSweep, sweepConfigs, sweepEtaSeconds } from '../sweep.js';
+import { renderSweep, summarizeSweep, sweepConfigs, sweepEtaSeconds, type PointTiming } from '../sweep.js';
 import { runScenario } from './run.js';
 
 export interface SweepArgs {
@@ -30,15 +30,15 @@ export async function runSweep(args: SweepArgs, command: string): Promise<{ path
   const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log: (l) => progress.info(l) });
   progress.info(infra.description);
   const done: Array<{ value: string; record: ResultsRecord }> = [];
-  const timings: Array<{ config: BenchConfig; seconds: number }> = [];
+  const timings: PointTiming[] = [];
   try {
     for (const [i, point] of args.points.entries()) {
-      const left = sweepEtaSeconds(timings, args.points.slice(i).map((p) => p.config), args.param);
+      const left = sweepEtaSeconds(timings, args.points.slice(i).map((p) => p.config));
       const eta = i === 0 ? `at least ${Math.round(left)} s of load in all` : `ETA ${Math.round(left)} s`;
       progress.phase(`sweep point ${i + 1}/${args.points.length}: ${args.param} = ${point.value} (${eta})`);
       const t0 = Date.now();
-      const { record } = await runScenario(point.config, infra, progress, command, { write: false });
-      timings.push({ config: point.config, seconds: (Date.now() - t0) / 1000 });
+      const { record, seeding } = await runScenario(point.config, infra, progress, command, { write: false });
+      timings.push({ config: point.config, seconds: (Date.now() - t0) / 1000, seededUsers: seeding.seededUsers, seedSeconds: seeding.seconds });
       done.push({ value: point.value, record });
     }
   } finally {

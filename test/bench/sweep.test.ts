@@ -38,17 +38,20 @@ test('the summary finds where the latency difference reaches the write-up\'s 80 
   assert.match(renderSweep(none), /does not reach the write-up's 80 ms anywhere in the measured range/);
 });
 
-test('the ETA: the remaining points\' planned load plus the overhead the finished ones took, scaled by users in a users sweep', () => {
+test('the ETA: planned load, the fixed overhead finished points took, and re-seeding at the rate seeding ran', () => {
   const base = { ...DEFAULTS, warmupSeconds: 5, rounds: 10, roundSeconds: 3, openFractions: [0.5, 0.8], openSeconds: 4 };
   assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 8));
   const at = (users: number): typeof base => ({ ...base, users });
   // Before any point: the plan alone.
-  assert.equal(sweepEtaSeconds([], [at(1000), at(2000)], 'users'), 2 * 86);
-  // 1 000 users took 20 s beyond the plan: 0.02 s per user, so 1 000 000 users add 20 000 s.
-  const done = [{ config: at(1000), seconds: 86 + 20 }];
-  assert.equal(sweepEtaSeconds(done, [at(1_000_000)], 'users'), 86 + 20_000);
-  // Any other parameter: the mean overhead per point.
-  assert.equal(sweepEtaSeconds([...done, { config: at(1000), seconds: 86 + 30 }], [at(1000), at(1000)], 'connections'), 2 * (86 + 25));
+  assert.equal(sweepEtaSeconds([], [at(2000), at(100_000)]), 2 * 86);
+  // The first point: 10 s fixed overhead beyond its plan, plus 0.1 s seeding 2 000 users (20 000 users/s).
+  const first = { config: at(2000), seconds: 86 + 10 + 0.1, seededUsers: 2000, seedSeconds: 0.1 };
+  // 100 000 users re-seed (5 s at that rate); 1 000 000 more (50 s); the overhead per point stays 10 s.
+  const eta = sweepEtaSeconds([first], [at(100_000), at(1_000_000)]);
+  assert.ok(Math.abs(eta - (2 * (86 + 10) + 5 + 50)) < 1e-9, `${eta}`);
+  // A connections sweep keeps the dataset: no re-seeding after the first point.
+  const conns = [{ ...at(2000), connections: 50 }, { ...at(2000), connections: 100 }];
+  assert.ok(Math.abs(sweepEtaSeconds([first], conns) - 2 * (86 + 10)) < 1e-9, 'same users and seed as the point before: nothing to seed');
 });
 
 test('each point carries the cost model\'s prediction and what binds, and the table shows them', () => {
