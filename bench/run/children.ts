@@ -120,7 +120,11 @@ export function spawnLoadGenerator(): LoadGenerator {
       if (msg.ok) resolve(msg.report);
       else reject(new Error(`load generator failed: ${msg.error}`));
     });
-    child.send(job as object);
+    // A shutdown (Ctrl-C) may have stopped the generator while the caller was between jobs:
+    // reject rather than let a failed send surface as an unhandled 'error' event.
+    const fail = (err: Error): void => { child.off('exit', onExit); reject(err); };
+    if (!child.connected) { fail(new Error('the load generator is no longer running')); return; }
+    child.send(job as object, (err) => { if (err) fail(err); });
   });
   return {
     pid: child.pid!,
