@@ -35,6 +35,8 @@ export interface StrategyModel {
   poolBusy: number;
   /** Postgres' own execution time per request, ms (pg_stat_statements); null without it. */
   dbExecMsPerRequest: number | null;
+  /** Database round trips (queries) per request. */
+  roundTripsPerRequest: number;
   /** Round trips per request × the idle round trip (measured; else the configured delay), ms. */
   linkMsPerRequest: number;
   /** One idle round trip, ms, and whether it was measured or is the configured delay. */
@@ -101,6 +103,7 @@ function strategyModel(rounds: readonly RoundRecord[], config: ModelConfig, quer
     cpuUtilization,
     poolBusy: median(usable.map((r) => r.poolBusyConnections!)),
     dbExecMsPerRequest: execMs,
+    roundTripsPerRequest: queriesPerRequest,
     linkMsPerRequest: linkMs,
     roundTripMs,
     roundTripSource: measured === null ? 'configured' : 'measured',
@@ -115,9 +118,8 @@ function strategyModel(rounds: readonly RoundRecord[], config: ModelConfig, quer
 /** What bounds one strategy, in words a reader can check against the numbers. */
 export function describeBound(name: string, m: StrategyModel, poolSize: number, connections: number): string {
   const rps = Math.round(m.predictedRps).toLocaleString('en-US');
-  const queries = m.roundTripMs > 0 ? Math.round(m.linkMsPerRequest / m.roundTripMs) : 0;
   const link = m.linkMsPerRequest > 0
-    ? `${queries} round trips take ${m.roundTripSource === 'measured' ? '' : '≥ '}${m.linkMsPerRequest.toFixed(2)} ms (${m.roundTripMs.toFixed(2)} ms each, ${m.roundTripSource === 'measured' ? 'measured idle' : 'configured'})`
+    ? `${m.roundTripsPerRequest} round trips take ${m.roundTripSource === 'measured' ? '' : '≥ '}${m.linkMsPerRequest.toFixed(2)} ms (${m.roundTripMs.toFixed(2)} ms each, ${m.roundTripSource === 'measured' ? 'measured idle' : 'configured'})`
     : '';
   const exec = m.dbExecMsPerRequest === null ? '' : `Postgres executes ${m.dbExecMsPerRequest.toFixed(2)} ms`;
   const dbPart = link || exec ? `of the ${m.poolMsPerRequest.toFixed(2)} ms held per request, ${[link, exec].filter(Boolean).join(' and ')}` : '';

@@ -54,6 +54,53 @@ function pngSize(buf: Buffer): { width: number; height: number } {
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
 }
 
+/** True when Debian's Chromium is there; outside CI a missing one skips the test, in CI it fails. */
+function chromiumOrSkip(t: { skip(msg: string): void }): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
+  t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+  return false;
+}
+
+/**
+ * Opens a file in headless Chromium with the network off, collects console errors, page errors
+ * and failed requests, measures each canvas's painted pixels, hands all to `check`, then saves
+ * a full-page screenshot as results/<shot>.
+ */
+async function inChromium(
+  file: string, shot: string,
+  check: (page: import('playwright-core').Page, problems: string[], drawn: Array<{ id: string; painted: number; width: number }>) => Promise<void>,
+): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    // A string, evaluated in the page: this file is compiled without DOM types.
+    const drawn = await page.evaluate<Array<{ id: string; painted: number; width: number }>>(`[...document.querySelectorAll('canvas')].map((c) => {
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+      return { id: c.id, painted, width: c.width };
+    })`);
+    await check(page, problems, drawn);
+    const shots = join(projectRoot(), 'results');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, shot), fullPage: true });
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+}
+
 describe('reports from a committed results file', () => {
   let record: ResultsRecord;
   let dir: string;
@@ -118,11 +165,7 @@ describe('reports from a committed results file', () => {
   });
 
   test('the sweep page, in a real browser, offline: four charts draw, the model line among them', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
-      t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
-      return;
-    }
+    if (!chromiumOrSkip(t)) return;
     const { renderSweep } = await import('../../bench/sweep.js');
     const { renderSweepHtml } = await import('../../bench/report/sweep-html.js');
     const sweep = sweepFixture();
@@ -132,69 +175,23 @@ describe('reports from a committed results file', () => {
     for (const r of sweep.records) assert.ok(page.includes(r.model!.explanation), 'each point\'s explanation');
     const file = join(dir, 'sweep.html');
     writeFileSync(file, page);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    try {
-      const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
-      const tab = await context.newPage();
-      const problems: string[] = [];
-      tab.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-      tab.on('pageerror', (err) => problems.push(err.message));
-      await tab.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-      const painted = await tab.evaluate<number[]>(`[...document.querySelectorAll('canvas')].map((c) => {
-        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-        let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++; return n;
-      })`);
+    await inChromium(file, 'sweep-screenshot.png', async (_tab, problems, drawn) => {
       assert.deepEqual(problems, []);
-      assert.equal(painted.length, 4);
-      for (const n of painted) assert.ok(n > 1000, `${n} painted pixels`);
-      const shots = join(projectRoot(), 'results');
-      mkdirSync(shots, { recursive: true });
-      await tab.screenshot({ path: join(shots, 'sweep-screenshot.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+      assert.equal(drawn.length, 4);
+      for (const d of drawn) assert.ok(d.painted > 1000, `${d.painted} painted pixels`);
+    });
   });
 
   test('in a real browser, offline: no console errors, every chart draws, a screenshot', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
-      t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
-      return;
-    }
-    const { chromium } = await import('playwright-core');
+    if (!chromiumOrSkip(t)) return;
     const path = join(dir, 'browser.json');
     writeFileSync(path, readFileSync(FIXTURE));
     const { html } = await writeReports(record, path);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
-    try {
-      const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-      page.on('pageerror', (err) => problems.push(err.message));
-      page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
-      await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
-      // A string, evaluated in the page: this file is compiled without DOM types.
-      const drawn = await page.evaluate<Array<{ id: string; painted: number; width: number }>>(`[...document.querySelectorAll('canvas')].map((c) => {
-        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-        let painted = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
-        return { id: c.id, painted, width: c.width };
-      })`);
+    await inChromium(html, 'report-screenshot.png', async (page, problems, drawn) => {
       assert.deepEqual(problems, [], 'no console errors or failed requests');
       assert.equal(drawn.length, 4);
       for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
       assert.equal(await page.locator('#verdict').innerText(), record.comparison!.verdict);
-      const shots = join(projectRoot(), 'results');
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: join(shots, 'report-screenshot.png'), fullPage: true });
-      await context.close();
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
