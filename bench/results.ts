@@ -135,6 +135,7 @@ export function buildResults(input: {
     const rps = valid.map((r) => r.requestsPerSecond);
     const t = rps.length > 0 ? bootstrap(rps, median, opts) : { estimate: NaN, ci95: [NaN, NaN] as [number, number] };
     const costs = input.verification.costs[name];
+    if (!costs) throw new Error(`the verification pass measured no costs for ${name}`);
     strategies[name] = {
       queriesPerRequest: costs.queriesPerRequest,
       redisCommandsPerRequest: costs.redisCommandsPerRequest,

@@ -1,9 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
-  ARTICLES_PAGE, ARTICLE_UPDATE, AUTH_USER_RBAC, DASHBOARD_RECENT, DASHBOARD_STATS, HEALTH,
-  REVOCATION_LAST_VERSION, ROLE_IDS_BY_NAME, USER_DELETE, USER_LOCK, USER_ROLES_DELETE,
-  USER_ROLES_INSERT, USER_TOKEN_VERSION,
+  ARTICLES_PAGE, ARTICLE_UPDATE, DASHBOARD_RECENT, DASHBOARD_STATS, HEALTH, MINT_CLAIMS, OWN_REVOCATIONS,
+  ROLE_IDS_BY_NAME, USER_DELETE, USER_LOCK, USER_ROLES_DELETE, USER_ROLES_INSERT,
 } from '../sql/queries.js';
 import { authenticate, requirePermission, userOf } from './authenticate.js';
 import { claimsFromRows, type RbacRow } from './claims.js';
@@ -13,13 +12,16 @@ import {
 } from './errors.js';
 import { claimsOf, parseUserId, signToken } from './jwt.js';
 import type { Metrics } from './metrics.js';
+import type { RecordUpdate } from './revocation/records.js';
+import type { Revocations } from './revocation/revocations.js';
 import type { AuthStrategy } from './strategies/index.js';
-import type { TokenVersions } from './token-versions.js';
 
 export interface AppDeps {
   strategy: AuthStrategy;
   db: Db;
-  versions: TokenVersions;
+  revocations: Revocations;
+  /** The dataset this server serves: tokens minted against any other are rejected. */
+  datasetId: string;
   /** Redis readiness, for /healthz when the strategy's request path needs Redis. */
   pingRedis: () => Promise<void>;
   /** Signs minted tokens. */
@@ -62,7 +64,7 @@ function stringField(body: Record<string, unknown>, name: string, max: number): 
  * `deps.strategy` differs between the compared servers.
  */
 export function createApp(deps: AppDeps): express.Express {
-  const { db, versions, metrics, strategy } = deps;
+  const { db, revocations, metrics, strategy } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -83,7 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
       } catch (err) {
         throw new DependencyError('redis', { cause: err });
       }
-      if (!versions.isTrusted) throw new DependencyError('redis');
+      if (!revocations.isReady) throw new DependencyError('redis');
     }
     res.json({ status: 'ok', strategy: strategy.name });
   });
@@ -96,18 +98,18 @@ export function createApp(deps: AppDeps): express.Express {
     app.post('/auth/token', json, async (req, res) => {
       const userId = parseUserId(bodyObject(req).userId);
       if (userId === null) throw badRequest('userId must be a positive integer');
-      // Version first, roles second: a role change committing in between yields a token with
-      // new roles and the old version, which is rejected, never old roles under a new version.
-      const version = (await db.query<{ token_version: number }>(USER_TOKEN_VERSION, [userId]))[0]?.token_version;
-      if (version === undefined) throw notFound('no such user');
-      const user = claimsFromRows(await db.query<RbacRow>(AUTH_USER_RBAC, [userId]));
+      // One statement, one snapshot: the claims and the version they belong to cannot disagree.
+      const rows = await db.query<RbacRow & { token_version: number; incarnation: number }>(MINT_CLAIMS, [userId]);
+      if (rows.length === 0) throw notFound('no such user');
+      const user = claimsFromRows(rows);
       if (user === null) throw notFound('the user has no role');
-      res.json({ token: signToken(claimsOf(user, version), deps.key, deps.tokenTtlSeconds) });
+      const binding = { ver: rows[0]!.token_version, inc: rows[0]!.incarnation, ds: deps.datasetId };
+      res.json({ token: signToken(claimsOf(user, binding), deps.key, deps.tokenTtlSeconds) });
     });
   }
 
   const api = express.Router();
-  api.use(authenticate(strategy, deps.verifyKey));
+  api.use(authenticate(strategy, deps.verifyKey, deps.datasetId));
 
   api.get('/dashboard', requirePermission('view_dashboard'), async (_req, res) => {
     const user = userOf(res);
@@ -150,7 +152,7 @@ export function createApp(deps: AppDeps): express.Express {
       || !roles.every((r) => typeof r === 'string') || new Set(roles).size !== roles.length) {
       throw badRequest(`roles must be an array of 1 to ${MAX_ROLES} distinct role names`);
     }
-    const { result: names, version } = await revokeWith(versions, db, id, async (tx) => {
+    const { result: names, updates } = await revokeWith(revocations, db, async (tx) => {
       const known = await tx.query<{ id: number; name: string }>(ROLE_IDS_BY_NAME, [roles]);
       if (known.length !== roles.length) throw badRequest('roles names an unknown role');
       if ((await tx.query(USER_LOCK, [id])).length === 0) throw notFound('no such user');
@@ -159,12 +161,13 @@ export function createApp(deps: AppDeps): express.Express {
       await tx.query(USER_ROLES_INSERT, [id, known.map((r) => r.id)]);
       return known.map((r) => r.name).sort();
     });
-    res.json({ id, roles: names, tokenVersion: version });
+    const mine = updates.find((u) => u.userId === id);
+    res.json({ id, roles: names, tokenVersion: mine && !mine.deleted ? mine.version : null });
   });
 
   api.delete('/users/:id', requirePermission('manage_users'), async (req, res) => {
     const id = idParam(req, 'id');
-    await revokeWith(versions, db, id, async (tx) => {
+    await revokeWith(revocations, db, async (tx) => {
       if ((await tx.query(USER_DELETE, [id])).length === 0) throw notFound('no such user');
     });
     res.status(204).end();
@@ -178,45 +181,35 @@ export function createApp(deps: AppDeps): express.Express {
 }
 
 /**
- * Runs a change that revokes a user's tokens (the schema's triggers give the user a new token
- * version, or none if deleted, and raise the revocation high-water mark). The new version is
- * published to Redis before the commit: if Redis cannot be told, the change rolls back (503)
- * rather than commit a revocation that old tokens would not see. It is published again after
- * the commit, closing the window in which a repopulation could have read the pre-commit
- * version. If the commit fails after the first publication, the committed version is put back
- * unless something newer replaced ours meanwhile.
+ * Runs a change that revokes tokens (the schema's triggers log who is affected, with new token
+ * versions, in the same transaction). Before COMMIT every affected user gets an intent in Redis,
+ * so no server answers for them from their old record once the commit happens; if Redis cannot
+ * be told, the change rolls back (503) rather than commit a revocation old tokens would not see.
+ * After COMMIT the new versions replace the intents. Nothing is undone by hand: an intent whose
+ * transaction did not commit is cleared by whichever server next meets it (docs/freshness.md).
  */
 async function revokeWith<T>(
-  versions: TokenVersions,
+  revocations: Revocations,
   db: Db,
-  userId: number,
   change: (tx: Queryable) => Promise<T>,
-): Promise<{ result: T; version: number | null }> {
-  let published: { version: number | null; epoch: number } | undefined;
-  let result: T;
-  try {
-    result = await db.transaction(async (tx) => {
-      const r = await change(tx);
-      const version = (await tx.query<{ token_version: number }>(USER_TOKEN_VERSION, [userId]))[0]?.token_version ?? null;
-      const epoch = (await tx.query<{ last_version: number }>(REVOCATION_LAST_VERSION))[0]?.last_version ?? 0;
-      await versions.publish(userId, version, epoch);
-      published = { version, epoch };
-      return r;
-    });
-  } catch (err) {
-    if (published) {
-      const p = published;
-      // If Postgres cannot say what is committed, the record stays at the (newer) published
-      // version: that user's tokens fail closed until the record expires or is repopulated.
-      await db.query<{ token_version: number }>(USER_TOKEN_VERSION, [userId])
-        .then((rows) => versions.restore(userId, p.version, rows[0]?.token_version ?? null))
-        .catch(() => {});
+): Promise<{ result: T; updates: RecordUpdate[] }> {
+  let updates: RecordUpdate[] = [];
+  let gen: string | null = null;
+  const result = await db.transaction(async (tx) => {
+    const r = await change(tx);
+    const rows = await tx.query<{ pos: number; xid: string; user_id: number | null; version: number; deleted: boolean }>(OWN_REVOCATIONS);
+    // A change of several statements logs a user once per statement: the last entry counts.
+    const latest = new Map<number, RecordUpdate>();
+    for (const row of rows) {
+      if (row.user_id !== null) latest.set(row.user_id, { userId: row.user_id, version: row.version, deleted: row.deleted, xid: row.xid });
     }
-    throw err;
-  }
-  const committed = published!;
-  await versions.publish(userId, committed.version, committed.epoch).catch(() => {});
-  return { result, version: committed.version };
+    updates = [...latest.values()];
+    const xid = rows[0]?.xid;
+    if (xid !== undefined) gen = await revocations.publishIntents(updates, xid);
+    return r;
+  });
+  await revocations.applyOwn(updates, gen).catch(() => revocations.poke());
+  return { result, updates };
 }
 
 function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {

@@ -15,11 +15,11 @@ export function userOf(res: Response): AuthUser {
 }
 
 /**
- * Shared by every strategy: extract the bearer token, verify it and its claims' shapes, then let
- * the strategy decide who the user is. Errors reach the error middleware, which answers
- * 401/503.
+ * Shared by every strategy: extract the bearer token, verify it, its claims' shapes and that it
+ * was minted against this dataset, then let the strategy decide who the user is. Errors reach the
+ * error middleware, which answers 401/503.
  */
-export function authenticate(strategy: AuthStrategy, key: KeyObject | string) {
+export function authenticate(strategy: AuthStrategy, key: KeyObject | string, datasetId: string) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.headers.authorization;
     if (header === undefined || header === '') throw missingCredentials();
@@ -31,7 +31,7 @@ export function authenticate(strategy: AuthStrategy, key: KeyObject | string) {
       throw invalidToken();
     }
     const token = verifyToken(match[1]!, key);
-    if (token === null) throw invalidToken();
+    if (token === null || token.ds !== datasetId) throw invalidToken();
     const user = await strategy.resolveUser(token);
     if (user === null) throw invalidToken();
     res.locals.user = user;

@@ -79,6 +79,11 @@ export function createDb(opts: DbOptions): Db {
         throw wrap(err);
       }
       let broken = false;
+      // A checked-out client has no listener of the pool's: a connection that drops mid-transaction
+      // (the server terminated it, the network failed) would emit an unhandled 'error' and end
+      // the process. The pending query rejects by itself; the client is discarded on release.
+      const onError = (): void => { broken = true; };
+      client.on('error', onError);
       try {
         metrics.countQuery('begin');
         await client.query('BEGIN');
@@ -90,6 +95,7 @@ export function createDb(opts: DbOptions): Db {
         await client.query('ROLLBACK').catch(() => { broken = true; });
         throw wrap(err);
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },

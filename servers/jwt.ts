@@ -2,13 +2,20 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AuthUser } from './claims.js';
 
-/** The claims authbench tokens carry: the write-up's three plus the revocation version. */
+/**
+ * The claims authbench tokens carry: the write-up's three, the revocation version, and what
+ * binds the token to one user row of one dataset (docs/freshness.md).
+ */
 export interface TokenClaims {
   userId: number;
   role: string;
   permissions: string[];
-  /** The user's token_version when the token was minted (see DESIGN.md, revocation). */
+  /** The user's token_version when the token was minted. */
   ver: number;
+  /** The user row's incarnation: a user deleted and re-created under the same id has a new one. */
+  inc: number;
+  /** The dataset (seed_meta.dataset_id) the token was minted against. */
+  ds: string;
 }
 
 export interface VerifiedToken extends TokenClaims {
@@ -47,14 +54,15 @@ export function verificationKey(secret: string, variant: JwtVerifyVariant): KeyO
 
 export function signToken(claims: TokenClaims, key: KeyObject, ttlSeconds = DEFAULT_TOKEN_TTL_S): string {
   return jwt.sign(
-    { userId: claims.userId, role: claims.role, permissions: claims.permissions, ver: claims.ver },
+    { userId: claims.userId, role: claims.role, permissions: claims.permissions, ver: claims.ver, inc: claims.inc,
+      ds: claims.ds },
     key,
     { algorithm: ALGORITHM, expiresIn: ttlSeconds },
   );
 }
 
-export function claimsOf(user: AuthUser, ver: number): TokenClaims {
-  return { userId: user.id, role: user.role, permissions: user.permissions, ver };
+export function claimsOf(user: AuthUser, binding: { ver: number; inc: number; ds: string }): TokenClaims {
+  return { userId: user.id, role: user.role, permissions: user.permissions, ...binding };
 }
 
 /** A user id as the database knows it: a positive safe integer, given as number or digits. */
@@ -86,6 +94,11 @@ export function verifyToken(token: string, key: KeyObject | string): VerifiedTok
   if (typeof p.exp !== 'number' || !Number.isFinite(p.exp)) return null;
   if (typeof p.role !== 'string' || p.role === '') return null;
   if (!Array.isArray(p.permissions) || !p.permissions.every((x) => typeof x === 'string')) return null;
-  if (typeof p.ver !== 'number' || !Number.isSafeInteger(p.ver) || p.ver < 1) return null;
-  return { userId, role: p.role, permissions: p.permissions as string[], ver: p.ver, exp: p.exp };
+  if (!isPositiveInteger(p.ver) || !isPositiveInteger(p.inc)) return null;
+  if (typeof p.ds !== 'string' || p.ds === '' || p.ds.length > 64) return null;
+  return { userId, role: p.role, permissions: p.permissions as string[], ver: p.ver, inc: p.inc, ds: p.ds, exp: p.exp };
+}
+
+function isPositiveInteger(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 1;
 }

@@ -6,6 +6,10 @@ export class Metrics {
   readonly dbQueries: Record<string, number> = Object.create(null);
   readonly redisCommands: Record<string, number> = Object.create(null);
   readonly httpResponses: Record<string, number> = Object.create(null);
+  /** Statements of the revocation applier's own connection: background, not per request. */
+  readonly backgroundQueries: Record<string, number> = Object.create(null);
+  /** Lease lapses, refills, intents seen, key spaces started, entries applied … */
+  readonly revocationEvents: Record<string, number> = Object.create(null);
   /**
    * Connection-seconds checked out of the pg pool. Over an interval, its increase ÷ the
    * interval is the pool's mean busy connections (utilization law), what the bench's cost model
@@ -19,6 +23,14 @@ export class Metrics {
 
   countRedis(command: string): void {
     this.redisCommands[command] = (this.redisCommands[command] ?? 0) + 1;
+  }
+
+  countBackground(name: string): void {
+    this.backgroundQueries[name] = (this.backgroundQueries[name] ?? 0) + 1;
+  }
+
+  countRevocationEvent(event: string, n = 1): void {
+    this.revocationEvents[event] = (this.revocationEvents[event] ?? 0) + n;
   }
 
   addPoolHeld(seconds: number): void {
@@ -41,6 +53,8 @@ export class Metrics {
     family('authbench_db_queries_total', 'Database queries sent by this server, by statement name.', 'query', this.dbQueries);
     family('authbench_redis_commands_total', 'Redis commands sent by this server.', 'command', this.redisCommands);
     family('authbench_http_responses_total', 'HTTP responses sent, by status code.', 'status', this.httpResponses);
+    family('authbench_background_queries_total', 'Revocation bookkeeping statements (not per request).', 'query', this.backgroundQueries);
+    family('authbench_revocation_events_total', 'Revocation events: lease lapses, refills, intents, key spaces, entries applied.', 'event', this.revocationEvents);
     lines.push('# HELP authbench_db_pool_held_seconds_total Time pooled connections spent checked out, summed over connections.',
       '# TYPE authbench_db_pool_held_seconds_total counter',
       `authbench_db_pool_held_seconds_total{strategy="${labels.strategy}"} ${this.poolHeldSeconds}`);

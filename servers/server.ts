@@ -7,8 +7,7 @@ import { createJwtKey, verificationKey, type JwtVerifyVariant } from './jwt.js';
 import { Metrics } from './metrics.js';
 import { createRedis } from './redis.js';
 import { createStrategy, type StrategyName } from './strategies/index.js';
-import { keepRevocationsInSync } from './revocation-sync.js';
-import { TokenVersions } from './token-versions.js';
+import { Revocations } from './revocation/revocations.js';
 import { redactUrl } from '../bench/infra/urls.js';
 
 export interface ServerOptions {
@@ -64,17 +63,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw err;
   }
 
-  const versions = new TokenVersions(redis, db, datasetId, metrics);
+  const revocations = new Revocations(redis, db, opts.pgUrl, datasetId, metrics, opts.strategy === 'jwt-redis');
+  const strategy = createStrategy(opts.strategy, { db, revocations });
   try {
-    await versions.reconcile();
+    await revocations.start();
   } catch (err) {
+    await revocations.stop();
     await cleanup();
     throw new Error(`cannot check the revocation records in Redis against Postgres: ${(err as Error).message}`);
   }
-  const sync = keepRevocationsInSync({ pgUrl: opts.pgUrl, redis, versions });
-  const strategy = createStrategy(opts.strategy, { db, versions });
   const app = createApp({
-    strategy, db, versions, key, verifyKey, metrics,
+    strategy, db, revocations, datasetId, key, verifyKey, metrics,
     pingRedis: async () => { await redis.ping(); },
     issueTokens: opts.issueTokens,
     tokenTtlSeconds: opts.tokenTtlSeconds,
@@ -86,7 +85,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
   }).catch(async (err: unknown) => {
-    await sync.stop();
+    await revocations.stop();
     await cleanup();
     throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
   });
@@ -105,7 +104,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await sync.stop();
+        await revocations.stop();
         await cleanup();
       })();
       return closing;

@@ -12,19 +12,42 @@ function q(name: string, text: string): NamedQuery {
   return Object.freeze({ name, text: text.replace(/\s+/g, ' ').trim() });
 }
 
-/** The auth middleware's query from the write-up, verbatim in shape: 5 tables, by user id. */
-export const AUTH_USER_RBAC = q('auth_user_rbac', `
-  SELECT u.id AS user_id, u.username, u.email, r.id AS role_id, r.name AS role_name,
-         p.id AS permission_id, p.name AS permission_name
+const RBAC_JOIN = `
   FROM users u
   LEFT JOIN user_roles ur ON u.id = ur.user_id
   LEFT JOIN roles r ON ur.role_id = r.id
   LEFT JOIN role_permissions rp ON r.id = rp.role_id
-  LEFT JOIN permissions p ON rp.permission_id = p.id
+  LEFT JOIN permissions p ON rp.permission_id = p.id`;
+
+/**
+ * The auth middleware's query from the write-up, verbatim in shape: 5 tables, by user id; the
+ * incarnation predicate binds the token to the user row it was minted for (a deleted user's id,
+ * reused, finds no rows), at no extra cost.
+ */
+export const AUTH_USER_RBAC = q('auth_user_rbac', `
+  SELECT u.id AS user_id, u.username, u.email, r.id AS role_id, r.name AS role_name,
+         p.id AS permission_id, p.name AS permission_name
+  ${RBAC_JOIN}
+  WHERE u.id = $1 AND u.incarnation = $2`);
+
+/** What a token is minted from: the same join plus version and incarnation, in one snapshot. */
+export const MINT_CLAIMS = q('mint_claims', `
+  SELECT u.id AS user_id, u.token_version, u.incarnation, r.id AS role_id, r.name AS role_name,
+         p.name AS permission_name
+  ${RBAC_JOIN}
   WHERE u.id = $1`);
 
-export const USER_TOKEN_VERSION = q('user_token_version', `
-  SELECT token_version FROM users WHERE id = $1`);
+/**
+ * A Redis record's refill: the user's version and the revocation log position it is current
+ * as of, read in one snapshot (no row: the user does not exist).
+ */
+export const TOKEN_VERSION_AT = q('token_version_at', `
+  SELECT c.pos, u.token_version FROM revocation_clock c LEFT JOIN users u ON u.id = $1`);
+
+/** The revocations the current transaction logged (the schema's triggers write them). */
+export const OWN_REVOCATIONS = q('own_revocations', `
+  SELECT pos, xid::text AS xid, user_id, version, deleted FROM revocation_log
+  WHERE xid = pg_current_xact_id() ORDER BY pos`);
 
 export const DASHBOARD_STATS = q('dashboard_stats', `
   SELECT count(*)::int AS articles, max(updated_at) AS last_updated_at
@@ -55,11 +78,27 @@ export const USER_ROLES_DELETE = q('user_roles_delete', `
 export const USER_ROLES_INSERT = q('user_roles_insert', `
   INSERT INTO user_roles (user_id, role_id) SELECT $1, unnest($2::smallint[])`);
 
-/** The revocation high-water mark (schema.sql, revocation_state). */
-export const REVOCATION_LAST_VERSION = q('revocation_last_version', `
-  SELECT last_version FROM revocation_state`);
-
 export const USER_DELETE = q('user_delete', `
   DELETE FROM users WHERE id = $1 RETURNING id`);
 
 export const HEALTH = q('health', 'SELECT 1 AS ok');
+
+/**
+ * The revocation applier's statements (servers/revocation/applier.ts): background work, off the
+ * request path. The marker lets the bench's counters tell them from per-request statements.
+ */
+export const BACKGROUND_MARKER = 'authbench-background';
+
+export const REVOCATION_HEAD = q('revocation_head', `/* ${BACKGROUND_MARKER} */
+  SELECT pos FROM revocation_clock`);
+
+export const REVOCATIONS_SINCE = q('revocations_since', `/* ${BACKGROUND_MARKER} */
+  SELECT pos, xid::text AS xid, user_id, version, deleted FROM revocation_log
+  WHERE pos > $1 AND pos <= $2 ORDER BY pos, user_id`);
+
+export const XACT_STATUS = q('xact_status', `/* ${BACKGROUND_MARKER} */
+  SELECT pg_xact_status($1::xid8) AS status`);
+
+/** Entries older than any token can be: a Redis restored from before them is started afresh. */
+export const PRUNE_REVOCATIONS = q('prune_revocations', `/* ${BACKGROUND_MARKER} */
+  DELETE FROM revocation_log WHERE logged_at < now() - make_interval(secs => $1)`);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { seedDatabase } from '../fixtures/seed.js';
 import type { SeedSpec } from '../fixtures/generator.js';
 import { startServer, type RunningServer, type ServerOptions } from '../servers/server.js';
-import type { StrategyName } from '../servers/strategies/index.js';
+import type { StrategyName, WriteUpStrategy } from '../servers/strategies/index.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
@@ -66,7 +66,7 @@ export function serverOptions(strategy: StrategyName, pgUrl: string, redisUrl: s
 }
 
 /** Both strategies against the same database and Redis, as the bench runs them. */
-export async function startBoth(pgUrl: string, redisUrl: string, extra: Partial<ServerOptions> = {}): Promise<Record<StrategyName, RunningServer>> {
+export async function startBoth(pgUrl: string, redisUrl: string, extra: Partial<ServerOptions> = {}): Promise<Record<WriteUpStrategy, RunningServer>> {
   const [a, b] = await Promise.all([
     startServer(serverOptions('db-lookup', pgUrl, redisUrl, extra)),
     startServer(serverOptions('jwt-redis', pgUrl, redisUrl, extra)),

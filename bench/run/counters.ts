@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { pg } from '../../sql/pg-types.js';
 import { parseMetrics, sumFamily } from '../../servers/metrics.js';
+import { BACKGROUND_MARKER } from '../../sql/queries.js';
 
 /**
  * Counting from the outside: statements executed as Postgres sees them (pg_stat_statements)
@@ -59,11 +60,13 @@ export class Counters {
     const metrics = parseMetrics(await (await fetch(`${serverUrl}/metrics`)).text());
     let dbStatements: number | null = null;
     if (this.hasStatementStats) {
-      // Own queries carry a marker comment, so they can be left out of the count.
+      // Own queries carry a marker comment, so they can be left out of the count; so do the
+      // servers' revocation bookkeeping statements (background, not per request).
       const { rows } = await this.pgClient.query<{ calls: string }>(`/* authbench-counters */
         SELECT coalesce(sum(s.calls), 0) AS calls FROM pg_stat_statements s
         JOIN pg_database d ON d.oid = s.dbid
-        WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'`);
+        WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'
+        AND s.query NOT LIKE '%${BACKGROUND_MARKER}%'`);
       dbStatements = Number(rows[0]?.calls ?? 0);
     }
     const info = await this.redis.info('commandstats');
@@ -88,7 +91,8 @@ export class Counters {
     const { rows } = await this.pgClient.query<{ ms: number }>(`/* authbench-counters */
       SELECT coalesce(sum(s.total_exec_time), 0)::float8 AS ms FROM pg_stat_statements s
       JOIN pg_database d ON d.oid = s.dbid
-      WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'`);
+      WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'
+        AND s.query NOT LIKE '%${BACKGROUND_MARKER}%'`);
     return Number(rows[0]?.ms ?? 0) / 1000;
   }
 

@@ -3,15 +3,17 @@ import { claimsFromRows, type RbacRow } from '../claims.js';
 import type { AuthStrategy, StrategyDeps } from './types.js';
 
 /**
- * The write-up's original middleware: trust only the token's userId and read roles and
- * permissions with the 5-table join on every request. Always current, one query per request.
+ * The write-up's original middleware: trust only the token's userId (and the user row it was
+ * minted for) and read roles and permissions with the 5-table join on every request. Always
+ * current, one query per request.
  */
 export function createDbLookup({ db }: StrategyDeps): AuthStrategy {
   return {
     name: 'db-lookup',
     usesRedis: false,
+    freshness: { apiMs: 0, sqlMs: 0 },
     async resolveUser(token) {
-      const rows = await db.query<RbacRow>(AUTH_USER_RBAC, [token.userId]);
+      const rows = await db.query<RbacRow>(AUTH_USER_RBAC, [token.userId, token.inc]);
       return claimsFromRows(rows);
     },
   };

@@ -1,4 +1,5 @@
 import { createDbLookup } from './db-lookup.js';
+import { createJwtOnly } from './jwt-only.js';
 import { createJwtRedis } from './jwt-redis.js';
 import type { AuthStrategy, StrategyDeps, StrategyName } from './types.js';
 
@@ -7,6 +8,7 @@ export * from './types.js';
 const FACTORIES: Record<StrategyName, (deps: StrategyDeps) => AuthStrategy> = {
   'db-lookup': createDbLookup,
   'jwt-redis': createJwtRedis,
+  'jwt-only': createJwtOnly,
 };
 
 export function createStrategy(name: StrategyName, deps: StrategyDeps): AuthStrategy {

@@ -48,7 +48,7 @@ describe('authbench CLI', () => {
 
   test('bad flags: exit 2, a message naming the flag and the rule, nothing started', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['serve', '--strategy', 'nope'], /--strategy must be one of db-lookup, jwt-redis \(got "nope"\)/],
+      [['serve', '--strategy', 'nope'], /--strategy must be one of db-lookup, jwt-redis, jwt-only \(got "nope"\)/],
       [['serve', '--strategy', 'db-lookup', '--port', 'abc'], /--port must be an integer from 0 to 65535 \(got "abc"\)/],
       [['serve', '--strategy', 'db-lookup', '--pool-size', '0'], /--pool-size must be an integer from 1 to 1000 \(got "0"\)/],
       [['serve', '--strategy', 'db-lookup', '--pg-url', 'mysql://x'], /invalid --pg-url "mysql:\/\/x": --pg-url \/ DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],

@@ -22,7 +22,7 @@ test('bad values name the flag, the rule and the value', () => {
     [{ rounds: 'abc' }, /^--rounds must be an integer from 2 to 1000 \(got "abc"\)$/],
     [{ rounds: '1' }, /^--rounds must be an integer from 2 to 1000 \(got "1"\)$/],
     [{ roundSeconds: '1.5' }, /^--round-seconds must be an integer/],
-    [{ strategies: 'db-lookup,nope' }, /^--strategies must be one of db-lookup, jwt-redis \(got "nope"\)$/],
+    [{ strategies: 'db-lookup,nope' }, /^--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "nope"\)$/],
     [{ strategies: 'db-lookup' }, /^--strategies must be two different strategies/],
     [{ strategies: 'jwt-redis,jwt-redis' }, /^--strategies must be two different strategies/],
     [{ scenario: 'Bad Name' }, /^--scenario must be lowercase letters/],

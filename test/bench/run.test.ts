@@ -98,7 +98,7 @@ describe('authbench run, end to end (tiny)', () => {
     for (const [args, message] of [
       [['--connections', '0'], /--connections must be an integer from 1 to 10000 \(got "0"\)/],
       [['--rounds', 'abc'], /--rounds must be an integer from 2 to 1000 \(got "abc"\)/],
-      [['--strategies', 'db-lookup,magic'], /--strategies must be one of db-lookup, jwt-redis \(got "magic"\)/],
+      [['--strategies', 'db-lookup,magic'], /--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "magic"\)/],
     ] as const) {
       const started = Date.now();
       const r = await run([...args, '--results-dir', empty]);

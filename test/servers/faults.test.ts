@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { generateUser } from '../../fixtures/generator.js';
 import { startLocalPostgres, startLocalRedis, type LocalPostgres, type LocalRedis } from '../../bench/infra/index.js';
 import type { RunningServer } from '../../servers/server.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../servers/strategies/index.js';
+import { WRITE_UP_STRATEGIES, type WriteUpStrategy } from '../../servers/strategies/index.js';
 import { createTestDatabase, request, seedUrl, serviceUrls, startBoth, tokenFor, type Reply } from '../helpers.js';
 import { eventually } from '../helpers.js';
 
@@ -48,7 +48,7 @@ async function timed(fn: () => Promise<Reply>): Promise<{ reply: Reply; ms: numb
 describe('Redis faults (throwaway redis-server)', () => {
   let redis: LocalRedis;
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let servers: Record<StrategyName, RunningServer>;
+  let servers: Record<WriteUpStrategy, RunningServer>;
   const [admin] = users(1, 1) as [number];
   const editors = users(2, 4);
   const viewers = users(3, 4);
@@ -95,7 +95,9 @@ describe('Redis faults (throwaway redis-server)', () => {
     assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 200, 'the record is in Redis');
     const direct = new Redis(redis.url);
     try {
-      const key = `tokenPayloadVersion::${jr().datasetId}::${target}`;
+      const meta = await direct.get(`authbench:{${jr().datasetId}}:meta`);
+      assert.ok(meta !== null, 'Redis holds the revocation meta record');
+      const key = `authbench:{${jr().datasetId}}:${meta.slice(0, meta.lastIndexOf(':'))}:${target}`;
       const snapshotted = await direct.get(key);
       assert.ok(snapshotted !== null, 'the snapshot holds the pre-revocation record');
       await direct.save();
@@ -130,7 +132,7 @@ describe('Redis faults (throwaway redis-server)', () => {
       // db-lookup does not need Redis to authorise a request.
       assert.equal((await request(servers['db-lookup'].url, '/api/dashboard', { token: dbToken })).status, 200);
       // A role change whose revocation cannot reach Redis is not committed.
-      for (const s of STRATEGY_NAMES) {
+      for (const s of WRITE_UP_STRATEGIES) {
         const r = await request(servers[s].url, `/api/users/${editors[1]}/roles`, { method: 'PUT', token: s === 'jwt-redis' ? adminToken : await tokenFor(servers['db-lookup'], admin), body: { roles: ['viewer'] } });
         assert.equal(r.status, 503, `${s}: ${r.text}`);
       }
@@ -164,7 +166,7 @@ describe('Redis faults (throwaway redis-server)', () => {
 
 describe('Postgres faults (throwaway cluster)', () => {
   let pgLocal: LocalPostgres;
-  let servers: Record<StrategyName, RunningServer>;
+  let servers: Record<WriteUpStrategy, RunningServer>;
   const viewer = users(3, 1)[0]!;
 
   before(async () => {
@@ -178,12 +180,12 @@ describe('Postgres faults (throwaway cluster)', () => {
   });
 
   test('row 21: Postgres hung (SIGSTOP) → 503 within the query timeout, then recovery', async () => {
-    const tokens = Object.fromEntries(await Promise.all(STRATEGY_NAMES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
-    for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
+    const tokens = Object.fromEntries(await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
+    for (const s of WRITE_UP_STRATEGIES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
     const pids = clusterPids(pgLocal.pid()!);
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
-      for (const s of STRATEGY_NAMES) {
+      for (const s of WRITE_UP_STRATEGIES) {
         const { reply, ms } = await timed(() => request(servers[s].url, '/api/dashboard', { token: tokens[s] }));
         assert.equal(reply.status, 503, `${s}: ${reply.text}`);
         assert.ok(ms < 4000, `${s}: 503 took ${ms.toFixed(0)} ms`);
@@ -191,18 +193,18 @@ describe('Postgres faults (throwaway cluster)', () => {
     } finally {
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }
-    for (const s of STRATEGY_NAMES) {
+    for (const s of WRITE_UP_STRATEGIES) {
       await eventually(`${s} serves again`, 15_000, async () =>
         (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200);
     }
   });
 
   test('row 21: Postgres stopped → 503 fast from both; recovery when it returns', async () => {
-    const tokens = Object.fromEntries(await Promise.all(STRATEGY_NAMES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
-    for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
+    const tokens = Object.fromEntries(await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
+    for (const s of WRITE_UP_STRATEGIES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
     await pgLocal.stop();
     try {
-      for (const s of STRATEGY_NAMES) {
+      for (const s of WRITE_UP_STRATEGIES) {
         for (let i = 0; i < 3; i++) {
           const { reply, ms } = await timed(() => request(servers[s].url, '/api/dashboard', { token: tokens[s] }));
           assert.equal(reply.status, 503, `${s} attempt ${i}: ${reply.text}`);
@@ -216,7 +218,7 @@ describe('Postgres faults (throwaway cluster)', () => {
     } finally {
       await pgLocal.start();
     }
-    for (const s of STRATEGY_NAMES) {
+    for (const s of WRITE_UP_STRATEGIES) {
       await eventually(`${s} serves again`, 15_000, async () =>
         (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200);
     }

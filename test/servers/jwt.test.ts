@@ -5,7 +5,7 @@ import { createJwtKey, parseUserId, signToken, verifyToken } from '../../servers
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123456789';
 const key = createJwtKey(SECRET);
-const claims = { userId: 12, role: 'editor', permissions: ['edit_articles', 'view_dashboard'], ver: 3 };
+const claims = { userId: 12, role: 'editor', permissions: ['edit_articles', 'view_dashboard'], ver: 3, inc: 7, ds: 'dataset-a' };
 const now = (): number => Math.floor(Date.now() / 1000);
 
 test('a minted token verifies to its claims', () => {

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { startDelayProxy } from '../../bench/proxy.js';
+import { startDelayProxy, type DelayProxyServer } from '../../bench/proxy.js';
 import { parseMetrics, sumFamily } from '../../servers/metrics.js';
 import { startServer } from '../../servers/server.js';
 import { createTestDatabase, request, seedUrl, serverOptions, serviceUrls, tokenFor } from '../helpers.js';
 
 test('the server counts the time its pooled connections are held: at least the link\'s round trip per query', async () => {
   const db = await createTestDatabase('pooltime');
-  let proxy: net.Server | undefined;
+  let proxy: DelayProxyServer | undefined;
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     await seedUrl(db.url, { seed: 42, users: 50 });
@@ -17,7 +17,7 @@ test('the server counts the time its pooled connections are held: at least the l
     proxy = await startDelayProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432), delayMs });
     const viaProxy = new URL(db.url);
     viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String((proxy.address() as net.AddressInfo).port);
+    viaProxy.port = String((proxy.server.address() as net.AddressInfo).port);
     server = await startServer(serverOptions('db-lookup', viaProxy.toString(), serviceUrls().redisUrl));
     const token = await tokenFor(server, 1);
     const read = async (): Promise<Map<string, number>> => parseMetrics((await request(server!.url, '/metrics')).text);

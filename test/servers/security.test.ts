@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { generateUser } from '../../fixtures/generator.js';
 import type { RunningServer } from '../../servers/server.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../servers/strategies/index.js';
+import { WRITE_UP_STRATEGIES, type WriteUpStrategy } from '../../servers/strategies/index.js';
 import { TEST_SECRET, createTestDatabase, request, seedUrl, serviceUrls, startBoth, tokenFor, type Reply } from '../helpers.js';
 import { eventually } from '../helpers.js';
 
@@ -38,12 +38,14 @@ function assert401(r: Reply, label: string, challenge = INVALID): void {
 
 describe('hostile and odd input (SECURITY.md)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let servers: Record<StrategyName, RunningServer>;
+  let servers: Record<WriteUpStrategy, RunningServer>;
   const admin = firstWithRoles([1]);
   const editor = firstWithRoles([2]);
   const viewer = firstWithRoles([3]);
 
   let viewerVersion = 0;
+  let viewerIncarnation = 0;
+  let datasetId = '';
 
   before(async () => {
     db = await createTestDatabase('security');
@@ -51,7 +53,10 @@ describe('hostile and odd input (SECURITY.md)', () => {
     servers = await startBoth(db.url, serviceUrls().redisUrl);
     const sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
-    viewerVersion = Number((await sql.query('SELECT token_version FROM users WHERE id = $1', [viewer])).rows[0].token_version);
+    const row = (await sql.query('SELECT token_version, incarnation FROM users WHERE id = $1', [viewer])).rows[0];
+    viewerVersion = Number(row.token_version);
+    viewerIncarnation = Number(row.incarnation);
+    datasetId = (await sql.query('SELECT dataset_id FROM seed_meta')).rows[0].dataset_id;
     await sql.end();
   });
   after(async () => {
@@ -59,13 +64,13 @@ describe('hostile and odd input (SECURITY.md)', () => {
     await db?.drop();
   });
 
-  const both = async (path: string, init: Parameters<typeof request>[2]): Promise<Record<StrategyName, Reply>> => {
-    const [a, b] = await Promise.all(STRATEGY_NAMES.map((s) => request(servers[s].url, path, init)));
+  const both = async (path: string, init: Parameters<typeof request>[2]): Promise<Record<WriteUpStrategy, Reply>> => {
+    const [a, b] = await Promise.all(WRITE_UP_STRATEGIES.map((s) => request(servers[s].url, path, init)));
     return { 'db-lookup': a!, 'jwt-redis': b! };
   };
 
   const claims = (id: number, role: string, permissions: string[]): Record<string, unknown> =>
-    ({ userId: id, role, permissions, ver: viewerVersion, exp: now() + 300 });
+    ({ userId: id, role, permissions, ver: viewerVersion, inc: viewerIncarnation, ds: datasetId, exp: now() + 300 });
   const viewerClaims = (): Record<string, unknown> => claims(viewer, 'viewer', ['view_articles', 'view_comments', 'view_dashboard']);
 
   test('rows 1-3: missing, foreign-scheme or empty credentials → 401 with a challenge', async () => {
@@ -76,7 +81,7 @@ describe('hostile and odd input (SECURITY.md)', () => {
       ['3 Bearer and spaces', { authorization: 'Bearer    ' }, INVALID],
     ] as const) {
       const r = await both('/api/dashboard', { headers: { ...headers } });
-      for (const s of STRATEGY_NAMES) assert401(r[s], `${s} row ${label}`, challenge);
+      for (const s of WRITE_UP_STRATEGIES) assert401(r[s], `${s} row ${label}`, challenge);
       assert.equal(r['db-lookup'].text, r['jwt-redis'].text, `row ${label}: identical bodies`);
     }
   });
@@ -103,10 +108,10 @@ describe('hostile and odd input (SECURITY.md)', () => {
       '10 ES256': jwt.sign(viewerClaims(), ec.privateKey, { algorithm: 'ES256' }),
     };
     const control = await both('/api/dashboard', { token: good });
-    for (const s of STRATEGY_NAMES) assert.equal(control[s].status, 200, `${s}: the untampered token works`);
+    for (const s of WRITE_UP_STRATEGIES) assert.equal(control[s].status, 200, `${s}: the untampered token works`);
     for (const [label, token] of Object.entries(cases)) {
       const r = await both('/api/dashboard', { headers: { authorization: `Bearer ${token}` } });
-      for (const s of STRATEGY_NAMES) assert401(r[s], `${s} row ${label}`);
+      for (const s of WRITE_UP_STRATEGIES) assert401(r[s], `${s} row ${label}`);
       assert.equal(r['db-lookup'].text, r['jwt-redis'].text, `row ${label}: identical bodies`);
     }
   });
@@ -125,6 +130,11 @@ describe('hostile and odd input (SECURITY.md)', () => {
       '14 no userId': sign(without('userId')),
       '14 no role': sign(without('role')),
       '14 no permissions': sign(without('permissions')),
+      '14 no version': sign(without('ver')),
+      '14 no incarnation': sign(without('inc')),
+      '14 no dataset': sign(without('ds')),
+      '15 incarnation not a positive integer': sign({ ...base, inc: 0 }),
+      '31 minted against another dataset': sign({ ...base, ds: 'another-dataset' }),
       '15 permissions not an array': sign({ ...base, permissions: 'view_dashboard' }),
       '15 role not a string': sign({ ...base, role: ['viewer'] }),
       '15 payload a JSON array': signedArray,
@@ -132,15 +142,15 @@ describe('hostile and odd input (SECURITY.md)', () => {
     };
     for (const [label, token] of Object.entries(cases)) {
       const r = await both('/api/dashboard', { token });
-      for (const s of STRATEGY_NAMES) assert401(r[s], `${s} row ${label}`);
+      for (const s of WRITE_UP_STRATEGIES) assert401(r[s], `${s} row ${label}`);
     }
     // userId as a string of digits is accepted (SECURITY.md: a string or an integer).
     const asString = await both('/api/dashboard', { token: sign({ ...base, userId: String(viewer) }) });
-    for (const s of STRATEGY_NAMES) assert.equal(asString[s].status, 200, `${s}: string userId`);
+    for (const s of WRITE_UP_STRATEGIES) assert.equal(asString[s].status, 200, `${s}: string userId`);
   });
 
   test('row 16: a valid token without the permission → 403 insufficient_scope', async () => {
-    for (const s of STRATEGY_NAMES) {
+    for (const s of WRITE_UP_STRATEGIES) {
       const token = await tokenFor(servers[s], viewer);
       const r = await request(servers[s].url, '/api/articles/1', { method: 'PUT', token, body: { title: 'x', body: 'y' } });
       assert.equal(r.status, 403, `${s}: ${r.text}`);
@@ -156,7 +166,7 @@ describe('hostile and odd input (SECURITY.md)', () => {
       const old = await tokenFor(servers['jwt-redis'], target);
       const edit = { method: 'PUT', token: old, body: { title: 'x', body: 'y' } };
       const beforeChange = await both('/api/articles/2', edit);
-      for (const s of STRATEGY_NAMES) assert.equal(beforeChange[s].status, 200, `${s}: the editor may edit before the change`);
+      for (const s of WRITE_UP_STRATEGIES) assert.equal(beforeChange[s].status, 200, `${s}: the editor may edit before the change`);
 
       const adminToken = await tokenFor(servers[changer], admin);
       const change = await request(servers[changer].url, `/api/users/${target}/roles`, { method: 'PUT', token: adminToken, body: { roles: ['viewer'] } });
@@ -174,9 +184,9 @@ describe('hostile and odd input (SECURITY.md)', () => {
       assert.equal(row18['db-lookup'].status, 403, 'row 18 db-lookup');
       assert401(row18['jwt-redis'], 'row 18 jwt-redis: a new token does not resurrect the old one');
       const freshEdit = await both('/api/articles/2', { ...edit, token: fresh });
-      for (const s of STRATEGY_NAMES) assert.equal(freshEdit[s].status, 403, `${s}: the new token carries the viewer role`);
+      for (const s of WRITE_UP_STRATEGIES) assert.equal(freshEdit[s].status, 403, `${s}: the new token carries the viewer role`);
       const freshRead = await both('/api/dashboard', { token: fresh });
-      for (const s of STRATEGY_NAMES) assert.equal(freshRead[s].status, 200, `${s}: the new token works`);
+      for (const s of WRITE_UP_STRATEGIES) assert.equal(freshRead[s].status, 200, `${s}: the new token works`);
       assert.equal(freshRead['db-lookup'].text, freshRead['jwt-redis'].text, 'and both answer alike again');
     }
   });
@@ -187,13 +197,38 @@ describe('hostile and odd input (SECURITY.md)', () => {
     const del = await request(servers['jwt-redis'].url, `/api/users/${target}`, { method: 'DELETE', token: await tokenFor(servers['jwt-redis'], admin) });
     assert.equal(del.status, 204, del.text);
     const r = await both('/api/dashboard', { token: old });
-    for (const s of STRATEGY_NAMES) assert401(r[s], `${s} row 19`);
+    for (const s of WRITE_UP_STRATEGIES) assert401(r[s], `${s} row 19`);
     const mint = await request(servers['db-lookup'].url, '/auth/token', { method: 'POST', body: { userId: target } });
     assert.equal(mint.status, 404);
   });
 
+  test('row 31: a deleted user whose id is reused → the old token is 401, never the new user', async () => {
+    const target = firstWithRoles([2], 5);
+    const old = await tokenFor(servers['db-lookup'], target);
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await sql.query('BEGIN');
+      await sql.query('DELETE FROM users WHERE id = $1', [target]);
+      // Re-created with the same id and role, and (ignored) the old version and incarnation.
+      await sql.query(`INSERT INTO users (id, username, email, created_at, token_version, incarnation)
+        VALUES ($1, 'reborn', 'reborn@example.test', now(), $2, $3)`, [target, viewerVersion, viewerIncarnation]);
+      await sql.query('INSERT INTO user_roles (user_id, role_id) VALUES ($1, 2)', [target]);
+      await sql.query('COMMIT');
+    } finally {
+      await sql.end();
+    }
+    await eventually('both servers reject the old incarnation\'s token', 2000, async () => {
+      const r = await both('/api/dashboard', { token: old });
+      return WRITE_UP_STRATEGIES.every((s) => r[s].status === 401);
+    });
+    const fresh = await tokenFor(servers['db-lookup'], target);
+    const r = await both('/api/dashboard', { token: fresh });
+    for (const s of WRITE_UP_STRATEGIES) assert.equal(r[s].status, 200, `${s}: the new user's own token works`);
+  });
+
   test('row 22: a valid token on an unknown route → 404', async () => {
-    for (const s of STRATEGY_NAMES) {
+    for (const s of WRITE_UP_STRATEGIES) {
       const token = await tokenFor(servers[s], editor);
       for (const path of ['/api/nope', '/api/articles/1/comments', '/nope']) {
         const r = await request(servers[s].url, path, { token });
@@ -207,11 +242,11 @@ describe('hostile and odd input (SECURITY.md)', () => {
     const big = jwt.sign({ ...viewerClaims(), pad }, TEST_SECRET, { algorithm: 'HS256' });
     assert.ok(big.length > 9000 && big.length < 10_000, `token is ${big.length} bytes`);
     const ok = await both('/api/dashboard', { token: big });
-    for (const s of STRATEGY_NAMES) assert.equal(ok[s].status, 200, `${s}: a big valid token`);
+    for (const s of WRITE_UP_STRATEGIES) assert.equal(ok[s].status, 200, `${s}: a big valid token`);
     const forged = await both('/api/dashboard', { token: `${big.slice(0, -4)}AAAA` });
-    for (const s of STRATEGY_NAMES) assert401(forged[s], `${s}: a big forged token`);
+    for (const s of WRITE_UP_STRATEGIES) assert401(forged[s], `${s}: a big forged token`);
     const junk = await both('/api/dashboard', { token: 'a'.repeat(9200) });
-    for (const s of STRATEGY_NAMES) assert401(junk[s], `${s}: 9 KB of junk`);
+    for (const s of WRITE_UP_STRATEGIES) assert401(junk[s], `${s}: 9 KB of junk`);
   });
 
   test('roles or permissions changed in SQL, outside the API: old tokens die within moments', async () => {
@@ -221,7 +256,7 @@ describe('hostile and odd input (SECURITY.md)', () => {
       const target = firstWithRoles([2], 4);
       const old = await tokenFor(servers['jwt-redis'], target);
       const edit = { method: 'PUT', token: old, body: { title: 'x', body: 'y' } };
-      for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/articles/4', edit)).status, 200);
+      for (const s of WRITE_UP_STRATEGIES) assert.equal((await request(servers[s].url, '/api/articles/4', edit)).status, 200);
       await sql.query('UPDATE user_roles SET role_id = 3 WHERE user_id = $1', [target]);
       assert.equal((await request(servers['db-lookup'].url, '/api/articles/4', edit)).status, 403);
       await eventually('jwt-redis rejects the token after a role change in SQL', 3000, async () =>
@@ -229,7 +264,7 @@ describe('hostile and odd input (SECURITY.md)', () => {
 
       const reader = firstWithRoles([3], 5);
       const readerToken = await tokenFor(servers['jwt-redis'], reader);
-      for (const s of STRATEGY_NAMES) assert.equal((await request(servers[s].url, '/api/articles', { token: readerToken })).status, 200);
+      for (const s of WRITE_UP_STRATEGIES) assert.equal((await request(servers[s].url, '/api/articles', { token: readerToken })).status, 200);
       await sql.query(`DELETE FROM role_permissions WHERE role_id = 3 AND permission_id = (SELECT id FROM permissions WHERE name = 'view_articles')`);
       assert.equal((await request(servers['db-lookup'].url, '/api/articles', { token: readerToken })).status, 403);
       await eventually('jwt-redis rejects the token after a permission change in SQL', 3000, async () =>

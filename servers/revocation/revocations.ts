@@ -1,0 +1,341 @@
+/**
+ * Revocation as a server sees it: the one-round-trip check on the request path, the freshness
+ * lease that says when Redis may be believed, the applier that copies Postgres' revocation log
+ * into Redis in commit order, and the write path's intents. docs/freshness.md has the invariant
+ * and the argument; records.ts the Redis rules.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  PRUNE_REVOCATIONS, REVOCATIONS_SINCE, REVOCATION_HEAD, TOKEN_VERSION_AT, XACT_STATUS,
+} from '../../sql/queries.js';
+import type { Queryable } from '../db.js';
+import { DependencyError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { BackgroundConnection } from './background.js';
+import {
+  RECORD_TTL_S, RevocationKeys, encodeUpdate, parseMeta, parseRecord, scripted, type Meta, type RecordUpdate,
+} from './records.js';
+
+/** How often the applier asks Postgres for the log's head when no notification wakes it. */
+export const POLL_MS = 100;
+/**
+ * How long a confirmation stays good. Plain-SQL revocations reach Redis asynchronously; a
+ * request is answered from Redis only if, at most this long before, the applier saw the log's
+ * head and Redis held every entry up to it. The margin to the declared bound (1 s) covers the
+ * gap between Postgres' commit timestamp and the commit becoming visible, and clock reading.
+ */
+export const LEASE_MS = 700;
+/** The bound this design declares for plain-SQL revocations (δ, docs/freshness.md). */
+export const SQL_BOUND_MS = 1000;
+/** Log entries kept for catching up a Redis restored from an older snapshot. */
+const LOG_RETENTION_S = 24 * 3600;
+const PRUNE_EVERY_MS = 10 * 60_000;
+/** Per script call: entries are applied in batches of at most this many records. */
+const BATCH = 500;
+
+interface LogRow { pos: number; xid: string; user_id: number | null; version: number | null; deleted: boolean }
+
+export interface UserVersion {
+  version: number;
+  deleted: boolean;
+}
+
+export class Revocations {
+  readonly keys: RevocationKeys;
+  private readonly redis: ReturnType<typeof scripted>;
+  private readonly bg: BackgroundConnection;
+  /** The log head as of the last confirmation, and when (this process's monotonic clock). */
+  private head = -1;
+  private confirmedAt = -Infinity;
+  private trusted = false;
+  private gen: string | null = null;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private pokeRequested = false;
+  private loop: Promise<void> | undefined;
+  private lastPrune = -Infinity;
+  private readonly resolving = new Map<string, number>();
+
+  constructor(
+    redis: Redis,
+    private readonly db: Queryable,
+    pgUrl: string,
+    datasetId: string,
+    private readonly metrics: Metrics,
+    /** Whether this server answers requests from Redis (and so runs the applier). */
+    private readonly applies: boolean,
+  ) {
+    this.keys = new RevocationKeys(datasetId);
+    this.redis = scripted(redis);
+    this.bg = new BackgroundConnection(pgUrl, metrics, () => this.poke());
+    // Whatever Redis holds after a reconnect (a restart, a restored snapshot, another server
+    // behind the same address) is unverified until the applier has looked again.
+    redis.on('close', () => { this.trusted = false; });
+    redis.on('ready', () => this.poke());
+  }
+
+  /** Starts the applier; resolves once Redis has been confirmed current (or throws). */
+  async start(timeoutMs = 10_000): Promise<void> {
+    if (!this.applies) return;
+    this.bg.start();
+    this.loop = this.run();
+    const deadline = performance.now() + timeoutMs;
+    while (!this.trusted) {
+      if (performance.now() > deadline) throw new Error('could not confirm the Redis revocation records against Postgres');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.bg.stop();
+  }
+
+  /** Ready to answer from Redis now (for /healthz). */
+  get isReady(): boolean {
+    return this.trusted && performance.now() - this.confirmedAt <= LEASE_MS;
+  }
+
+  /** Ask the applier to look now (a notification, a reconnect, a request that found Redis behind). */
+  poke(): void {
+    this.pokeRequested = true;
+    this.wake?.();
+  }
+
+  /**
+   * The user's current token version, or null when the user does not exist. Steady state: one
+   * MGET (the record and meta, one round trip). Throws DependencyError (503) whenever Redis
+   * cannot be believed: no confirmation within the lease, Redis behind the log, a revocation of
+   * this user in flight.
+   */
+  async lookup(userId: number): Promise<UserVersion | null> {
+    let gen = this.gen;
+    if (gen === null) throw new DependencyError('redis');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      this.metrics.countRedis('mget');
+      let raw: Array<string | null>;
+      try {
+        raw = await this.redis.mget(this.keys.record(gen, userId), this.keys.meta);
+      } catch (err) {
+        throw new DependencyError('redis', { cause: err });
+      }
+      const now = performance.now();
+      const meta = parseMeta(raw[1] ?? null);
+      if (meta === null) {
+        this.poke();
+        throw new DependencyError('redis');
+      }
+      if (meta.gen !== gen) {
+        // Another server started a new key space; its records are as good as meta says.
+        gen = meta.gen;
+        this.poke();
+        continue;
+      }
+      if (!this.trusted || meta.pos < this.head || now - this.confirmedAt > LEASE_MS) {
+        this.metrics.countRevocationEvent(meta.pos < this.head ? 'redis_behind' : 'lease_lapsed');
+        this.poke();
+        throw new DependencyError('redis');
+      }
+      const record = raw[0] ?? null;
+      if (record === null) return this.refill(userId, meta);
+      const value = parseRecord(record);
+      if (value.intents.length > 0) {
+        this.metrics.countRevocationEvent('intent_seen');
+        for (const xid of value.intents) this.resolve(xid, userId, meta.gen);
+        throw new DependencyError('redis');
+      }
+      if (value.version === null) return this.refill(userId, meta);
+      return { version: value.version, deleted: value.deleted };
+    }
+    throw new DependencyError('redis');
+  }
+
+  /**
+   * The write path, inside the revoking transaction before COMMIT: every user it revokes gets an
+   * intent, so that from the moment the commit happens no server answers for those users from
+   * their old record. Throws (and the transaction rolls back) if Redis cannot be told.
+   */
+  async publishIntents(updates: readonly RecordUpdate[], xid: string): Promise<string | null> {
+    if (updates.length === 0) return null;
+    let gen = this.gen;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (gen === null) {
+        const meta = parseMeta(await this.redisCall(() => this.redis.get(this.keys.meta)));
+        if (meta === null) break;
+        gen = meta.gen;
+      }
+      const g = gen;
+      this.metrics.countRedis('evalsha');
+      const keys = updates.map((u) => this.keys.record(g, u.userId));
+      const reply = await this.redisCall(() => this.redis.authbenchIntent(1 + keys.length, this.keys.meta, ...keys, g, xid));
+      if (reply === 'ok') return g;
+      gen = null;
+    }
+    this.poke();
+    throw new DependencyError('redis');
+  }
+
+  /** Right after COMMIT: the committed versions replace the intents (in the key space they went to). */
+  async applyOwn(updates: readonly RecordUpdate[], gen: string | null): Promise<void> {
+    if (updates.length === 0 || gen === null) return;
+    const reply = await this.applyBatch(gen, 'own', 0, 0, updates);
+    if (reply !== 'ok') this.poke();
+  }
+
+  private async refill(userId: number, meta: Meta): Promise<UserVersion | null> {
+    this.metrics.countRevocationEvent('refill');
+    const [row] = await this.db.query<{ pos: number; token_version: number | null }>(TOKEN_VERSION_AT, [userId]);
+    if (!row || row.token_version === null) return null;
+    this.metrics.countRedis('evalsha');
+    try {
+      await this.redis.authbenchRefill(2, this.keys.meta, this.keys.record(meta.gen, userId), meta.gen, row.pos,
+        String(row.token_version), RECORD_TTL_S);
+    } catch {
+      // The answer comes from Postgres either way; the record is filled another time.
+    }
+    return { version: row.token_version, deleted: false };
+  }
+
+  /** An intent blocks its user until resolved: ask Postgres how its transaction ended. */
+  private resolve(xid: string, userId: number, gen: string): void {
+    const now = performance.now();
+    if ((this.resolving.get(xid) ?? -Infinity) > now - 100) return;
+    this.resolving.set(xid, now);
+    if (this.resolving.size > 1000) this.resolving.clear();
+    void (async () => {
+      const [row] = await this.bg.query<{ status: string | null }>(XACT_STATUS, [xid]);
+      if (row?.status === 'committed' || row?.status === 'in progress') {
+        // Committed: its log entries replace the intent when applied.
+        if (row.status === 'committed') this.poke();
+        return;
+      }
+      this.metrics.countRedis('evalsha');
+      await this.redis.authbenchClear(2, this.keys.meta, this.keys.record(gen, userId), gen, xid, RECORD_TTL_S);
+      this.metrics.countRevocationEvent('intent_cleared');
+    })().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.pokeRequested = false;
+      try {
+        await this.pollOnce();
+      } catch {
+        this.metrics.countRevocationEvent('poll_failed');
+      }
+      if (this.stopped) break;
+      if (this.pokeRequested) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.wake = undefined; resolve(); }, POLL_MS);
+        this.wake = () => { clearTimeout(timer); this.wake = undefined; resolve(); };
+      });
+    }
+  }
+
+  /**
+   * One confirmation: read the log's head; unless nothing changed since the last confirmation,
+   * bring Redis up to it. The lease runs from *before* the head was read, so every revocation
+   * that committed before `confirmedAt` is in Redis.
+   */
+  private async pollOnce(): Promise<void> {
+    const t0 = performance.now();
+    const [row] = await this.bg.query<{ pos: number }>(REVOCATION_HEAD);
+    const head = row?.pos ?? 0;
+    if (this.trusted && head === this.head && this.gen !== null) {
+      this.confirmedAt = t0;
+      await this.maybePrune(t0);
+      return;
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let meta = parseMeta(await this.redis.get(this.keys.meta));
+      if (meta === null) {
+        // Redis lost everything (or never had this dataset): a new key space, empty, in which
+        // every user is a miss and is read from Postgres.
+        meta = await this.newGen('', `r${randomBytes(6).toString('hex')}`, head);
+        this.metrics.countRevocationEvent('new_key_space');
+        if (meta === null) continue;
+      }
+      let gen: string | null = meta.gen;
+      if (meta.pos < head) gen = await this.catchUp(meta, head);
+      if (gen === null) continue;
+      this.gen = gen;
+      this.head = head;
+      this.confirmedAt = t0;
+      this.trusted = true;
+      return;
+    }
+    throw new Error('Redis kept changing under the applier');
+  }
+
+  /** Applies log entries meta.pos+1 … head in order; the key space it ends in, or null when meta changed under it. */
+  private async catchUp(meta: Meta, head: number): Promise<string | null> {
+    const rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [meta.pos, head]);
+    if (rows.length === 0 || rows[0]!.pos !== meta.pos + 1) {
+      // The log no longer reaches back to what this Redis holds (a very old snapshot).
+      const fresh = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
+      this.metrics.countRevocationEvent('new_key_space');
+      return fresh?.gen ?? null;
+    }
+    let gen = meta.gen;
+    let applied = meta.pos;
+    let batch: RecordUpdate[] = [];
+    let batchTo = applied;
+    const flush = async (): Promise<boolean> => {
+      if (batchTo === applied) return true;
+      const reply = await this.applyBatch(gen, 'log', applied + 1, batchTo, batch);
+      if (reply !== 'ok') return false;
+      this.metrics.countRevocationEvent('applied', batch.length);
+      applied = batchTo;
+      batch = [];
+      return true;
+    };
+    for (const r of rows) {
+      if (r.user_id === null) {
+        // Everyone: a new key space, named after the position so concurrent appliers agree.
+        if (!(await flush())) return null;
+        const next = await this.newGen(`${gen}:${applied}`, `g${r.pos}`, r.pos);
+        if (next === null) return null;
+        gen = next.gen;
+        applied = r.pos;
+        batchTo = r.pos;
+        continue;
+      }
+      if (r.pos !== batchTo && batch.length >= BATCH && !(await flush())) return null;
+      batch.push({ userId: r.user_id, version: r.version ?? 0, deleted: r.deleted, xid: r.xid });
+      batchTo = r.pos;
+    }
+    return (await flush()) ? gen : null;
+  }
+
+  private async applyBatch(gen: string, mode: 'log' | 'own', from: number, to: number, updates: readonly RecordUpdate[]): Promise<string> {
+    const keys = updates.map((u) => this.keys.record(gen, u.userId));
+    const args = updates.flatMap((u) => [encodeUpdate(u), u.xid]);
+    this.metrics.countRedis('evalsha');
+    return this.redis.authbenchApply(1 + keys.length, this.keys.meta, ...keys, gen, mode, RECORD_TTL_S, from, to, ...args);
+  }
+
+  /** Replaces meta `expected` ('' = none) by a new key space at `pos`; null when someone else won. */
+  private async newGen(expected: string, gen: string, pos: number): Promise<Meta | null> {
+    this.metrics.countRedis('evalsha');
+    const now = await this.redis.authbenchNewGen(this.keys.meta, expected, `${gen}:${pos}`);
+    const meta = parseMeta(now);
+    return meta && meta.gen === gen ? meta : null;
+  }
+
+  private async maybePrune(now: number): Promise<void> {
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    await this.bg.query(PRUNE_REVOCATIONS, [LOG_RETENTION_S]).catch(() => {});
+  }
+
+  private async redisCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new DependencyError('redis', { cause: err });
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import type { AuthStrategy } from './types.js';
+
+/**
+ * The stateless extreme many teams run: verify the signature, trust the claims, check nothing
+ * else. A revoked role or a deleted user keeps working until the token expires. Here so the
+ * freshness checker has something it must catch; never a default.
+ */
+export function createJwtOnly(): AuthStrategy {
+  return {
+    name: 'jwt-only',
+    usesRedis: false,
+    freshness: { apiMs: null, sqlMs: null },
+    warning: 'jwt-only is UNSAFE: it never checks revocation, so revoked rights last until the token expires',
+    async resolveUser(token) {
+      return { id: token.userId, role: token.role, permissions: token.permissions };
+    },
+  };
+}
