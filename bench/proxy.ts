@@ -1,9 +1,11 @@
 /**
- * A TCP proxy that adds a fixed delay in each direction: "a database across a network" on one
+ * A TCP proxy that adds a delay in each direction: "a database across a network" on one
  * machine, without root. Run as a child process of its own (its CPU is recorded like the
- * generator's); prints its port on stdout when listening.
+ * generator's); prints its port on stdout when listening. The delay can change while it runs
+ * (the freshness nemesis slows the link): a line `delay <ms>` on stdin, acknowledged on stdout.
  */
 import net from 'node:net';
+import { createInterface } from 'node:readline';
 
 export interface ProxyOptions {
   /** Where to forward: the real Postgres. */
@@ -14,39 +16,92 @@ export interface ProxyOptions {
   listenHost?: string;
 }
 
+export interface DelayProxyServer {
+  server: net.Server;
+  /** Changes the delay for chunks that arrive from now on; bytes already queued keep their order. */
+  setDelay(ms: number): void;
+  close(): void;
+}
+
 /**
- * Forwards bytes with `delayMs` added each way. Timers with equal durations fire in the order
- * they were set, so a connection's chunks keep their order.
+ * Forwards `from` to `to`, each chunk `delay()` ms late. One queue per direction and one timer
+ * draining it, so chunks never overtake each other, even when the delay drops mid-stream.
  */
-export function startDelayProxy(opts: ProxyOptions): Promise<net.Server> {
-  const delay = (from: net.Socket, to: net.Socket): void => {
-    from.on('data', (chunk) => {
-      if (opts.delayMs <= 0) { to.write(chunk); return; }
-      setTimeout(() => { if (!to.destroyed) to.write(chunk); }, opts.delayMs);
-    });
-    from.on('end', () => setTimeout(() => to.end(), opts.delayMs));
-    from.on('error', () => to.destroy());
-    from.on('close', () => setTimeout(() => to.destroy(), opts.delayMs));
+function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): void {
+  const queue: Array<{ chunk: Buffer; due: number }> = [];
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  let closed = false;
+  const finish = (): void => {
+    if (ended) to.end();
+    if (closed) to.destroy();
   };
+  const drain = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    while (queue.length > 0 && queue[0]!.due <= now) {
+      const { chunk } = queue.shift()!;
+      if (!to.destroyed) to.write(chunk);
+    }
+    if (queue.length > 0) timer = setTimeout(drain, queue[0]!.due - now);
+    else finish();
+  };
+  from.on('data', (chunk: Buffer) => {
+    const ms = delay();
+    if (ms <= 0 && queue.length === 0) {
+      to.write(chunk);
+      return;
+    }
+    const due = Math.max(performance.now() + ms, queue.at(-1)?.due ?? 0);
+    queue.push({ chunk, due });
+    timer ??= setTimeout(drain, due - performance.now());
+  });
+  from.on('end', () => { ended = true; if (queue.length === 0) finish(); });
+  from.on('error', () => to.destroy());
+  from.on('close', () => { closed = true; if (queue.length === 0) finish(); });
+}
+
+/** Forwards bytes with `delayMs` added each way. */
+export function startDelayProxy(opts: ProxyOptions): Promise<DelayProxyServer> {
+  let delayMs = opts.delayMs;
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     client.setNoDelay(true);
     const upstream = net.connect({ host: opts.targetHost, port: opts.targetPort });
     upstream.setNoDelay(true);
-    delay(client, upstream);
-    delay(upstream, client);
+    sockets.add(client).add(upstream);
+    client.on('close', () => sockets.delete(client));
+    upstream.on('close', () => sockets.delete(upstream));
+    delayedPipe(client, upstream, () => delayMs);
+    delayedPipe(upstream, client, () => delayMs);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, opts.listenHost ?? '127.0.0.1', () => resolve(server));
+    server.listen(0, opts.listenHost ?? '127.0.0.1', () => resolve({
+      server,
+      setDelay: (ms) => { delayMs = ms; },
+      close: () => {
+        server.close();
+        for (const s of sockets) s.destroy();
+      },
+    }));
   });
 }
 
-// As a child process: options as JSON in argv[3]; prints "port N" when listening.
+// As a child process: options as JSON in argv[3]; prints "port N" when listening, then obeys
+// "delay <ms>" lines on stdin.
 if (process.argv[2] === '--child') {
   const opts = JSON.parse(process.argv[3] ?? '{}') as ProxyOptions;
-  startDelayProxy(opts).then((server) => {
-    const address = server.address() as net.AddressInfo;
+  startDelayProxy(opts).then((proxy) => {
+    const address = proxy.server.address() as net.AddressInfo;
     process.stdout.write(`port ${address.port}\n`);
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      const ms = /^delay (\d+(?:\.\d+)?)$/.exec(line.trim())?.[1];
+      if (ms !== undefined) {
+        proxy.setDelay(Number(ms));
+        process.stdout.write(`delay ${ms}\n`);
+      }
+    });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
     process.on('disconnect', () => process.exit(0));
   }, (err: unknown) => {

@@ -34,6 +34,11 @@ export interface LocalPostgresOptions {
   log?: (line: string) => void;
   /** Directories to look for initdb/pg_ctl/postgres in; default: PATH, then /usr/lib/postgresql/*\/bin. */
   searchPath?: readonly string[];
+  /**
+   * wal_level = logical, so committed changes can be read back in commit order (the freshness
+   * checker's ground truth). Off by default: the benchmark measures a plain replica-level cluster.
+   */
+  logicalDecoding?: boolean;
 }
 
 /** A running (or stopped, restartable) throwaway cluster. */
@@ -77,7 +82,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const version = await postgresVersion(bins, runAs);
   const port = opts.port ?? (await freePort());
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-pg-'));
-  const cluster = new Cluster(bins, runAs, version, port, dir, opts.log ?? (() => {}));
+  const cluster = new Cluster(bins, runAs, version, port, dir, opts.log ?? (() => {}), opts.logicalDecoding ?? false);
   try {
     await cluster.init();
     await cluster.start();
@@ -104,6 +109,7 @@ class Cluster extends ThrowawayInstance implements LocalPostgres {
     readonly port: number,
     dir: string,
     log: (line: string) => void,
+    private readonly logicalDecoding: boolean,
   ) {
     super(dir, log, 'postgres');
     this.url = `postgres://postgres@127.0.0.1:${port}/${LOCAL_PG_DATABASE}`;
@@ -140,6 +146,7 @@ class Cluster extends ThrowawayInstance implements LocalPostgres {
       synchronous_commit: 'off',
       full_page_writes: 'off',
       ...(this.pgStatStatements ? { shared_preload_libraries: 'pg_stat_statements' } : {}),
+      ...(this.logicalDecoding ? { wal_level: 'logical', max_replication_slots: 4 } : {}),
     };
     const lines = Object.entries(settings).map(([key, value]) => `${key} = ${confValue(value)}`);
     await fs.promises.appendFile(

@@ -60,6 +60,8 @@ export interface ServerProcess {
   strategy: StrategyName;
   url: string;
   pid: number;
+  /** Settles when the process exits, however it exits (a crash, or stop()). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,9 @@ export async function spawnServer(opts: {
   const handle = tracked(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal, stderr }));
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${opts.strategy} server not ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
@@ -92,7 +97,7 @@ export async function spawnServer(opts: {
       });
       child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${opts.strategy} server exited with code ${code}`)); });
     });
-    return { strategy: opts.strategy, url, pid: child.pid!, stop: handle.stop };
+    return { strategy: opts.strategy, url, pid: child.pid!, exited, stop: handle.stop };
   } catch (err) {
     await handle.stop();
     throw new Error(`${(err as Error).message}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
@@ -138,6 +143,8 @@ export interface DelayProxy {
   /** The Postgres URL with host and port replaced by the proxy's. */
   url: string;
   pid: number;
+  /** Changes the delay each way from now on; resolves once the proxy has applied it. */
+  setDelay(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -146,22 +153,29 @@ export async function spawnDelayProxy(pgUrl: string, delayMs: number): Promise<D
   const target = new URL(pgUrl);
   const options = { targetHost: target.hostname, targetPort: Number(target.port || 5432), delayMs };
   const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'bench', 'proxy.js'), '--child', JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const handle = tracked(child);
+  const acks: Array<() => void> = [];
   try {
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('delay proxy not listening within 10 s')), 10_000);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const found = /^port (\d+)$/.exec(line)?.[1];
         if (found) { clearTimeout(timer); resolve(Number(found)); }
+        if (line.startsWith('delay ')) acks.shift()?.();
       });
       child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`delay proxy exited with code ${code}`)); });
     });
     const url = new URL(pgUrl);
     url.hostname = '127.0.0.1';
     url.port = String(port);
-    return { url: url.toString(), pid: child.pid!, stop: handle.stop };
+    const setDelay = (ms: number): Promise<void> => new Promise<void>((resolve, reject) => {
+      if (child.exitCode !== null || !child.stdin!.writable) { reject(new Error('the delay proxy is not running')); return; }
+      acks.push(resolve);
+      child.stdin!.write(`delay ${ms}\n`);
+    });
+    return { url: url.toString(), pid: child.pid!, setDelay, stop: handle.stop };
   } catch (err) {
     await handle.stop();
     throw err;
