@@ -17,6 +17,7 @@ import { DEFAULT_SCENARIOS } from './scenarios.js';
 import { SWEEP_PARAMS } from './sweep.js';
 import { parseSweepArgs, runSweep } from './commands/sweep.js';
 import { renderSideBySide } from './summary.js';
+import { FRESHNESS_DEFAULTS, parseFreshnessArgs, runFreshness } from './commands/freshness.js';
 import { describeReports, readReportable, readResults, writeReports, writeSweepReports } from './report/index.js';
 
 export function buildProgram(): Command {
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
 
   program.command('serve')
     .description('run the API under one auth strategy; prints one line when ready')
-    .addOption(new Option('--strategy <name>', 'auth strategy: db-lookup | jwt-redis').makeOptionMandatory())
+    .addOption(new Option('--strategy <name>', 'auth strategy: db-lookup | jwt-redis | jwt-only (unsafe: no revocation check)').makeOptionMandatory())
     .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--pool-size <n>', 'Postgres pool size (the same for every strategy)', '10')
@@ -82,6 +83,27 @@ export function buildProgram(): Command {
       const args = parseSweepArgs(configs[0]!, String(raw.param), String(raw.values), { ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) });
       const { valid } = await runSweep(args, commandLine());
       if (!valid) throw new ExitCode(1);
+    });
+
+  program.command('freshness')
+    .description('is it safe? each strategy under load, revocations (API and plain SQL) and faults; a pure checker judges the recorded history')
+    .option('--strategy <a,b>', 'strategies to check, comma-separated: db-lookup, jwt-redis, jwt-only (unsafe: no revocation check)', FRESHNESS_DEFAULTS.strategy)
+    .option('--seconds <n>', 'duration of each strategy\'s phase', String(FRESHNESS_DEFAULTS.seconds))
+    .option('--seed <n>', 'seed of the nemesis\'s schedule (default: random, printed; replays a run)')
+    .option('--faults <list|none>', 'faults to inject', FRESHNESS_DEFAULTS.faults)
+    .option('--revocations-per-second <x>', 'mean rate of revocations', String(FRESHNESS_DEFAULTS.revocationsPerSecond))
+    .option('--users <n>', 'users in the dataset', String(FRESHNESS_DEFAULTS.users))
+    .option('--probed-users <n>', 'users whose tokens are revoked and probed', String(FRESHNESS_DEFAULTS.probedUsers))
+    .option('--load-rps <n>', 'background load on the directly linked server (requests/s, open model)', String(FRESHNESS_DEFAULTS.loadRps))
+    .option('--probe-rps <n>', 'probe requests per second, besides the bursts after each revocation', String(FRESHNESS_DEFAULTS.probeRps))
+    .option('--slow-link-ms <n>', 'the second server\'s database link, ms each way', String(FRESHNESS_DEFAULTS.slowLinkMs))
+    .option('--results-dir <dir>', 'where results files go', FRESHNESS_DEFAULTS.resultsDir)
+    .action(async (raw: Record<string, unknown>) => {
+      const config = parseFreshnessArgs(raw);
+      const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+      const { record, path, html } = await runFreshness(config, commandLine(), log);
+      process.stdout.write(`\n${Object.values(record.strategies).map((r) => r.summary).join('\n')}\nresults: ${path}\nreport: ${html}\n`);
+      if (!record.valid) throw new ExitCode(1);
     });
 
   program.command('compare')

@@ -4,7 +4,7 @@ import { projectRoot } from '../../sql/migrate.js';
 import type { Infra } from '../infra/index.js';
 import type { Environment } from '../results.js';
 
-function gitCommit(): string | null {
+export function gitCommit(): string | null {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();

@@ -222,6 +222,8 @@ export interface FreshnessVerdict {
   revocationLatencyByServer: Record<string, Percentiles | null>;
   /** (revocation, server) pairs whose revoked claims were still honoured when the run ended. */
   neverRevoked: number;
+  /** Pairs whose first correct answer was sampled too coarsely to give a latency. */
+  latencyUnresolved: number;
   revocations: { total: number; api: number; sql: number; ops: number; failedOps: number };
   probes: { total: number; ok: number; status401: number; status403: number; status503: number; other: number; errors: number };
   /** Revocation ops + probes + mints: the operations the checker judged. */
@@ -233,4 +235,98 @@ export interface FreshnessVerdict {
   faults: FaultWindowStats[];
   unavailableLatencyMs: Percentiles | null;
   crashes: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The nemesis's plan (bench/freshness/schedule.ts builds it from the seed) and the results record.
+
+/** What the nemesis decides up front; the executor adapts to the data (a deleted user is re-created). */
+export type PlannedKind =
+  | 'api-role-change' | 'api-delete' | 'sql-role-change' | 'sql-permission-toggle' | 'sql-permission-rename'
+  | 'sql-role-rename' | 'sql-truncate-user-roles' | 'sql-truncate-role-permissions';
+
+export interface PlannedRevocation {
+  atMs: number;
+  kind: PlannedKind;
+  /** A probed user's id (role-level changes: a user whose role is changed or who holds it). */
+  user: number;
+  /** Roles to give (role changes, re-creations). */
+  roles: string[];
+  /** The role whose permissions or name change (role-level changes). */
+  role: 'editor' | 'viewer';
+  /** The permission toggled or renamed. */
+  permission: string;
+  /** A plain-SQL transaction stays open this long before COMMIT (interleaving with others). */
+  holdMs: number;
+  /** Index of the server an API change is sent to. */
+  server: number;
+}
+
+export interface PlannedFault {
+  atMs: number;
+  kind: FaultKind;
+  durationMs: number;
+  /** db-link-slow: the delay each way. */
+  delayMs: number;
+}
+
+export interface Schedule {
+  revocations: PlannedRevocation[];
+  faults: PlannedFault[];
+  /** When to take the Redis snapshots that restore-snapshot faults bring back. */
+  snapshotsAtMs: number[];
+}
+
+export interface FreshnessConfig {
+  strategies: string[];
+  seconds: number;
+  seed: number;
+  faults: FaultKind[];
+  revocationsPerSecond: number;
+  /** Users in the dataset. */
+  users: number;
+  /** Users whose tokens are probed (and revoked). */
+  probedUsers: number;
+  /** Background load on each server, requests per second (open model). */
+  loadRps: number;
+  probeRps: number;
+  /** The second server's database link, ms each way. */
+  slowLinkMs: number;
+  resultsDir: string;
+}
+
+export interface FreshnessStrategyResult {
+  /** What the strategy claims (null: no bound, e.g. jwt-only, stale until the token expires). */
+  declared: { apiMs: number | null; sqlMs: number | null };
+  /** What was checked: the declared bound, or the invariant's where the strategy declares none. */
+  bounds: FreshnessBounds;
+  staleAccepted: number;
+  revocationLatencyMs: { p50: number; p99: number; max: number } | null;
+  lockouts: number;
+  crashes: number;
+  operations: number;
+  /** No violation of what the strategy claims, no lock-out, no crash. */
+  pass: boolean;
+  summary: string;
+  servers: ServerInfo[];
+  /** Background load actually sent, per server. */
+  load: Array<{ server: string; achievedRps: number; ok: number; non2xx: number; errors: number }>;
+  verdict: FreshnessVerdict;
+  /** The history file, next to this record. */
+  history: string;
+}
+
+export interface FreshnessRecord {
+  schemaVersion: typeof FRESHNESS_SCHEMA_VERSION;
+  kind: 'freshness';
+  createdAt: string;
+  command: string;
+  wallSeconds: number;
+  seed: number;
+  config: FreshnessConfig;
+  environment: { node: string; postgres: string; redis: string; cpuModel: string; cores: number; gitCommit: string | null };
+  schedule: Schedule;
+  strategies: Record<string, FreshnessStrategyResult>;
+  /** Every strategy passed. */
+  valid: boolean;
 }

@@ -30,12 +30,16 @@
  * - **Revocation latency**, per transition i of U and server s, over probes to s on own tokens of
  *   U that have not seen i with startMs ≥ atMs_i. A probe *honours* the old claims iff it is 2xx
  *   and (mint incarnation, echoed rights) equals no state_j with j ≥ i and atMs_j ≤ its endMs. A
- *   *correct* answer is a non-honouring 2xx or a 4xx (0, 503 and other 5xx: the server did not
- *   decide). latency = the earliest start of a correct answer after the last honouring probe's
+ *   *correct* answer is a non-honouring 2xx, a 401, or a 403 when some state since i lacks the
+ *   route's permission (a 403 on the token's own stale claims proves nothing; 0, 503 and other
+ *   5xx: the server did not decide). latency = the earliest start of a correct answer after the last honouring probe's
  *   start (any, when none honoured) − atMs_i. Honoured but never answered correctly afterwards:
- *   neverRevoked. No probes, or no probe ever honoured nor answered correctly: unmeasured.
- * - **Rejections and lock-outs.** A probe on an own token that has seen every transition with
- *   atMs_i ≤ endMs (fresh throughout the request) and minted with rights expects 2xx if those
+ *   neverRevoked. No probes, or no probe ever honoured nor answered correctly: unmeasured. A
+ *   first correct answer more than LATENCY_RESOLUTION_MS after the probe before it (or the
+ *   commit) is too coarsely sampled to say anything: latencyUnresolved.
+ * - **Rejections and lock-outs.** A probe on an own token that has seen every RBAC commit with
+ *   atMs ≤ endMs, any user's (fresh throughout the request: a strategy may revoke more than
+ *   changed, never less), and minted with rights expects 2xx if those
  *   rights include 'view_dashboard', else 403. Any other non-2xx status is a rejection; it is
  *   excused if [startMs, endMs] meets a fault window [startMs, endMs + recoveryMs], a crash of the
  *   same server [atMs, (restartedAtMs ?? ∞) + recoveryMs], or a RevocationOp of that user
@@ -45,12 +49,14 @@
  */
 import { quantile } from '../../stats.js';
 import type {
-  FaultEvent, FaultWindowStats, FreshnessBounds, FreshnessVerdict, History, LockoutEpisode, MintEvent,
+  CommitEvent, FaultEvent, FaultWindowStats, FreshnessBounds, FreshnessVerdict, History, LockoutEpisode, MintEvent,
   Percentiles, ProbeEvent, RevocationOp, Rights, StaleAcceptance, XidSnapshot,
 } from '../../schema/freshness.js';
 import { buildTimelines, type ModelOptions, type TimelineEntry, type UserState } from './model.js';
 
 export const MAX_STALE_ACCEPTANCES_KEPT = 50;
+/** The permission of the route the probes ask for (GET /api/dashboard). */
+export const DASHBOARD_PERMISSION = 'view_dashboard';
 
 export function visibleIn(xid: number, snapshot: XidSnapshot): boolean {
   return xid < snapshot.xmin || (xid < snapshot.xmax && !snapshot.xip.includes(xid));
@@ -83,6 +89,12 @@ interface Token {
   unseenIndices: Set<number>;
   /** Earliest commit among the unseen transitions (Infinity: none). */
   firstUnseenMs: number;
+  /**
+   * Earliest RBAC commit of any kind the token has not seen. A strategy may revoke more than the
+   * rights that changed (jwt-redis bumps every user a statement may affect), so only a token
+   * that has seen every commit so far is one it must accept: the liveness check uses these.
+   */
+  firstUnseenCommitMs: number;
 }
 
 /** A probe on an own token, with what is derived from it once. */
@@ -95,7 +107,7 @@ interface OwnProbe {
 
 export function checkFreshness(history: History, bounds: FreshnessBounds, opts: ModelOptions = {}): FreshnessVerdict {
   const timelines = buildUserTimelines(history, bounds, opts);
-  const tokens = indexTokens(history.mints, timelines);
+  const tokens = indexTokens(history.mints, timelines, history.commits);
   const probes = [...history.probes].sort((a, b) => a.startMs - b.startMs);
   const own: OwnProbe[] = [];
   let foreignAccepted = 0;
@@ -126,6 +138,7 @@ export function checkFreshness(history: History, bounds: FreshnessBounds, opts: 
     revocationLatencyByVia: { api: percentiles(latency.api), sql: percentiles(latency.sql) },
     revocationLatencyByServer: Object.fromEntries([...latency.byServer].map(([s, v]) => [s, percentiles(v)])),
     neverRevoked: latency.neverRevoked,
+    latencyUnresolved: latency.unresolved,
     revocations: {
       total: transitions.length,
       api: transitions.length - sqlTransitions,
@@ -187,7 +200,8 @@ function indexTimeline(entries: TimelineEntry[], transitions: Transition[]): Use
   };
 }
 
-function indexTokens(mints: readonly MintEvent[], timelines: Map<number, UserTimeline>): Map<number, Token> {
+function indexTokens(mints: readonly MintEvent[], timelines: Map<number, UserTimeline>, commits: readonly CommitEvent[]): Map<number, Token> {
+  const byTime = [...commits].sort((a, b) => a.atMs - b.atMs);
   // A user the initial state does not know is absent throughout.
   const unknownUser = indexTimeline([{ index: 0, xid: 0, atMs: -Infinity, state: null }], []);
   const tokens = new Map<number, Token>();
@@ -202,6 +216,7 @@ function indexTokens(mints: readonly MintEvent[], timelines: Map<number, UserTim
       unseen,
       unseenIndices: new Set(unseen.map((t) => t.index)),
       firstUnseenMs: Math.min(Infinity, ...unseen.map((t) => t.atMs)),
+      firstUnseenCommitMs: byTime.find((c) => !(snapshot ? visibleIn(c.xid, snapshot) : c.atMs <= mint.atMs))?.atMs ?? Infinity,
     });
   }
   return tokens;
@@ -292,12 +307,13 @@ interface LatencyResult {
   sql: number[];
   byServer: Map<string, number[]>;
   neverRevoked: number;
+  unresolved: number;
 }
 
 function revocationLatencies(
   own: readonly OwnProbe[], timelines: Map<number, UserTimeline>, servers: string[],
 ): LatencyResult {
-  const result: LatencyResult = { all: [], api: [], sql: [], byServer: new Map(), neverRevoked: 0 };
+  const result: LatencyResult = { all: [], api: [], sql: [], byServer: new Map(), neverRevoked: 0, unresolved: 0 };
   for (const server of servers) result.byServer.set(server, []);
   // user → server → probes in start order
   const index = new Map<number, Map<string, OwnProbe[]>>();
@@ -311,6 +327,7 @@ function revocationLatencies(
       for (const server of servers) {
         const outcome = latencyOf(t, index.get(user)?.get(server) ?? []);
         if (outcome === 'never') result.neverRevoked++;
+        else if (outcome === 'unresolved') result.unresolved++;
         else if (outcome !== null) {
           result.all.push(outcome);
           result[t.via].push(outcome);
@@ -323,22 +340,48 @@ function revocationLatencies(
 }
 
 /** Commit → first correct answer after the last honouring one; 'never'; or null (unmeasured). */
-function latencyOf(t: Transition, probes: readonly OwnProbe[]): number | 'never' | null {
+/**
+ * A latency counts only if it was sampled finely: the first correct answer started at most this
+ * long after the probe before it (or after the commit). Otherwise it measures how rarely that
+ * token happened to be probed, not the server.
+ */
+export const LATENCY_RESOLUTION_MS = 100;
+
+function latencyOf(t: Transition, probes: readonly OwnProbe[]): number | 'never' | 'unresolved' | null {
   let lastHonour = -Infinity;
-  const correct: number[] = [];
+  const starts: number[] = [];
+  const correct: boolean[] = [];
   for (let i = firstStartingAt(probes, t.atMs); i < probes.length; i++) {
     const p = probes[i]!;
     if (!p.token.unseenIndices.has(t.index)) continue;
-    if (honours(p, t.index)) lastHonour = Math.max(lastHonour, p.probe.startMs);
-    else if (is2xx(p.probe.status) || is4xx(p.probe.status)) correct.push(p.probe.startMs);
+    const honouring = honours(p, t.index);
+    if (honouring) lastHonour = Math.max(lastHonour, p.probe.startMs);
+    starts.push(p.probe.startMs);
+    correct.push(!honouring && (is2xx(p.probe.status) || p.probe.status === 401 || (p.probe.status === 403 && deniedRightly(p, t.index))));
   }
   // Probes are in start order, so the first correct start after lastHonour is the earliest.
-  const first = correct.find((start) => start > lastHonour);
-  if (first !== undefined) return first - t.atMs;
-  return lastHonour === -Infinity ? null : 'never';
+  const k = starts.findIndex((start, i) => correct[i] && start > lastHonour);
+  if (k === -1) return lastHonour === -Infinity ? null : 'never';
+  const previous = k === 0 ? t.atMs : starts[k - 1]!;
+  return starts[k]! - previous > LATENCY_RESOLUTION_MS ? 'unresolved' : starts[k]! - t.atMs;
 }
 
 /** A 2xx that answers with claims the user has not held since transition i (by the probe's end). */
+/**
+ * A 403 to a stale token is a decision on current rights only if some state since revocation i
+ * (by the end of the request) lacks the route's permission; otherwise the server denied on the
+ * token's stale claims (jwt-only does), which is no sign that it saw the revocation.
+ */
+function deniedRightly(p: OwnProbe, i: number): boolean {
+  const entries = p.token.timeline.entries;
+  for (let j = i; j < entries.length && entries[j]!.atMs <= p.probe.endMs; j++) {
+    const state = entries[j]!.state;
+    if (state === null || state.incarnation !== p.token.mint.incarnation || state.rights === null
+      || !state.rights.permissions.includes(DASHBOARD_PERMISSION)) return true;
+  }
+  return false;
+}
+
 function honours(p: OwnProbe, i: number): boolean {
   if (!is2xx(p.probe.status)) return false;
   if (p.key === null) return true;
@@ -368,10 +411,10 @@ function findLockouts(
   let unexcused = 0;
   for (const { probe, token } of own) {
     const rights: Rights | null = token.mint.rights ?? null;
-    if (rights === null || token.firstUnseenMs <= probe.endMs) continue;
+    if (rights === null || token.firstUnseenCommitMs <= probe.endMs) continue;
     const user = token.mint.user;
     const pairKey = `${probe.server}\u0000${user}`;
-    const expected = rights.permissions.includes('view_dashboard') ? 'ok' : 403;
+    const expected = rights.permissions.includes(DASHBOARD_PERMISSION) ? 'ok' : 403;
     if (expected === 'ok' ? is2xx(probe.status) : probe.status === 403) {
       open.delete(pairKey);
       continue;
@@ -475,9 +518,6 @@ function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
-function is4xx(status: number): boolean {
-  return status >= 400 && status < 500;
-}
 
 /** Whether the closed intervals [a1, a2] and [b1, b2] share a point. */
 function meets(a1: number, a2: number, b1: number, b2: number): boolean {

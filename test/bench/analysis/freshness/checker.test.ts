@@ -245,6 +245,20 @@ test('a rejection during an in-flight API revocation of that user is excused; a 
   assert.equal(otherUser.lockouts, 1, "another user's revocation excuses nothing");
 });
 
+test('liveness judges only tokens that saw every RBAC commit: a strategy may revoke more than changed', () => {
+  // Commit 100 touches user 11 only; a strategy that also revoked user 10 (a conservative
+  // trigger) rejects 10's older token: that is over-revocation, not a lock-out. A token of 10's
+  // minted after it must be accepted.
+  const v = checkFreshness(history({
+    commits: [demote(100, 1000, 11)],
+    mints: [mint(1, 10, ADMIN, BEFORE), mint(2, 10, ADMIN, after(100))],
+    probes: [probe(1, 5000, 401), probe(2, 5000, 401), probe(2, 5100, 401)],
+  }), bounds);
+  assert.equal(v.lockouts, 1, "only the token minted after every commit counts");
+  assert.equal(v.rejectionsOutsideFaults, 2, 'its two rejections');
+  assert.equal(v.lockoutEpisodes[0]!.rejections, 2);
+});
+
 test('crashes are counted and excuse their own server until restart + recovery', () => {
   const crash: CrashEvent = {
     server: 'jwt', atMs: 9000, restartedAtMs: 9100, code: null, signal: 'SIGKILL', stderr: '',
@@ -269,7 +283,7 @@ test('crashes are counted and excuse their own server until restart + recovery',
 
 test('revocation latency: first correct answer after the last honouring probe; 503 does not end it', () => {
   const v = checkFreshness(history({
-    servers: [server('jwt'), server('db'), server('slow')],
+    servers: [server('jwt'), server('db'), server('slow'), server('sparse')],
     commits: [demote(100, 1000, 10), demote(101, 2000, 11)],
     revocations: [apiOp(1, [10], 990, 1010), sqlOp(2, [11], 101, 1900, 2000)],
     mints: [mint(1, 10, ADMIN), mint(2, 11, ADMIN), mint(3, 10, VIEWER, after(100))],
@@ -286,7 +300,9 @@ test('revocation latency: first correct answer after the last honouring probe; 5
       probe(1, 1002, 200, ADMIN, { server: 'slow' }),
       probe(1, 1050, 503, null, { server: 'slow' }), // never revoked
       probe(2, 2100, 200, ADMIN), // within the SQL δ, still honoured
+      probe(2, 2550, 200, ADMIN), // … and again
       probe(2, 2600, 401), // → 600
+      probe(1, 1300, 401, null, { server: 'sparse' }), // 300 ms after the commit, nothing between: unresolved
       probe(2, 2100, 503, null, { server: 'db' }),
       probe(2, 2200, 503, null, { server: 'db' }), // only "no decision": unmeasured
     ],
@@ -301,8 +317,25 @@ test('revocation latency: first correct answer after the last honouring probe; 5
     jwt: { p50: 320, p99: quantile([40, 600], 0.99), max: 600, count: 2 },
     db: { p50: 5, p99: 5, max: 5, count: 1 },
     slow: null,
+    sparse: null,
   }, 'every server key, null when nothing was measured');
+  assert.equal(v.latencyUnresolved, 1, 'a first rejection 300 ms after the last sample is no latency measurement');
   assert.equal(v.staleAccepted, 3, 'the API revocation (δ = 0) honoured at 1001, 1002 and 1020');
+});
+
+test('a 403 on the stale token\'s own claims is no sign the revocation was seen; a 403 on current rights is', () => {
+  // Guest 12 (no view_dashboard) is promoted to admin at 1000: a server still deciding on the
+  // token's claims answers 403, which current rights would not.
+  const promote = commit(100, 1000, [
+    { table: 'user_roles', op: 'DELETE', old: { user_id: 12, role_id: 4 }, new: null },
+    { table: 'user_roles', op: 'INSERT', old: null, new: { user_id: 12, role_id: 1 } },
+  ]);
+  const onClaims = checkFreshness(history({ commits: [promote], mints: [mint(1, 12, GUEST)], probes: [probe(1, 1010, 403)] }), bounds);
+  assert.equal(onClaims.revocationLatencyMs, null, 'a 403 from the stale claims measures nothing');
+  const onCurrent = checkFreshness(history({
+    commits: [demote(100, 1000, 10)], mints: [mint(1, 10, ADMIN)], probes: [probe(1, 1010, 401)],
+  }), bounds);
+  assert.equal(onCurrent.revocationLatencyMs?.max, 10, 'a 401 to the stale token: the revocation was seen');
 });
 
 test('status counts, fault windows, unavailability latency, operations', () => {
