@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   ARTICLES_PAGE, ARTICLE_UPDATE, DASHBOARD_RECENT, DASHBOARD_STATS, HEALTH, MINT_CLAIMS, OWN_REVOCATIONS,
-  ROLE_IDS_BY_NAME, USER_DELETE, USER_LOCK, USER_ROLES_DELETE, USER_ROLES_INSERT,
+  REVOCATION_LOCK, ROLE_IDS_BY_NAME, USER_DELETE, USER_LOCK, USER_ROLES_DELETE, USER_ROLES_INSERT,
 } from '../sql/queries.js';
 import { authenticate, requirePermission, userOf } from './authenticate.js';
 import { claimsFromRows, type RbacRow } from './claims.js';
@@ -196,6 +196,7 @@ async function revokeWith<T>(
   let updates: RecordUpdate[] = [];
   let gen: string | null = null;
   const result = await db.transaction(async (tx) => {
+    await tx.query(REVOCATION_LOCK);
     const r = await change(tx);
     const rows = await tx.query<{ pos: number; xid: string; user_id: number | null; version: number; deleted: boolean }>(OWN_REVOCATIONS);
     // A change of several statements logs a user once per statement: the last entry counts.

@@ -59,7 +59,9 @@ export function serviceUnavailable(dependency: string): HttpError {
 // 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown),
 // 58 system error.
 // 57014 (query_canceled) is how statement_timeout reports itself: also "cannot be asked".
-const UNAVAILABLE_SQLSTATE = /^(08|53|57|58)/;
+// 40 transaction rollback (a serialization failure or deadlock under concurrent writers): the
+// request did nothing and may be retried; never a 500.
+const UNAVAILABLE_SQLSTATE = /^(08|40|53|57|58)/;
 
 /** SQLSTATE class 22, data exception: a value the client sent that Postgres cannot store (e.g. a NUL byte). */
 export function isInvalidData(err: unknown): boolean {

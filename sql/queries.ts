@@ -69,6 +69,14 @@ export const ARTICLE_UPDATE = q('article_update', `
 export const ROLE_IDS_BY_NAME = q('role_ids_by_name', `
   SELECT id, name FROM roles WHERE name = ANY($1::text[])`);
 
+/**
+ * The revocation lock (schema.sql), taken first by every API change: the schema's triggers take
+ * it before the first RBAC row is touched anyway, but the API locks a user row before that, and a
+ * plain-SQL revocation bumping that user's version meanwhile would deadlock with it.
+ */
+export const REVOCATION_LOCK = q('revocation_lock', `
+  SELECT pos FROM revocation_clock FOR UPDATE`);
+
 export const USER_LOCK = q('user_lock', `
   SELECT id FROM users WHERE id = $1 FOR UPDATE`);
 

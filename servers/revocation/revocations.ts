@@ -163,8 +163,12 @@ export class Revocations {
     let gen = this.gen;
     for (let attempt = 0; attempt < 3; attempt++) {
       if (gen === null) {
-        const meta = parseMeta(await this.redisCall(() => this.redis.get(this.keys.meta)));
-        if (meta === null) break;
+        let meta = parseMeta(await this.redisCall(() => this.redis.get(this.keys.meta)));
+        // No key space yet (no server answers from Redis, or Redis lost its data): start one at
+        // the committed head, read outside this transaction, so this revocation is still to apply.
+        meta ??= await this.newGen('', `r${randomBytes(6).toString('hex')}`,
+          (await this.db.query<{ pos: number }>(REVOCATION_HEAD))[0]?.pos ?? 0).catch(() => null);
+        if (meta === null) continue;
         gen = meta.gen;
       }
       const g = gen;

@@ -1,6 +1,6 @@
 import { AUTH_USER_RBAC } from '../../sql/queries.js';
 import { claimsFromRows, type RbacRow } from '../claims.js';
-import type { AuthStrategy, StrategyDeps } from './types.js';
+import { DECLARED_FRESHNESS, type AuthStrategy, type StrategyDeps } from './types.js';
 
 /**
  * The write-up's original middleware: trust only the token's userId (and the user row it was
@@ -11,7 +11,7 @@ export function createDbLookup({ db }: StrategyDeps): AuthStrategy {
   return {
     name: 'db-lookup',
     usesRedis: false,
-    freshness: { apiMs: 0, sqlMs: 0 },
+    freshness: DECLARED_FRESHNESS['db-lookup'],
     async resolveUser(token) {
       const rows = await db.query<RbacRow>(AUTH_USER_RBAC, [token.userId, token.inc]);
       return claimsFromRows(rows);

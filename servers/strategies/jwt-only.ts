@@ -1,4 +1,4 @@
-import type { AuthStrategy } from './types.js';
+import { DECLARED_FRESHNESS, type AuthStrategy } from './types.js';
 
 /**
  * The stateless extreme many teams run: verify the signature, trust the claims, check nothing
@@ -9,7 +9,7 @@ export function createJwtOnly(): AuthStrategy {
   return {
     name: 'jwt-only',
     usesRedis: false,
-    freshness: { apiMs: null, sqlMs: null },
+    freshness: DECLARED_FRESHNESS['jwt-only'],
     warning: 'jwt-only is UNSAFE: it never checks revocation, so revoked rights last until the token expires',
     async resolveUser(token) {
       return { id: token.userId, role: token.role, permissions: token.permissions };

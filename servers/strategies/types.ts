@@ -1,7 +1,7 @@
 import type { AuthUser } from '../claims.js';
 import type { Db } from '../db.js';
 import type { VerifiedToken } from '../jwt.js';
-import type { Revocations } from '../revocation/revocations.js';
+import { SQL_BOUND_MS, type Revocations } from '../revocation/revocations.js';
 
 export const STRATEGY_NAMES = ['db-lookup', 'jwt-redis', 'jwt-only'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -22,6 +22,13 @@ export interface FreshnessBound {
   apiMs: number | null;
   sqlMs: number | null;
 }
+
+/** Each strategy's declared bound (the freshness checker holds it to it). */
+export const DECLARED_FRESHNESS: Readonly<Record<StrategyName, FreshnessBound>> = {
+  'db-lookup': { apiMs: 0, sqlMs: 0 },
+  'jwt-redis': { apiMs: 0, sqlMs: SQL_BOUND_MS },
+  'jwt-only': { apiMs: null, sqlMs: null },
+};
 
 /**
  * What differs between the compared servers, and nothing else: how a verified token becomes
