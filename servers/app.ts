@@ -194,7 +194,6 @@ async function revokeWith<T>(
   change: (tx: Queryable) => Promise<T>,
 ): Promise<{ result: T; updates: RecordUpdate[] }> {
   let updates: RecordUpdate[] = [];
-  let gen: string | null = null;
   const result = await db.transaction(async (tx) => {
     await tx.query(REVOCATION_LOCK);
     const r = await change(tx);
@@ -206,10 +205,10 @@ async function revokeWith<T>(
     }
     updates = [...latest.values()];
     const xid = rows[0]?.xid;
-    if (xid !== undefined) gen = await revocations.publishIntents(updates, xid);
+    if (xid !== undefined) await revocations.publishIntents(updates, xid);
     return r;
   });
-  await revocations.applyOwn(updates, gen).catch(() => revocations.poke());
+  await revocations.applyOwn(updates).catch(() => revocations.poke());
   return { result, updates };
 }
 

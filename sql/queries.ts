@@ -104,8 +104,9 @@ export const REVOCATIONS_SINCE = q('revocations_since', `/* ${BACKGROUND_MARKER}
   SELECT pos, xid::text AS xid, user_id, version, deleted FROM revocation_log
   WHERE pos > $1 AND pos <= $2 ORDER BY pos, user_id`);
 
+/** How an intent's transaction ended, and the last log position it wrote (null: none left). */
 export const XACT_STATUS = q('xact_status', `/* ${BACKGROUND_MARKER} */
-  SELECT pg_xact_status($1::xid8) AS status`);
+  SELECT pg_xact_status($1::xid8) AS status, (SELECT max(pos) FROM revocation_log WHERE xid = $1::xid8) AS pos`);
 
 /** Entries older than any token can be: a Redis restored from before them is started afresh. */
 export const PRUNE_REVOCATIONS = q('prune_revocations', `/* ${BACKGROUND_MARKER} */

@@ -10,6 +10,7 @@ import { pg } from '../../sql/pg-types.js';
 import { seedDatabase } from '../../fixtures/seed.js';
 import { currentClaims } from '../../fixtures/tokens.js';
 import { createJwtKey, signToken } from '../../servers/jwt.js';
+import { parseMetrics } from '../../servers/metrics.js';
 import type { StrategyName } from '../../servers/strategies/index.js';
 import { parseWalRows } from '../analysis/freshness/wal.js';
 import { RBAC_TABLES } from '../analysis/freshness/model.js';
@@ -185,6 +186,7 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
     await prober.stop();
     log(`${strategy}: the last changes and probes took ${((clock() - ending) / 1000).toFixed(1)} s to finish`);
     const loadReports = await Promise.allSettled(loads);
+    for (const s of servers) s.info.revocationEvents = await revocationEvents(s.process.url);
     stopping = true;
     clearInterval(walPoll);
     await wal.poll();
@@ -227,6 +229,20 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
     await wal?.close();
     await admin.end().catch(() => {});
     await pool.end().catch(() => {});
+  }
+}
+
+async function revocationEvents(url: string): Promise<Record<string, number>> {
+  try {
+    const metrics = parseMetrics(await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
+    const out: Record<string, number> = {};
+    for (const [key, value] of metrics) {
+      const event = /^authbench_revocation_events_total\{.*event="([^"]+)"\}$/.exec(key)?.[1];
+      if (event) out[event] = value;
+    }
+    return out;
+  } catch {
+    return {};
   }
 }
 

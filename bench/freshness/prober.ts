@@ -185,6 +185,12 @@ export class Prober {
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           let rights: Rights | null = null;
+          if (status === 503) {
+            // Which dependency the server gave up on: the report counts 503s by it.
+            const dep = /dependency \((\w+)\)/.exec(Buffer.concat(chunks).toString())?.[1];
+            record(status, null, dep ? `unavailable: ${dep}` : undefined);
+            return;
+          }
           if (status >= 200 && status < 300) {
             try {
               const body = JSON.parse(Buffer.concat(chunks).toString()) as { user?: { role?: unknown; permissions?: unknown } };

@@ -136,6 +136,8 @@ export interface ServerInfo {
   /** How it reaches Postgres: 'direct' link (through a proxy it may slow) or a 'slow' one. */
   link: 'direct' | 'slow';
   linkDelayMs: number;
+  /** The server's own revocation counters at the end (lease lapses, refills, intents seen …). */
+  revocationEvents?: Record<string, number>;
 }
 
 export interface History {

@@ -4,11 +4,13 @@
  *
  * - `meta` = "<gen>:<pos>": every revocation log entry up to position <pos> is reflected in the
  *   records of key space <gen>. Every script that writes keeps that true, atomically.
- * - A record = "<n>" (current token version n), "-<n>" (user deleted, tombstone version n) or
- *   "?" (not known), followed by "|<xid>" for each API revocation in flight (an *intent*: the
- *   user's tokens are undecided until it commits or aborts, and requests fail closed).
- * - Numbers only rise (versions come from one Postgres sequence, so higher is newer); nothing
+ * - A record = "<n>" (current token version n) or "-<n>" (user deleted, tombstone version n).
+ *   Numbers only rise (versions come from one Postgres sequence, so higher is newer); nothing
  *   ever lowers a record, drops records while serving, or restores an older value.
+ * - An *intent* = the transaction ids of API revocations in flight for a user, in a key of its own
+ *   outside any key space: from before their COMMIT until their entries are applied (or they are
+ *   known to have aborted) the user's tokens are undecided and requests fail closed. Being outside
+ *   the key spaces, an intent survives a switch to a new one.
  * - A new key space (gen) replaces all records at once: after a Redis data loss (meta missing),
  *   after a revocation of everyone, or when the log no longer reaches back to `pos`.
  */
@@ -23,11 +25,8 @@ export interface Meta {
 }
 
 export interface RecordValue {
-  /** Token version, null when unknown ('?'). */
-  version: number | null;
+  version: number;
   deleted: boolean;
-  /** Transaction ids of API revocations in flight for this user. */
-  intents: string[];
 }
 
 export function parseMeta(raw: string | null): Meta | null {
@@ -38,11 +37,14 @@ export function parseMeta(raw: string | null): Meta | null {
   return { gen: raw.slice(0, colon), pos };
 }
 
-export function parseRecord(raw: string): RecordValue {
-  const [head = '?', ...intents] = raw.split('|');
-  if (head === '?') return { version: null, deleted: false, intents };
-  const n = Number(head);
-  return { version: Math.abs(n), deleted: n < 0, intents };
+export function parseRecord(raw: string): RecordValue | null {
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n !== 0 ? { version: Math.abs(n), deleted: n < 0 } : null;
+}
+
+/** An intent key's value: the in-flight revocations' transaction ids. */
+export function parseIntents(raw: string | null): string[] {
+  return raw === null || raw === '' ? [] : raw.split('|');
 }
 
 /** One user's new state from the log: a version, or a tombstone version for a deleted user. */
@@ -65,49 +67,38 @@ export class RevocationKeys {
   record(gen: string, userId: number): string {
     return `authbench:{${this.datasetId}}:${gen}:${userId}`;
   }
+
+  intent(userId: number): string {
+    return `authbench:{${this.datasetId}}:intent:${userId}`;
+  }
 }
 
-// Shared Lua: parse meta, parse and rewrite records (numbers compare by absolute value:
-// "-n" is a tombstone at version n).
+// Shared Lua: parse meta; numbers compare by absolute value ("-n" is a tombstone at version n).
 const LUA_LIB = `
 local function meta_of(raw)
   if not raw then return nil, nil end
   local c = string.find(raw, ':[^:]*$')
   return string.sub(raw, 1, c - 1), tonumber(string.sub(raw, c + 1))
 end
-local function split(raw)
-  local head, intents = raw, {}
-  local bar = string.find(raw, '|', 1, true)
-  if bar then
-    head = string.sub(raw, 1, bar - 1)
-    for x in string.gmatch(string.sub(raw, bar + 1), '[^|]+') do table.insert(intents, x) end
-  end
-  return head, intents
+local function higher(cur, new)
+  if cur and math.abs(tonumber(cur)) >= math.abs(tonumber(new)) then return cur end
+  return new
 end
-local function higher(a, b)
-  if a == '?' then return b end
-  if b == '?' then return a end
-  if math.abs(tonumber(b)) > math.abs(tonumber(a)) then return b end
-  return a
-end
-local function write(key, head, intents, ttl)
-  if head == '?' and #intents == 0 then redis.call('DEL', key) return end
-  local v = head
-  for _, x in ipairs(intents) do v = v .. '|' .. x end
-  if #intents > 0 then redis.call('SET', key, v) else redis.call('SET', key, v, 'EX', ttl) end
-end
-local function without(intents, xid)
+local function drop_intent(key, xid)
+  local cur = redis.call('GET', key)
+  if not cur then return end
   local out = {}
-  for _, x in ipairs(intents) do if x ~= xid then table.insert(out, x) end end
-  return out
+  for x in string.gmatch(cur, '[^|]+') do if x ~= xid then table.insert(out, x) end end
+  if #out == 0 then redis.call('DEL', key) else redis.call('SET', key, table.concat(out, '|')) end
 end
 local gen, pos = meta_of(redis.call('GET', KEYS[1]))
 `;
 
-// KEYS: meta, records…  ARGV: gen, mode ('log' | 'own'), ttl, from, to, then (value, xid) per record.
-// 'log': the in-order applier; entries from..to, applied only when meta has every entry before
-// `from`; then meta.pos rises to `to`. 'own': a writer's own committed entries, right after its
-// COMMIT, whatever meta.pos is (records only rise, so order does not matter for them).
+// KEYS: meta, n records, n intents.  ARGV: gen, mode ('log' | 'own'), ttl, from, to, then
+// (value, xid) per record. 'log': the in-order applier; entries from..to, applied only when meta
+// has every entry before `from`; then meta.pos rises to `to`. 'own': a writer's own committed
+// entries, right after its COMMIT, whatever meta.pos is (records only rise: order does not
+// matter for them). Either way the entries' intents are resolved.
 const APPLY = `${LUA_LIB}
 if gen == nil then return 'nometa' end
 if gen ~= ARGV[1] then return 'gen' end
@@ -116,37 +107,29 @@ if ARGV[2] == 'log' then
   if pos >= to then return 'ok' end
   if pos < from - 1 then return 'behind' end
 end
-for i = 2, #KEYS do
-  local value, xid = ARGV[4 + 2 * (i - 1)], ARGV[5 + 2 * (i - 1)]
-  local cur = redis.call('GET', KEYS[i])
-  local head, intents = '?', {}
-  if cur then head, intents = split(cur) end
-  write(KEYS[i], higher(head, value), without(intents, xid), ARGV[3])
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  local value, xid = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  redis.call('SET', KEYS[1 + i], higher(redis.call('GET', KEYS[1 + i]), value), 'EX', ARGV[3])
+  drop_intent(KEYS[1 + n + i], xid)
 end
 if ARGV[2] == 'log' then redis.call('SET', KEYS[1], gen .. ':' .. to) end
 return 'ok'`;
 
-// KEYS: meta, records…  ARGV: gen, xid. Marks each user's tokens undecided until the revoking
-// transaction ends; intents persist (no TTL) until resolved.
-const INTENT = `${LUA_LIB}
-if gen == nil then return 'nometa' end
-if gen ~= ARGV[1] then return 'gen' end
-for i = 2, #KEYS do
+// KEYS: intents…  ARGV: xid. The users' tokens are undecided until the transaction ends. No TTL:
+// an intent lasts until resolved.
+const INTENT = `
+for i = 1, #KEYS do
   local cur = redis.call('GET', KEYS[i])
-  local head, intents = '?', {}
-  if cur then head, intents = split(cur) end
-  table.insert(intents, ARGV[2])
-  write(KEYS[i], head, intents, 0)
+  redis.call('SET', KEYS[i], cur and (cur .. '|' .. ARGV[1]) or ARGV[1])
 end
 return 'ok'`;
 
-// KEYS: meta, record  ARGV: gen, xid, ttl. An intent whose transaction aborted.
+// KEYS: meta, intent  ARGV: xid, pos. An intent whose transaction aborted (pos 0), or committed
+// with its last entry at pos, which meta already covers (a key space started after it).
 const CLEAR = `${LUA_LIB}
-if gen ~= ARGV[1] then return 'gen' end
-local cur = redis.call('GET', KEYS[2])
-if not cur then return 'ok' end
-local head, intents = split(cur)
-write(KEYS[2], head, without(intents, ARGV[2]), ARGV[3])
+if tonumber(ARGV[2]) > 0 and (pos == nil or pos < tonumber(ARGV[2])) then return 'behind' end
+drop_intent(KEYS[2], ARGV[1])
 return 'ok'`;
 
 // KEYS: meta, record  ARGV: gen, readPos, version, ttl. A miss, refilled from Postgres as of log
@@ -157,8 +140,7 @@ const REFILL = `${LUA_LIB}
 if gen ~= ARGV[1] then return 'gen' end
 local cur = redis.call('GET', KEYS[2])
 if cur then
-  local head, intents = split(cur)
-  write(KEYS[2], higher(head, ARGV[3]), intents, ARGV[4])
+  redis.call('SET', KEYS[2], higher(cur, ARGV[3]), 'EX', ARGV[4])
 elseif pos <= tonumber(ARGV[2]) then
   redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 end
@@ -176,7 +158,7 @@ export type ScriptReply = 'ok' | 'gen' | 'nometa' | 'behind';
 type Scripted = Redis & {
   authbenchApply(n: number, ...args: Array<string | number>): Promise<ScriptReply>;
   authbenchIntent(n: number, ...args: Array<string | number>): Promise<ScriptReply>;
-  authbenchClear(n: number, ...args: Array<string | number>): Promise<ScriptReply>;
+  authbenchClear(meta: string, intent: string, xid: string, pos: number): Promise<ScriptReply>;
   authbenchRefill(n: number, ...args: Array<string | number>): Promise<ScriptReply>;
   authbenchNewGen(key: string, expected: string, next: string): Promise<string>;
 };
@@ -186,7 +168,7 @@ export function scripted(redis: Redis): Scripted {
   if (!('authbenchApply' in redis)) {
     redis.defineCommand('authbenchApply', { lua: APPLY });
     redis.defineCommand('authbenchIntent', { lua: INTENT });
-    redis.defineCommand('authbenchClear', { lua: CLEAR });
+    redis.defineCommand('authbenchClear', { numberOfKeys: 2, lua: CLEAR });
     redis.defineCommand('authbenchRefill', { lua: REFILL });
     redis.defineCommand('authbenchNewGen', { numberOfKeys: 1, lua: NEW_GEN });
   }

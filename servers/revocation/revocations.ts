@@ -14,7 +14,7 @@ import { DependencyError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { BackgroundConnection } from './background.js';
 import {
-  RECORD_TTL_S, RevocationKeys, encodeUpdate, parseMeta, parseRecord, scripted, type Meta, type RecordUpdate,
+  RECORD_TTL_S, RevocationKeys, encodeUpdate, parseIntents, parseMeta, parseRecord, scripted, type Meta, type RecordUpdate,
 } from './records.js';
 
 /** How often the applier asks Postgres for the log's head when no notification wakes it. */
@@ -114,11 +114,12 @@ export class Revocations {
   async lookup(userId: number): Promise<UserVersion | null> {
     let gen = this.gen;
     if (gen === null) throw new DependencyError('redis');
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // A new key space means one more round trip (rare: a revocation of everyone, a Redis reset).
+    for (let attempt = 0; attempt < 3; attempt++) {
       this.metrics.countRedis('mget');
       let raw: Array<string | null>;
       try {
-        raw = await this.redis.mget(this.keys.record(gen, userId), this.keys.meta);
+        raw = await this.redis.mget(this.keys.record(gen, userId), this.keys.meta, this.keys.intent(userId));
       } catch (err) {
         throw new DependencyError('redis', { cause: err });
       }
@@ -139,16 +140,15 @@ export class Revocations {
         this.poke();
         throw new DependencyError('redis');
       }
-      const record = raw[0] ?? null;
-      if (record === null) return this.refill(userId, meta);
-      const value = parseRecord(record);
-      if (value.intents.length > 0) {
+      const intents = parseIntents(raw[2] ?? null);
+      if (intents.length > 0) {
         this.metrics.countRevocationEvent('intent_seen');
-        for (const xid of value.intents) this.resolve(xid, userId, meta.gen);
+        for (const xid of intents) this.resolve(xid, userId);
         throw new DependencyError('redis');
       }
-      if (value.version === null) return this.refill(userId, meta);
-      return { version: value.version, deleted: value.deleted };
+      const record = raw[0] === null || raw[0] === undefined ? null : parseRecord(raw[0]);
+      if (record === null) return this.refill(userId, meta);
+      return record;
     }
     throw new DependencyError('redis');
   }
@@ -158,35 +158,25 @@ export class Revocations {
    * intent, so that from the moment the commit happens no server answers for those users from
    * their old record. Throws (and the transaction rolls back) if Redis cannot be told.
    */
-  async publishIntents(updates: readonly RecordUpdate[], xid: string): Promise<string | null> {
-    if (updates.length === 0) return null;
-    let gen = this.gen;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (gen === null) {
-        let meta = parseMeta(await this.redisCall(() => this.redis.get(this.keys.meta)));
-        // No key space yet (no server answers from Redis, or Redis lost its data): start one at
-        // the committed head, read outside this transaction, so this revocation is still to apply.
-        meta ??= await this.newGen('', `r${randomBytes(6).toString('hex')}`,
-          (await this.db.query<{ pos: number }>(REVOCATION_HEAD))[0]?.pos ?? 0).catch(() => null);
-        if (meta === null) continue;
-        gen = meta.gen;
-      }
-      const g = gen;
-      this.metrics.countRedis('evalsha');
-      const keys = updates.map((u) => this.keys.record(g, u.userId));
-      const reply = await this.redisCall(() => this.redis.authbenchIntent(1 + keys.length, this.keys.meta, ...keys, g, xid));
-      if (reply === 'ok') return g;
-      gen = null;
-    }
-    this.poke();
-    throw new DependencyError('redis');
+  async publishIntents(updates: readonly RecordUpdate[], xid: string): Promise<void> {
+    if (updates.length === 0) return;
+    this.metrics.countRedis('evalsha');
+    const keys = updates.map((u) => this.keys.intent(u.userId));
+    await this.redisCall(() => this.redis.authbenchIntent(keys.length, ...keys, xid));
   }
 
-  /** Right after COMMIT: the committed versions replace the intents (in the key space they went to). */
-  async applyOwn(updates: readonly RecordUpdate[], gen: string | null): Promise<void> {
-    if (updates.length === 0 || gen === null) return;
-    const reply = await this.applyBatch(gen, 'own', 0, 0, updates);
-    if (reply !== 'ok') this.poke();
+  /** Right after COMMIT: the committed versions, into whatever key space is current; the intents go. */
+  async applyOwn(updates: readonly RecordUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const gen = this.gen ?? parseMeta(await this.redis.get(this.keys.meta))?.gen;
+      // No key space: nothing to raise; the intents stay until an applier resolves them.
+      if (gen === undefined) { this.poke(); return; }
+      const reply = await this.applyBatch(gen, 'own', 0, 0, updates);
+      if (reply === 'ok') return;
+      this.gen = null;
+    }
+    this.poke();
   }
 
   private async refill(userId: number, meta: Meta): Promise<UserVersion | null> {
@@ -204,21 +194,22 @@ export class Revocations {
   }
 
   /** An intent blocks its user until resolved: ask Postgres how its transaction ended. */
-  private resolve(xid: string, userId: number, gen: string): void {
+  private resolve(xid: string, userId: number): void {
     const now = performance.now();
     if ((this.resolving.get(xid) ?? -Infinity) > now - 100) return;
     this.resolving.set(xid, now);
     if (this.resolving.size > 1000) this.resolving.clear();
     void (async () => {
-      const [row] = await this.bg.query<{ status: string | null }>(XACT_STATUS, [xid]);
-      if (row?.status === 'committed' || row?.status === 'in progress') {
-        // Committed: its log entries replace the intent when applied.
-        if (row.status === 'committed') this.poke();
-        return;
-      }
+      const [row] = await this.bg.query<{ status: string | null; pos: number | null }>(XACT_STATUS, [xid]);
+      if (row?.status === 'in progress') return;
+      // Aborted (or too old to know): nothing to wait for. Committed: resolved once meta covers its
+      // last entry, whoever applied it (its own applier may have started a key space after it).
+      const pos = row?.status === 'committed' ? (row.pos ?? 0) : 0;
+      if (row?.status === 'committed') this.poke();
       this.metrics.countRedis('evalsha');
-      await this.redis.authbenchClear(2, this.keys.meta, this.keys.record(gen, userId), gen, xid, RECORD_TTL_S);
-      this.metrics.countRevocationEvent('intent_cleared');
+      if (await this.redis.authbenchClear(this.keys.meta, this.keys.intent(userId), xid, pos) === 'ok') {
+        this.metrics.countRevocationEvent('intent_cleared');
+      }
     })().catch(() => {});
   }
 
@@ -276,7 +267,7 @@ export class Revocations {
 
   /** Applies log entries meta.pos+1 … head in order; the key space it ends in, or null when meta changed under it. */
   private async catchUp(meta: Meta, head: number): Promise<string | null> {
-    const rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [meta.pos, head]);
+    let rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [meta.pos, head]);
     if (rows.length === 0 || rows[0]!.pos !== meta.pos + 1) {
       // The log no longer reaches back to what this Redis holds (a very old snapshot).
       const fresh = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
@@ -287,6 +278,11 @@ export class Revocations {
     let applied = meta.pos;
     let batch: RecordUpdate[] = [];
     let batchTo = applied;
+    // Only the last revocation of everyone matters: each starts an empty key space, so earlier
+    // ones (and what came between) would be replaced at once. Jumping straight to it also spares
+    // requests a chain of key-space switches.
+    const lastEveryone = rows.reduce((last, r) => (r.user_id === null ? r.pos : last), -1);
+    if (lastEveryone > 0) rows = rows.filter((r) => r.pos >= lastEveryone);
     const flush = async (): Promise<boolean> => {
       if (batchTo === applied) return true;
       const reply = await this.applyBatch(gen, 'log', applied + 1, batchTo, batch);
@@ -298,8 +294,10 @@ export class Revocations {
     };
     for (const r of rows) {
       if (r.user_id === null) {
-        // Everyone: a new key space, named after the position so concurrent appliers agree.
-        if (!(await flush())) return null;
+        // Everyone: a new key space at this position, named after it so concurrent appliers agree.
+        // Entries before it need not be applied first (they are covered by an empty key space).
+        batch = [];
+        batchTo = applied;
         const next = await this.newGen(`${gen}:${applied}`, `g${r.pos}`, r.pos);
         if (next === null) return null;
         gen = next.gen;
@@ -315,7 +313,7 @@ export class Revocations {
   }
 
   private async applyBatch(gen: string, mode: 'log' | 'own', from: number, to: number, updates: readonly RecordUpdate[]): Promise<string> {
-    const keys = updates.map((u) => this.keys.record(gen, u.userId));
+    const keys = [...updates.map((u) => this.keys.record(gen, u.userId)), ...updates.map((u) => this.keys.intent(u.userId))];
     const args = updates.flatMap((u) => [encodeUpdate(u), u.xid]);
     this.metrics.countRedis('evalsha');
     return this.redis.authbenchApply(1 + keys.length, this.keys.meta, ...keys, gen, mode, RECORD_TTL_S, from, to, ...args);
