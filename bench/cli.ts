@@ -4,7 +4,7 @@
  * the one place that sets the exit code (2 for usage errors, 1 for failures).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from './flags.js';
+import { UsageError, intFlag } from './flags.js';
 import { parseSeedArgs, runSeed } from './commands/seed.js';
 import { parseServeArgs, runServe } from './commands/serve.js';
 import { parseRunArgs, runBench } from './commands/run.js';
@@ -54,10 +54,23 @@ export function buildProgram(): Command {
 
   addRunOptions(program.command('run'), DEFAULTS)
     .description(`verify both servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`)
+    .option('--freshness-seconds <n>', 'then check each strategy\'s freshness for this long (authbench freshness; 0: skip)', '0')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
-      const results = await runBench(parseRunArgs(raw, process.env, explicitOptions(cmd, raw)), commandLine());
+      const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw));
+      const freshnessSeconds = intFlag('--freshness-seconds', String(raw.freshnessSeconds), 0, 3600);
+      const freshness = freshnessSeconds === 0 ? null : parseFreshnessArgs({
+        strategy: args.configs[0]!.strategies.join(','), seconds: String(freshnessSeconds), resultsDir: args.configs[0]!.resultsDir,
+      });
+      const results = await runBench(args, commandLine());
       if (results.length > 1) process.stdout.write(`\n${renderSideBySide(results.map((r) => r.record))}`);
-      if (results.some((r) => !r.record.valid)) throw new ExitCode(1);
+      let safe = true;
+      if (freshness) {
+        process.stdout.write('\nfreshness: is it safe? (authbench freshness)\n');
+        const f = await runFreshness(freshness, commandLine(), (line) => { process.stderr.write(`${line}\n`); });
+        process.stdout.write(`${Object.values(f.record.strategies).map((r) => r.summary).join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n`);
+        safe = f.record.valid;
+      }
+      if (results.some((r) => !r.record.valid) || !safe) throw new ExitCode(1);
     });
 
   addRunOptions(program.command('ci'), CI_DEFAULTS)

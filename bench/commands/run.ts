@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pg } from '../../sql/pg-types.js';
 import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
-import type { StrategyName } from '../../servers/strategies/index.js';
+import { JWT_ONLY_WARNING, type StrategyName } from '../../servers/strategies/index.js';
 import { DEFAULTS, validateConfig, type BenchConfig, type RawBenchOptions } from '../config.js';
 import { DEFAULT_SCENARIOS, scenarioConfig } from '../scenarios.js';
 import { resolveInfra, type Infra } from '../infra/index.js';
@@ -67,6 +67,7 @@ export async function runBench(args: RunArgs, command: string): Promise<Array<{ 
     const out: Array<{ record: ResultsRecord; path: string }> = [];
     for (const config of args.configs) {
       if (args.configs.length > 1) progress.phase(`scenario ${config.scenario} (${out.length + 1} of ${args.configs.length})`);
+      if (config.strategies.includes('jwt-only')) log(JWT_ONLY_WARNING);
       out.push(await runScenario(config, infra, progress, command));
     }
     return out;

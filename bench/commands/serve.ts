@@ -1,7 +1,7 @@
 import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
 import { DEV_SECRET, JWT_VERIFY_VARIANTS, createJwtKey } from '../../servers/jwt.js';
 import { startServer, type ServerOptions } from '../../servers/server.js';
-import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
+import { JWT_ONLY_WARNING, STRATEGY_NAMES } from '../../servers/strategies/index.js';
 import { UsageError, choiceFlag, hostFlag, intFlag, usage } from '../flags.js';
 import { onShutdown, resolveInfra } from '../infra/index.js';
 import { seedWithLog, urlArg } from './seed.js';
@@ -66,6 +66,7 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
 export async function runServe(args: ServeArgs): Promise<void> {
   const log = (line: string): void => { process.stderr.write(`authbench serve: ${line}\n`); };
   if (args.devSecret) log('JWT_SECRET is not set: using the development secret (never expose this server)');
+  if (args.server.strategy === 'jwt-only') log(JWT_ONLY_WARNING);
   const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
   try {
     if (infra.pgMode !== 'url') await seedWithLog(infra.pgUrl, args.spec, log);

@@ -85,6 +85,27 @@ export class FaultInjector {
         }
         await redis.start();
         break;
+      case 'redis-evict-records': {
+        // As a memory-pressed Redis (or the records' TTL) would: records vanish, over and over,
+        // so requests keep refilling from Postgres while revocations commit. Meta and intents,
+        // which never expire, stay.
+        let evicted = 0;
+        await withRedis(redis.url, async (r) => {
+          const until = clock() + f.durationMs;
+          while (clock() < until) {
+            let cursor = '0';
+            do {
+              const [next, keys] = await r.scan(cursor, 'MATCH', 'authbench:*', 'COUNT', 2000);
+              cursor = next;
+              const records = keys.filter((k) => !k.endsWith(':meta') && !k.includes(':intent:'));
+              if (records.length > 0) evicted += await r.unlink(...records);
+            } while (cursor !== '0');
+            await sleep(15);
+          }
+        });
+        detail = `${evicted} records evicted`;
+        break;
+      }
       case 'pg-terminate-backends': {
         const { rows } = await this.t.admin.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n
           FROM pg_stat_activity WHERE application_name = 'authbench-server'`);

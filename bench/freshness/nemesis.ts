@@ -14,6 +14,14 @@ import type { PhaseClock } from './clock.js';
 import type { Prober, ProbeTarget } from './prober.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Half the TRUNCATEs commit alone and reload the table in a transaction of their own. */
+function reloadLater(kind: string, p: PlannedRevocation): boolean {
+  return (kind === 'sql-truncate-user-roles' || kind === 'sql-truncate-role-permissions') && p.server % 2 === 1;
+}
+
+/** Where TRUNCATE-and-reload keeps the rows between its two transactions; the nemesis's own table. */
+export const NEMESIS_STAGE_DDL = 'CREATE TABLE IF NOT EXISTS authbench_nemesis_stage (op bigint NOT NULL, a bigint NOT NULL, b smallint NOT NULL)';
 const permissionId = (name: string): number => PERMISSIONS.find((p) => p.name === name)!.id;
 const roleIds = (names: readonly string[]): number[] => names.map((n) => roleByName(n)!.id);
 
@@ -59,9 +67,27 @@ export class Nemesis {
     const targets = await this.targets(kind, p);
     const pre = await this.o.prober.mint(targets);
     this.o.prober.keepAsPre(pre);
-    const op = kind === 'api-role-change' || kind === 'api-delete' ? await this.api(kind, p) : await this.sql(kind, p);
+    let op: RevocationOp;
+    if (kind === 'api-role-change' || kind === 'api-delete') {
+      const unwatch = this.o.prober.watch(pre);
+      try {
+        op = await this.api(kind, p);
+      } finally {
+        // A little past the answer: the servers' own post-commit work is watched too.
+        setTimeout(unwatch, 30);
+      }
+    } else {
+      op = await this.sql(kind, p);
+    }
     op.users = targets;
     this.ops.push(op);
+    if (op.outcome === 'ok' && reloadLater(kind, p)) {
+      // The table stayed empty in between: everyone's rights changed twice.
+      await sleep(100 + (p.atMs % 200));
+      const reload = await this.sql(kind === 'sql-truncate-user-roles' ? 'sql-reload-user-roles' : 'sql-reload-role-permissions', p, op.id);
+      reload.users = targets;
+      this.ops.push(reload);
+    }
     if (op.outcome !== 'fail') {
       this.o.prober.burst(pre);
       this.o.prober.freshBurst(await this.o.prober.mint(targets).catch(() => []));
@@ -124,8 +150,9 @@ export class Nemesis {
       server: server.name, ...(note ? { note } : {}) };
   }
 
-  private async sql(kind: Exclude<PlannedRevocation['kind'], 'api-role-change' | 'api-delete'> | 'sql-recreate-user',
-    p: PlannedRevocation): Promise<RevocationOp> {
+  private async sql(kind: Exclude<PlannedRevocation['kind'], 'api-role-change' | 'api-delete'> | 'sql-recreate-user'
+    | 'sql-reload-user-roles' | 'sql-reload-role-permissions', p: PlannedRevocation, stagedBy?: number): Promise<RevocationOp> {
+    const id = this.nextId++;
     const client = await this.o.db.connect();
     const invokeMs = this.o.clock();
     let xid: number | null = null;
@@ -138,7 +165,7 @@ export class Nemesis {
     try {
       await client.query('BEGIN');
       xid = Number((await client.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]!.x);
-      recorded = (await this.statements(client, kind, p)) ?? recorded;
+      recorded = (await this.statements(client, kind, p, stagedBy ?? id)) ?? recorded;
       if (p.holdMs > 0) await sleep(p.holdMs);
       outcome = 'info'; // from here a failure leaves the outcome unknown
       await client.query('COMMIT');
@@ -150,12 +177,12 @@ export class Nemesis {
       client.removeListener('error', onError);
       client.release(broken);
     }
-    return { id: this.nextId++, kind: recorded, via: 'sql', users: [p.user], invokeMs, ackMs: this.o.clock(), outcome, xid,
+    return { id, kind: recorded, via: 'sql', users: [p.user], invokeMs, ackMs: this.o.clock(), outcome, xid,
       ...(p.holdMs > 0 ? { heldMs: p.holdMs } : {}), ...(note ? { note } : {}) };
   }
 
   /** Runs the change's statements; returns the kind to record when it depends on the data. */
-  private async statements(c: pg.PoolClient, kind: string, p: PlannedRevocation): Promise<RevocationKind | void> {
+  private async statements(c: pg.PoolClient, kind: string, p: PlannedRevocation, op: number): Promise<RevocationKind | void> {
     const role = roleByName(p.role)!.id;
     const perm = permissionId(p.permission);
     switch (kind) {
@@ -182,17 +209,24 @@ export class Nemesis {
         await c.query(`UPDATE roles SET name = CASE WHEN name LIKE '%~' THEN rtrim(name, '~') ELSE name || '~' END WHERE id = $1`, [role]);
         return;
       case 'sql-truncate-user-roles':
-        // TRUNCATE fires no row trigger: everything must still be caught.
-        await c.query('CREATE TEMP TABLE keep_user_roles ON COMMIT DROP AS SELECT * FROM user_roles WHERE user_id <> $1', [p.user]);
+        // TRUNCATE fires no row trigger: everything must still be caught. The table is reloaded
+        // (the user with new roles) in the same transaction, or in the next one.
+        await c.query('INSERT INTO authbench_nemesis_stage SELECT $1, user_id, role_id FROM user_roles WHERE user_id <> $2', [op, p.user]);
+        await c.query('INSERT INTO authbench_nemesis_stage SELECT $1, $2, unnest($3::smallint[])', [op, p.user, roleIds(p.roles)]);
         await c.query('TRUNCATE user_roles');
-        await c.query('INSERT INTO user_roles SELECT * FROM keep_user_roles');
-        await c.query('INSERT INTO user_roles (user_id, role_id) SELECT $1, unnest($2::smallint[])', [p.user, roleIds(p.roles)]);
+        if (!reloadLater(kind, p)) await c.query('INSERT INTO user_roles SELECT a, b FROM authbench_nemesis_stage WHERE op = $1', [op]);
         return;
       case 'sql-truncate-role-permissions':
-        await c.query(`CREATE TEMP TABLE keep_role_permissions ON COMMIT DROP AS SELECT * FROM role_permissions
-          WHERE NOT (role_id = $1 AND permission_id = $2)`, [role, perm]);
+        await c.query(`INSERT INTO authbench_nemesis_stage SELECT $1, role_id, permission_id FROM role_permissions
+          WHERE NOT (role_id = $2 AND permission_id = $3)`, [op, role, perm]);
         await c.query('TRUNCATE role_permissions');
-        await c.query('INSERT INTO role_permissions SELECT * FROM keep_role_permissions');
+        if (!reloadLater(kind, p)) await c.query('INSERT INTO role_permissions SELECT a, b FROM authbench_nemesis_stage WHERE op = $1', [op]);
+        return;
+      case 'sql-reload-user-roles':
+        await c.query('INSERT INTO user_roles SELECT a, b FROM authbench_nemesis_stage WHERE op = $1 ON CONFLICT DO NOTHING', [op]);
+        return;
+      case 'sql-reload-role-permissions':
+        await c.query('INSERT INTO role_permissions SELECT a, b FROM authbench_nemesis_stage WHERE op = $1 ON CONFLICT DO NOTHING', [op]);
         return;
       default:
         throw new Error(`unknown revocation kind ${kind}`);

@@ -23,7 +23,7 @@ import type {
 import { HISTORY_SCHEMA_VERSION } from '../schema/freshness.js';
 import { pgToPhase, phaseClock, sampleClock } from './clock.js';
 import { FaultInjector } from './faults.js';
-import { Nemesis } from './nemesis.js';
+import { NEMESIS_STAGE_DDL, Nemesis } from './nemesis.js';
 import { Prober, type ProbeTarget } from './prober.js';
 import { WalReader } from './wal-reader.js';
 
@@ -99,6 +99,8 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
     const seeded = await seedDatabase(pool, { users: cfg.users, seed: DATASET_SEED });
     log(`${strategy}: dataset of ${cfg.users} users ${seeded.skipped ? 'in place' : `seeded in ${(seeded.durationMs / 1000).toFixed(1)} s`}`);
     await flushRedis(input.redis.url);
+    await pool.query(NEMESIS_STAGE_DDL);
+    await pool.query('TRUNCATE authbench_nemesis_stage');
     const users = await chooseUsers(pool, cfg.probedUsers, cfg.seed);
     const secret = randomBytes(32).toString('base64url');
     const key = createJwtKey(secret);

@@ -108,6 +108,29 @@ export class Prober {
     this.bursts.sort((a, b) => a.dueMs - b.dueMs);
   }
 
+  /**
+   * Probes these tokens without pause on every server (one request in flight per token and
+   * server) until the returned function is called: an API revocation is watched from before its
+   * COMMIT to after its answer, so a server that honours the old claims for even a millisecond
+   * after the commit is caught.
+   */
+  watch(ids: readonly number[]): () => void {
+    let watching = true;
+    for (const token of ids) {
+      for (let server = 0; server < this.opts.servers.length; server++) {
+        const loop = (): void => {
+          if (!watching || !this.running) return;
+          const p = this.sendNow(token, server);
+          // At most one request every 2 ms per token and server: fine enough to catch a window of
+          // a few milliseconds, without flooding the history during a long lock wait.
+          if (p) void Promise.all([p, new Promise((r) => setTimeout(r, 2))]).then(loop);
+        };
+        loop();
+      }
+    }
+    return () => { watching = false; };
+  }
+
   freshBurst(ids: readonly number[]): void {
     this.burst(ids, FRESH_OFFSETS_MS);
   }
@@ -158,17 +181,22 @@ export class Prober {
   }
 
   private send(tokenId: number, serverIndex: number): void {
+    this.sendNow(tokenId, serverIndex);
+  }
+
+  private sendNow(tokenId: number, serverIndex: number): Promise<void> | undefined {
     const token = this.tokens.get(tokenId);
     const server = this.opts.servers[serverIndex];
-    if (!token || !server) return;
+    if (!token || !server) return undefined;
     const p = this.request(server, tokenId, token.jwt).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
+    return p;
   }
 
   private request(server: ProbeTarget, tokenId: number, jwt: string): Promise<void> {
     const base = server.url();
     let agent = this.agents.get(base);
-    if (!agent) this.agents.set(base, (agent = new http.Agent({ keepAlive: true, maxSockets: 2 * this.opts.maxInFlight })));
+    if (!agent) this.agents.set(base, (agent = new http.Agent({ keepAlive: true, maxSockets: 4 * this.opts.maxInFlight })));
     const url = new URL('/api/dashboard', base);
     const startMs = this.opts.clock();
     return new Promise<void>((resolve) => {

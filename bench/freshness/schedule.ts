@@ -8,7 +8,8 @@ import { seededRandom } from '../stats.js';
 import type { FaultKind, PlannedFault, PlannedKind, PlannedRevocation, Schedule } from '../schema/freshness.js';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
-  'redis-pause', 'redis-stall', 'redis-restart-empty', 'redis-restore-snapshot', 'pg-terminate-backends', 'db-link-slow',
+  'redis-pause', 'redis-stall', 'redis-restart-empty', 'redis-restore-snapshot', 'redis-evict-records',
+  'pg-terminate-backends', 'db-link-slow',
 ];
 
 export interface ScheduleConfig {
@@ -23,9 +24,9 @@ export interface ScheduleConfig {
 }
 
 const KIND_WEIGHTS: Array<[PlannedKind, number]> = [
-  ['api-role-change', 26], ['api-delete', 7], ['sql-role-change', 26], ['sql-permission-toggle', 14],
-  ['sql-permission-rename', 7], ['sql-role-rename', 7], ['sql-truncate-user-roles', 4],
-  ['sql-truncate-role-permissions', 4],
+  ['api-role-change', 35], ['api-delete', 8], ['sql-role-change', 22], ['sql-permission-toggle', 12],
+  ['sql-permission-rename', 6], ['sql-role-rename', 6], ['sql-truncate-user-roles', 2],
+  ['sql-truncate-role-permissions', 2],
 ];
 const ROLE_SETS = [['viewer'], ['editor'], ['admin'], ['editor', 'viewer'], ['admin', 'viewer']];
 // Never manage_users: the nemesis itself needs it for API changes.
@@ -71,7 +72,8 @@ export function buildSchedule(cfg: ScheduleConfig): Schedule {
     while (t < lastMs - 500) {
       const kind = pick(cfg.faults);
       const instant = kind === 'redis-restart-empty' || kind === 'redis-restore-snapshot' || kind === 'pg-terminate-backends';
-      const durationMs = instant ? 0 : Math.round(kind === 'db-link-slow' ? uniform(500, 2000) : uniform(300, 1500));
+      const long = kind === 'db-link-slow' || kind === 'redis-evict-records';
+      const durationMs = instant ? 0 : Math.round(long ? uniform(500, 2000) : uniform(300, 1500));
       if (kind === 'redis-restore-snapshot') snapshotsAtMs.push(Math.round(Math.max(100, t - uniform(800, 3000))));
       faults.push({ atMs: Math.round(t), kind, durationMs, delayMs: kind === 'db-link-slow' ? Math.round(uniform(20, 150)) : 0 });
       t += durationMs + cfg.quietMs + uniform(500, 2500);

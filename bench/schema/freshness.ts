@@ -85,7 +85,8 @@ export interface ProbeEvent {
 export type RevocationKind =
   | 'api-role-change' | 'api-delete'
   | 'sql-role-change' | 'sql-recreate-user' | 'sql-permission-add' | 'sql-permission-remove'
-  | 'sql-permission-rename' | 'sql-role-rename' | 'sql-truncate-user-roles' | 'sql-truncate-role-permissions';
+  | 'sql-permission-rename' | 'sql-role-rename' | 'sql-truncate-user-roles' | 'sql-truncate-role-permissions'
+  | 'sql-reload-user-roles' | 'sql-reload-role-permissions';
 
 /** One nemesis revocation: a committed (ok), refused (fail) or unknown-outcome (info) change. */
 export interface RevocationOp {
@@ -108,7 +109,7 @@ export interface RevocationOp {
 }
 
 export type FaultKind =
-  | 'redis-pause' | 'redis-stall' | 'redis-restart-empty' | 'redis-restore-snapshot'
+  | 'redis-pause' | 'redis-stall' | 'redis-restart-empty' | 'redis-restore-snapshot' | 'redis-evict-records'
   | 'pg-terminate-backends' | 'db-link-slow';
 
 export interface FaultEvent {

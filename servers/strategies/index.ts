@@ -4,6 +4,7 @@ import { createJwtRedis } from './jwt-redis.js';
 import type { AuthStrategy, StrategyDeps, StrategyName } from './types.js';
 
 export * from './types.js';
+export { JWT_ONLY_WARNING } from './jwt-only.js';
 
 const FACTORIES: Record<StrategyName, (deps: StrategyDeps) => AuthStrategy> = {
   'db-lookup': createDbLookup,

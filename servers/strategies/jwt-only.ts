@@ -1,5 +1,7 @@
 import { DECLARED_FRESHNESS, type AuthStrategy } from './types.js';
 
+export const JWT_ONLY_WARNING = 'jwt-only is UNSAFE: it never checks revocation, so revoked rights last until the token expires';
+
 /**
  * The stateless extreme many teams run: verify the signature, trust the claims, check nothing
  * else. A revoked role or a deleted user keeps working until the token expires. Here so the
@@ -10,7 +12,7 @@ export function createJwtOnly(): AuthStrategy {
     name: 'jwt-only',
     usesRedis: false,
     freshness: DECLARED_FRESHNESS['jwt-only'],
-    warning: 'jwt-only is UNSAFE: it never checks revocation, so revoked rights last until the token expires',
+    warning: JWT_ONLY_WARNING,
     async resolveUser(token) {
       return { id: token.userId, role: token.role, permissions: token.permissions };
     },
