@@ -100,7 +100,9 @@ export class FaultInjector {
               const records = keys.filter((k) => !k.endsWith(':meta') && !k.includes(':intent:'));
               if (records.length > 0) evicted += await r.unlink(...records);
             } while (cursor !== '0');
-            await sleep(15);
+            // Long enough for a record refilled in between to be read (and for a wrongly
+            // refilled one to be caught), short enough that refills keep racing revocations.
+            await sleep(150);
           }
         });
         detail = `${evicted} records evicted`;

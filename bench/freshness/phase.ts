@@ -165,7 +165,11 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (stopping) return;
         try {
-          faults.push(await injector.inject(f));
+          const event = await injector.inject(f);
+          faults.push(event);
+          // What Redis lost (or never had) is what a stale token would slip through: probe every
+          // user's pre-revocation tokens right after.
+          if (f.kind.startsWith('redis')) prober!.burst(prober!.preTokens());
         } catch (err) {
           log(`${strategy}: fault ${f.kind} failed: ${(err as Error).message}`);
         }

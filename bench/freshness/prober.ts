@@ -87,6 +87,11 @@ export class Prober {
     }
   }
 
+  /** Every user's tokens minted before a revocation (the newest few per user). */
+  preTokens(): number[] {
+    return [...this.pre.values()].flat();
+  }
+
   /** Tokens minted against another dataset with the same secret: every 2xx is a violation. */
   addForeign(tokens: ReadonlyArray<{ user: number; jwt: string; incarnation: number; rights: Rights }>): void {
     for (const t of tokens) {
