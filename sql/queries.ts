@@ -97,8 +97,13 @@ export const HEALTH = q('health', 'SELECT 1 AS ok');
  */
 export const BACKGROUND_MARKER = 'authbench-background';
 
+/** The log's head, and which dataset the database holds now (a re-seed under a server ends its trust). */
 export const REVOCATION_HEAD = q('revocation_head', `/* ${BACKGROUND_MARKER} */
-  SELECT pos FROM revocation_clock`);
+  SELECT c.pos, m.dataset_id FROM revocation_clock c LEFT JOIN seed_meta m ON true`);
+
+/** The last revocation of everyone in a range: catching up can start from there. */
+export const LAST_EVERYONE = q('last_everyone', `/* ${BACKGROUND_MARKER} */
+  SELECT max(pos) AS pos FROM revocation_log WHERE user_id IS NULL AND pos > $1 AND pos <= $2`);
 
 export const REVOCATIONS_SINCE = q('revocations_since', `/* ${BACKGROUND_MARKER} */
   SELECT pos, xid::text AS xid, user_id, version, deleted FROM revocation_log
@@ -106,7 +111,9 @@ export const REVOCATIONS_SINCE = q('revocations_since', `/* ${BACKGROUND_MARKER}
 
 /** How an intent's transaction ended, and the last log position it wrote (null: none left). */
 export const XACT_STATUS = q('xact_status', `/* ${BACKGROUND_MARKER} */
-  SELECT pg_xact_status($1::xid8) AS status, (SELECT max(pos) FROM revocation_log WHERE xid = $1::xid8) AS pos`);
+  SELECT CASE WHEN pg_xact_status($1::xid8) = 'committed' AND NOT pg_visible_in_snapshot($1::xid8, pg_current_snapshot())
+              THEN 'in progress' ELSE pg_xact_status($1::xid8) END AS status,
+         (SELECT max(pos) FROM revocation_log WHERE xid = $1::xid8) AS pos`);
 
 /** Entries older than any token can be: a Redis restored from before them is started afresh. */
 export const PRUNE_REVOCATIONS = q('prune_revocations', `/* ${BACKGROUND_MARKER} */

@@ -69,11 +69,12 @@ CREATE TABLE IF NOT EXISTS seed_meta (
   modified          boolean NOT NULL DEFAULT false
 );
 
-CREATE OR REPLACE FUNCTION authbench_mark_modified() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Seeding disables the tables' user triggers in its own transaction (fixtures/seed.ts): owner-only
+-- and transactional, unlike a setting any session could set.
+CREATE OR REPLACE FUNCTION authbench_mark_modified() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF current_setting('authbench.seeding', true) IS DISTINCT FROM 'on' THEN
-    UPDATE seed_meta SET modified = true WHERE NOT modified;
-  END IF;
+  UPDATE seed_meta SET modified = true WHERE NOT modified;
   RETURN NULL;
 END $$;
 
@@ -131,26 +132,27 @@ CREATE TABLE IF NOT EXISTS revocation_log (
 CREATE INDEX IF NOT EXISTS revocation_log_pos_idx ON revocation_log (pos);
 CREATE INDEX IF NOT EXISTS revocation_log_xid_idx ON revocation_log (xid);
 
-CREATE OR REPLACE FUNCTION authbench_seeding() RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT current_setting('authbench.seeding', true) IS NOT DISTINCT FROM 'on' $$;
+DROP FUNCTION IF EXISTS authbench_seeding();
+
+-- Every function below runs with search_path = public, pg_temp: a session's temporary table or
+-- sequence named like one of ours must not stand in for it (pg_temp is otherwise searched first).
 
 -- BEFORE each statement on an RBAC table: the lock, before any row is touched, so two writers
 -- never deadlock over it. Under REPEATABLE READ or SERIALIZABLE a transaction whose snapshot
 -- predates another revocation fails here with a serialization error instead of deciding who is
 -- affected from a stale view (a role assignment and that role's permission change, committing
 -- concurrently, would otherwise each miss the other's users).
-CREATE OR REPLACE FUNCTION authbench_rbac_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION authbench_rbac_lock() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF NOT authbench_seeding() THEN
-    PERFORM 1 FROM revocation_clock FOR UPDATE;
-  END IF;
+  PERFORM 1 FROM revocation_clock FOR UPDATE;
   RETURN NULL;
 END $$;
 
 -- Lists more users than this as one "everyone" entry: the servers then start a new key space
 -- instead of writing thousands of records.
 CREATE OR REPLACE FUNCTION authbench_log_revocations(affected bigint[], gone bigint[], everyone boolean)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   p bigint;
   many constant integer := 256;
@@ -161,31 +163,29 @@ BEGIN
   affected := ARRAY(SELECT id FROM users WHERE id = ANY(affected) AND NOT id = ANY(gone));
   IF NOT everyone AND cardinality(affected) = 0 AND cardinality(gone) = 0 THEN RETURN; END IF;
   UPDATE revocation_clock SET pos = pos + 1 RETURNING pos INTO p;
-  PERFORM set_config('authbench.revoking', 'on', true);
   IF everyone OR cardinality(affected) + cardinality(gone) > many THEN
     IF everyone THEN
-      UPDATE users SET token_version = nextval('token_version_seq');
+      UPDATE users SET token_version = greatest(nextval('token_version_seq'), token_version + 1);
     ELSE
-      UPDATE users SET token_version = nextval('token_version_seq') WHERE id = ANY(affected);
+      UPDATE users SET token_version = greatest(nextval('token_version_seq'), token_version + 1) WHERE id = ANY(affected);
     END IF;
     INSERT INTO revocation_log (pos, user_id, version) VALUES (p, NULL, NULL);
   ELSE
     WITH bumped AS (
-      UPDATE users SET token_version = nextval('token_version_seq') WHERE id = ANY(affected)
+      UPDATE users SET token_version = greatest(nextval('token_version_seq'), token_version + 1) WHERE id = ANY(affected)
       RETURNING id, token_version)
     INSERT INTO revocation_log (pos, user_id, version) SELECT p, id, token_version FROM bumped;
     INSERT INTO revocation_log (pos, user_id, version, deleted)
       SELECT p, g, nextval('token_version_seq'), true FROM unnest(gone) g;
   END IF;
-  PERFORM set_config('authbench.revoking', 'off', true);
   PERFORM pg_notify('authbench_revocation', p::text);
 END $$;
 
 -- plpgsql plans a statement when it first runs it, so a branch may name a transition table
 -- that only the other events have.
-CREATE OR REPLACE FUNCTION authbench_revoke_user_roles() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION authbench_revoke_user_roles() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF authbench_seeding() THEN RETURN NULL; END IF;
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM authbench_log_revocations('{}', '{}', true);
   ELSIF TG_OP = 'INSERT' THEN
@@ -201,9 +201,9 @@ END $$;
 
 -- A role's permissions changed: everyone holding the role, as the table is now (the lock makes
 -- "now" include every revoking transaction that committed before this one).
-CREATE OR REPLACE FUNCTION authbench_revoke_role_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION authbench_revoke_role_permissions() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF authbench_seeding() THEN RETURN NULL; END IF;
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM authbench_log_revocations('{}', '{}', true);
   ELSIF TG_OP = 'INSERT' THEN
@@ -221,9 +221,9 @@ END $$;
 
 -- A role renamed (the role claim carries its name) or re-keyed. Deleting a role cascades to
 -- user_roles and role_permissions, whose own triggers log it; a new role has no holders yet.
-CREATE OR REPLACE FUNCTION authbench_revoke_roles() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION authbench_revoke_roles() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF authbench_seeding() THEN RETURN NULL; END IF;
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM authbench_log_revocations('{}', '{}', true);
   ELSE
@@ -234,9 +234,9 @@ BEGIN
 END $$;
 
 -- A permission renamed (claims carry names) or re-keyed: everyone whose roles grant it.
-CREATE OR REPLACE FUNCTION authbench_revoke_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION authbench_revoke_permissions() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF authbench_seeding() THEN RETURN NULL; END IF;
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM authbench_log_revocations('{}', '{}', true);
   ELSE
@@ -248,9 +248,9 @@ BEGIN
 END $$;
 
 -- A user deleted, or moved to another id (the old id's tokens must die with it).
-CREATE OR REPLACE FUNCTION authbench_revoke_users() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION authbench_revoke_users() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF authbench_seeding() THEN RETURN NULL; END IF;
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM authbench_log_revocations('{}', '{}', true);
   ELSIF TG_OP = 'DELETE' THEN
@@ -262,15 +262,19 @@ BEGIN
 END $$;
 
 -- Versions and incarnations come from the sequences only: a row inserted in plain SQL with an
--- old version could otherwise bring an old token back, and lowering a version would too.
-CREATE OR REPLACE FUNCTION authbench_users_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+-- old version could otherwise bring an old token back, and lowering a version would too. Only
+-- authbench_log_revocations, running inside a statement trigger (trigger depth 2 here), may
+-- change a version; nobody may change an incarnation or an id (a row moved to a deleted user's
+-- id would carry its own version into that id's tokens).
+CREATE OR REPLACE FUNCTION authbench_users_guard() RETURNS trigger LANGUAGE plpgsql
+SET search_path = public, pg_temp AS $$
 BEGIN
-  IF authbench_seeding() THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     NEW.token_version := nextval('token_version_seq');
     NEW.incarnation := nextval('user_incarnation_seq');
-  ELSIF current_setting('authbench.revoking', true) IS DISTINCT FROM 'on' THEN
-    RAISE EXCEPTION 'users.token_version and users.incarnation are managed by authbench'
+  ELSIF NEW.id IS DISTINCT FROM OLD.id OR NEW.incarnation IS DISTINCT FROM OLD.incarnation
+     OR (NEW.token_version IS DISTINCT FROM OLD.token_version AND pg_trigger_depth() < 2) THEN
+    RAISE EXCEPTION 'users.id, users.incarnation and users.token_version are managed by authbench'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   RETURN NEW;
@@ -314,9 +318,11 @@ BEGIN
     CREATE TRIGGER users_guard_insert BEFORE INSERT ON users
       FOR EACH ROW EXECUTE FUNCTION authbench_users_guard();
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_guard_update') THEN
-    CREATE TRIGGER users_guard_update BEFORE UPDATE ON users FOR EACH ROW
-      WHEN (OLD.token_version IS DISTINCT FROM NEW.token_version OR OLD.incarnation IS DISTINCT FROM NEW.incarnation)
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_guard_update_v2') THEN
+    DROP TRIGGER IF EXISTS users_guard_update ON users;
+    CREATE TRIGGER users_guard_update_v2 BEFORE UPDATE ON users FOR EACH ROW
+      WHEN (OLD.token_version IS DISTINCT FROM NEW.token_version OR OLD.incarnation IS DISTINCT FROM NEW.incarnation
+            OR OLD.id IS DISTINCT FROM NEW.id)
       EXECUTE FUNCTION authbench_users_guard();
   END IF;
 END $$;

@@ -44,12 +44,13 @@ export class BackgroundConnection {
       // A timed-out or broken connection cannot be trusted to pair the next reply with the next
       // query: start over. A plain SQL error leaves it usable.
       const code = (err as { code?: unknown }).code;
-      if (typeof code !== 'string' || code === '57014' || /^(08|57)/.test(code)) this.drop?.();
+      if (typeof code !== 'string' || code === '57014' || /^(08|57)/.test(code)) this.drops.get(client)?.();
       throw err;
     }
   }
 
-  private drop: (() => void) | undefined;
+  /** Per client: a timeout on an old connection must not drop its replacement. */
+  private readonly drops = new WeakMap<pg.Client, () => void>();
 
   async stop(): Promise<void> {
     this.stopped = true;
@@ -78,7 +79,7 @@ export class BackgroundConnection {
     };
     // Every pg client needs an 'error' listener: a dropped connection emits one, and an
     // unhandled 'error' event would end the process.
-    this.drop = again;
+    this.drops.set(client, again);
     client.on('error', again);
     client.on('end', again);
     client.on('notification', () => this.onNotify());

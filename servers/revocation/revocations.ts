@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  PRUNE_REVOCATIONS, REVOCATIONS_SINCE, REVOCATION_HEAD, TOKEN_VERSION_AT, XACT_STATUS,
+  LAST_EVERYONE, PRUNE_REVOCATIONS, REVOCATIONS_SINCE, REVOCATION_HEAD, TOKEN_VERSION_AT, XACT_STATUS,
 } from '../../sql/queries.js';
 import type { Queryable } from '../db.js';
 import { DependencyError } from '../errors.js';
@@ -31,8 +31,21 @@ export const SQL_BOUND_MS = 1000;
 /** Log entries kept for catching up a Redis restored from an older snapshot. */
 const LOG_RETENTION_S = 24 * 3600;
 const PRUNE_EVERY_MS = 10 * 60_000;
-/** Per script call: entries are applied in batches of at most this many records. */
+/** Per script call: entries are applied in batches of about this many records. */
 const BATCH = 500;
+/** Positions read from the log per query while catching up. */
+const PAGE_POSITIONS = 2000;
+
+/** Every position from..to present (each position has at least one entry), none of everyone. */
+function contiguous(rows: readonly LogRow[], after: number, to: number): boolean {
+  let expect = after + 1;
+  for (const r of rows) {
+    if (r.user_id === null) return false;
+    if (r.pos === expect) expect++;
+    else if (r.pos !== expect - 1) return false;
+  }
+  return expect === to + 1;
+}
 
 interface LogRow { pos: number; xid: string; user_id: number | null; version: number | null; deleted: boolean }
 
@@ -126,6 +139,9 @@ export class Revocations {
       const now = performance.now();
       const meta = parseMeta(raw[1] ?? null);
       if (meta === null) {
+        // Redis lost meta without a reconnect (flushed, evicted): the applier must look at Redis
+        // again before anything is answered from it, not just renew the lease.
+        this.trusted = false;
         this.poke();
         throw new DependencyError('redis');
       }
@@ -137,6 +153,7 @@ export class Revocations {
       }
       if (!this.trusted || meta.pos < this.head || now - this.confirmedAt > LEASE_MS) {
         this.metrics.countRevocationEvent(meta.pos < this.head ? 'redis_behind' : 'lease_lapsed');
+        if (meta.pos < this.head) this.trusted = false;
         this.poke();
         throw new DependencyError('redis');
       }
@@ -237,19 +254,33 @@ export class Revocations {
    */
   private async pollOnce(): Promise<void> {
     const t0 = performance.now();
-    const [row] = await this.bg.query<{ pos: number }>(REVOCATION_HEAD);
+    const [row] = await this.bg.query<{ pos: number; dataset_id: string | null }>(REVOCATION_HEAD);
     const head = row?.pos ?? 0;
+    if (row?.dataset_id !== this.keys.datasetId) {
+      // Re-seeded under this server: its key space and its tokens belong to a dataset that is
+      // gone. Never trust Redis again; restart the server.
+      this.trusted = false;
+      this.metrics.countRevocationEvent('dataset_replaced');
+      return;
+    }
     if (this.trusted && head === this.head && this.gen !== null) {
       this.confirmedAt = t0;
       await this.maybePrune(t0);
       return;
     }
     for (let attempt = 0; attempt < 5; attempt++) {
-      let meta = parseMeta(await this.redis.get(this.keys.meta));
+      let meta: Meta | null = parseMeta(await this.redis.get(this.keys.meta));
       if (meta === null) {
         // Redis lost everything (or never had this dataset): a new key space, empty, in which
         // every user is a miss and is read from Postgres.
         meta = await this.newGen('', `r${randomBytes(6).toString('hex')}`, head);
+        this.metrics.countRevocationEvent('new_key_space');
+        if (meta === null) continue;
+      }
+      if (meta.pos > head) {
+        // Redis claims revocations Postgres has not made (a database restored to an earlier point,
+        // a clone sharing this Redis): nothing in this key space can be vouched for.
+        meta = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
         this.metrics.countRevocationEvent('new_key_space');
         if (meta === null) continue;
       }
@@ -265,51 +296,45 @@ export class Revocations {
     throw new Error('Redis kept changing under the applier');
   }
 
-  /** Applies log entries meta.pos+1 … head in order; the key space it ends in, or null when meta changed under it. */
+  /**
+   * Applies log entries meta.pos+1 … head in order, a page at a time (a Redis restored from an old
+   * snapshot may be far behind); the key space it ends in, or null when meta changed under it.
+   */
   private async catchUp(meta: Meta, head: number): Promise<string | null> {
-    let rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [meta.pos, head]);
-    if (rows.length === 0 || rows[0]!.pos !== meta.pos + 1) {
-      // The log no longer reaches back to what this Redis holds (a very old snapshot).
-      const fresh = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
-      this.metrics.countRevocationEvent('new_key_space');
-      return fresh?.gen ?? null;
-    }
     let gen = meta.gen;
     let applied = meta.pos;
-    let batch: RecordUpdate[] = [];
-    let batchTo = applied;
     // Only the last revocation of everyone matters: each starts an empty key space, so earlier
-    // ones (and what came between) would be replaced at once. Jumping straight to it also spares
-    // requests a chain of key-space switches.
-    const lastEveryone = rows.reduce((last, r) => (r.user_id === null ? r.pos : last), -1);
-    if (lastEveryone > 0) rows = rows.filter((r) => r.pos >= lastEveryone);
-    const flush = async (): Promise<boolean> => {
-      if (batchTo === applied) return true;
-      const reply = await this.applyBatch(gen, 'log', applied + 1, batchTo, batch);
-      if (reply !== 'ok') return false;
-      this.metrics.countRevocationEvent('applied', batch.length);
-      applied = batchTo;
-      batch = [];
-      return true;
-    };
-    for (const r of rows) {
-      if (r.user_id === null) {
-        // Everyone: a new key space at this position, named after it so concurrent appliers agree.
-        // Entries before it need not be applied first (they are covered by an empty key space).
-        batch = [];
-        batchTo = applied;
-        const next = await this.newGen(`${gen}:${applied}`, `g${r.pos}`, r.pos);
-        if (next === null) return null;
-        gen = next.gen;
-        applied = r.pos;
-        batchTo = r.pos;
-        continue;
-      }
-      if (r.pos !== batchTo && batch.length >= BATCH && !(await flush())) return null;
-      batch.push({ userId: r.user_id, version: r.version ?? 0, deleted: r.deleted, xid: r.xid });
-      batchTo = r.pos;
+    // entries would be replaced at once. Jumping straight to it also spares requests a chain of
+    // key-space switches.
+    const [last] = await this.bg.query<{ pos: number | null }>(LAST_EVERYONE, [applied, head]);
+    if (last?.pos != null) {
+      const next = await this.newGen(`${gen}:${applied}`, `g${last.pos}`, last.pos);
+      if (next === null) return null;
+      gen = next.gen;
+      applied = last.pos;
     }
-    return (await flush()) ? gen : null;
+    while (applied < head) {
+      const to = Math.min(head, applied + PAGE_POSITIONS);
+      const rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [applied, to]);
+      if (!contiguous(rows, applied, to)) {
+        // The log no longer holds every entry this Redis lacks (pruned, or deleted by hand).
+        const fresh = await this.newGen(`${gen}:${applied}`, `r${randomBytes(6).toString('hex')}`, head);
+        this.metrics.countRevocationEvent('new_key_space');
+        return fresh?.gen ?? null;
+      }
+      for (let i = 0; i < rows.length;) {
+        // Batches end on a position boundary, so meta never covers half a transaction.
+        let j = Math.min(rows.length, i + BATCH);
+        while (j < rows.length && rows[j]!.pos === rows[j - 1]!.pos) j++;
+        const batch = rows.slice(i, j).map((r) => ({ userId: r.user_id!, version: r.version ?? 0, deleted: r.deleted, xid: r.xid }));
+        const batchTo = rows[j - 1]!.pos;
+        if (await this.applyBatch(gen, 'log', applied + 1, batchTo, batch) !== 'ok') return null;
+        this.metrics.countRevocationEvent('applied', batch.length);
+        applied = batchTo;
+        i = j;
+      }
+    }
+    return gen;
   }
 
   private async applyBatch(gen: string, mode: 'log' | 'own', from: number, to: number, updates: readonly RecordUpdate[]): Promise<string> {
