@@ -24,27 +24,27 @@ export interface DelayProxyServer {
 }
 
 /**
- * Forwards `from` to `to`, each chunk `delay()` ms late. One queue per direction and one timer
- * draining it, so chunks never overtake each other, even when the delay drops mid-stream.
+ * Forwards `from` to `to`, each chunk `delay()` ms late, in order. Each chunk has a timer of its
+ * own (with a constant delay exactly as a plain setTimeout per chunk: timers of one duration fire
+ * in the order they were set); a chunk that arrives while the delay is dropping waits at least
+ * until the chunk before it is due, and whichever timer fires releases every chunk up to its own,
+ * so bytes never overtake each other and none leaves before its time.
  */
 function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): void {
-  const queue: Array<{ chunk: Buffer; due: number }> = [];
-  let timer: NodeJS.Timeout | undefined;
+  const queue: Array<{ id: number; chunk: Buffer; due: number }> = [];
+  let nextId = 0;
   let ended = false;
   let closed = false;
   const finish = (): void => {
     if (ended) to.end();
     if (closed) to.destroy();
   };
-  const drain = (): void => {
-    timer = undefined;
-    const now = performance.now();
-    while (queue.length > 0 && queue[0]!.due <= now) {
+  const releaseThrough = (id: number): void => {
+    while (queue.length > 0 && queue[0]!.id <= id) {
       const { chunk } = queue.shift()!;
       if (!to.destroyed) to.write(chunk);
     }
-    if (queue.length > 0) timer = setTimeout(drain, queue[0]!.due - now);
-    else finish();
+    if (queue.length === 0) finish();
   };
   from.on('data', (chunk: Buffer) => {
     const ms = delay();
@@ -52,9 +52,11 @@ function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): voi
       to.write(chunk);
       return;
     }
-    const due = Math.max(performance.now() + ms, queue.at(-1)?.due ?? 0);
-    queue.push({ chunk, due });
-    timer ??= setTimeout(drain, due - performance.now());
+    const now = performance.now();
+    const wait = Math.max(ms, (queue.at(-1)?.due ?? 0) - now);
+    const id = nextId++;
+    queue.push({ id, chunk, due: now + wait });
+    setTimeout(() => releaseThrough(id), wait);
   });
   from.on('end', () => { ended = true; if (queue.length === 0) finish(); });
   from.on('error', () => to.destroy());

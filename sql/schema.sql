@@ -247,16 +247,14 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- A user deleted, or moved to another id (the old id's tokens must die with it).
+-- A user deleted. (Ids cannot change: the users guard below refuses it.)
 CREATE OR REPLACE FUNCTION authbench_revoke_users() RETURNS trigger LANGUAGE plpgsql
 SET search_path = public, pg_temp AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM authbench_log_revocations('{}', '{}', true);
-  ELSIF TG_OP = 'DELETE' THEN
-    PERFORM authbench_log_revocations('{}', ARRAY(SELECT id FROM old_rows), false);
   ELSE
-    PERFORM authbench_log_revocations('{}', ARRAY(SELECT id FROM old_rows EXCEPT SELECT id FROM new_rows), false);
+    PERFORM authbench_log_revocations('{}', ARRAY(SELECT id FROM old_rows), false);
   END IF;
   RETURN NULL;
 END $$;
@@ -286,6 +284,7 @@ DECLARE
   t record;
   tbl text;
 BEGIN
+  DROP TRIGGER IF EXISTS users_revoke_update ON users;
   FOREACH tbl IN ARRAY ARRAY['users', 'user_roles', 'roles', 'permissions', 'role_permissions'] LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = tbl || '_rbac_lock') THEN
       EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
@@ -306,7 +305,6 @@ BEGIN
     ('permissions_revoke_update', 'UPDATE', 'permissions', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows', 'authbench_revoke_permissions'),
     ('permissions_revoke_truncate', 'TRUNCATE', 'permissions', '', 'authbench_revoke_permissions'),
     ('users_revoke_delete', 'DELETE', 'users', 'REFERENCING OLD TABLE AS old_rows', 'authbench_revoke_users'),
-    ('users_revoke_update', 'UPDATE', 'users', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows', 'authbench_revoke_users'),
     ('users_revoke_truncate', 'TRUNCATE', 'users', '', 'authbench_revoke_users')
   ) AS x(name, event, tbl, referencing, fn) LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = t.name) THEN
