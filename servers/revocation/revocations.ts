@@ -255,7 +255,7 @@ export class Revocations {
   private async pollOnce(): Promise<void> {
     const t0 = performance.now();
     const [row] = await this.bg.query<{ pos: number; dataset_id: string | null }>(REVOCATION_HEAD);
-    const head = row?.pos ?? 0;
+    let head = row?.pos ?? 0;
     if (row?.dataset_id !== this.keys.datasetId) {
       // Re-seeded under this server: its key space and its tokens belong to a dataset that is
       // gone. Never trust Redis again; restart the server.
@@ -278,11 +278,17 @@ export class Revocations {
         if (meta === null) continue;
       }
       if (meta.pos > head) {
-        // Redis claims revocations Postgres has not made (a database restored to an earlier point,
-        // a clone sharing this Redis): nothing in this key space can be vouched for.
-        meta = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
-        this.metrics.countRevocationEvent('new_key_space');
-        if (meta === null) continue;
+        // Another applier got further since the head was read: read it again. Only a meta ahead
+        // of the head read *after* it means Redis claims revocations Postgres has not made (a
+        // database restored to an earlier point, a clone sharing this Redis): nothing in that key
+        // space can be vouched for.
+        const [again] = await this.bg.query<{ pos: number }>(REVOCATION_HEAD);
+        head = Math.max(head, again?.pos ?? 0);
+        if (meta.pos > head) {
+          meta = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
+          this.metrics.countRevocationEvent('new_key_space');
+          if (meta === null) continue;
+        }
       }
       let gen: string | null = meta.gen;
       if (meta.pos < head) gen = await this.catchUp(meta, head);
