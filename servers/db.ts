@@ -72,18 +72,27 @@ export function createDb(opts: DbOptions): Db {
     pool,
     query: (q, values) => run(pool, q, values),
     async transaction(fn) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw wrap(err);
-      }
       let broken = false;
       // A checked-out client has no listener of the pool's: a connection that drops mid-transaction
       // (the server terminated it, the network failed) would emit an unhandled 'error' and end
-      // the process. The pending query rejects by itself; the client is discarded on release.
+      // the process. The pending query rejects by itself; the client is discarded on release. The
+      // listener goes on inside the pool's callback, not after an await: a new connection's
+      // ready message and the termination that follows it can arrive in one read, and the
+      // second is parsed before any promise continuation runs (the freshness nemesis crashed a
+      // server this way once, terminating its connections while the pool reconnected).
       const onError = (): void => { broken = true; };
-      client.on('error', onError);
+      let client: pg.PoolClient;
+      try {
+        client = await new Promise<pg.PoolClient>((resolve, reject) => {
+          pool.connect((err, c) => {
+            if (err || !c) { reject(err ?? new Error('no client')); return; }
+            c.on('error', onError);
+            resolve(c);
+          });
+        });
+      } catch (err) {
+        throw wrap(err);
+      }
       try {
         metrics.countQuery('begin');
         await client.query('BEGIN');
