@@ -37,8 +37,9 @@ function details(name: string, r: FreshnessStrategyResult): string {
 <th scope="col">request start</th><th scope="col">revocation (xid, via)</th><th scope="col">after commit</th><th scope="col">past commit + δ</th></tr></thead><tbody>
 ${v.staleAcceptances.map((s) => `<tr><td>${esc(s.server)}</td><td>${s.user}</td><td>${msText(s.startMs)}</td><td>${s.revocationXid} (${s.via})</td><td>${msText(s.sinceCommitMs)}</td><td>${msText(s.lateMs)}</td></tr>`).join('\n')}
 </tbody></table>${v.staleAccepted > v.staleAcceptances.length ? `<p class="sub">The first ${v.staleAcceptances.length} of ${n(v.staleAccepted)}.</p>` : ''}`;
-  const lockouts = v.lockoutEpisodes.length === 0 ? '<p>None.</p>' : `<table><thead><tr><th scope="col">server</th><th scope="col">user</th><th scope="col">from</th><th scope="col">for</th><th scope="col">rejections</th><th scope="col">statuses</th></tr></thead><tbody>
-${v.lockoutEpisodes.map((e) => `<tr><td>${esc(e.server)}</td><td>${e.user}</td><td>${msText(e.fromMs)}</td><td>${msText(e.durationMs)}</td><td>${e.rejections}</td><td>${esc(e.statuses.join(', '))}</td></tr>`).join('\n')}
+  const episodes = v.rejectionEpisodes ?? v.lockoutEpisodes;
+  const lockouts = episodes.length === 0 ? '<p>None.</p>' : `<table><thead><tr><th scope="col">server</th><th scope="col">user</th><th scope="col">from</th><th scope="col">for</th><th scope="col">rejections</th><th scope="col">statuses</th><th scope="col">lock-out</th></tr></thead><tbody>
+${episodes.map((e) => `<tr><td>${esc(e.server)}</td><td>${e.user}</td><td>${msText(e.fromMs)}</td><td>${msText(e.durationMs)}</td><td>${e.rejections}</td><td>${esc(e.statuses.join(', '))}</td><td>${e.durationMs > r.bounds.recoveryMs ? 'yes' : 'no'}</td></tr>`).join('\n')}
 </tbody></table>`;
   const servers = r.servers.map((s) => `${esc(s.name)} (${esc(s.link)} link${s.linkDelayMs > 0 ? `, +${s.linkDelayMs} ms each way` : ''})`).join(', ');
   const load = r.load.map((l) => `${esc(l.server)} ${n(Math.round(l.achievedRps))} req/s (${n(l.non2xx)} non-2xx, ${n(l.errors)} errors)`).join('; ');
@@ -47,7 +48,7 @@ ${v.lockoutEpisodes.map((e) => `<tr><td>${esc(e.server)}</td><td>${e.user}</td><
 <p class="sub">Servers: ${servers}. Background load: ${load}. History: <code>${esc(r.history)}</code>.
 Checked against δ ${r.bounds.apiMs} ms (API), ${r.bounds.sqlMs} ms (SQL); fresh tokens must work ${msText(r.bounds.recoveryMs)} after a fault ends.</p>
 <h4>Stale acceptances</h4>${stale}
-<h4>Lock-outs (fresh tokens rejected outside faults and in-flight revocations)</h4>${lockouts}
+<h4>Fresh tokens rejected outside faults and in-flight revocations (a lock-out lasts longer than ${msText(r.bounds.recoveryMs)})</h4>${lockouts}
 <h4>Fault windows (each extended by the recovery bound)</h4>
 <table><thead><tr><th scope="col">fault</th><th scope="col">window</th><th scope="col">probes</th><th scope="col">2xx</th><th scope="col">503</th><th scope="col">other rejections</th><th scope="col">no answer</th><th scope="col">503 in p50 / p99</th></tr></thead>
 <tbody>${faultRows(v.faults)}</tbody></table></section>`;

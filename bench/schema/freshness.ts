@@ -231,9 +231,11 @@ export interface FreshnessVerdict {
   probes: { total: number; ok: number; status401: number; status403: number; status503: number; other: number; errors: number };
   /** Revocation ops + probes + mints: the operations the checker judged. */
   operations: number;
-  /** Fresh tokens rejected outside fault windows (+ recovery) and in-flight revocations. */
+  /** Fresh tokens rejected (outside faults + recovery and in-flight revocations) for longer than the recovery bound. */
   lockouts: number;
   lockoutEpisodes: LockoutEpisode[];
+  /** Every run of such rejections, however short (a lock-out is one that lasts). */
+  rejectionEpisodes: LockoutEpisode[];
   rejectionsOutsideFaults: number;
   faults: FaultWindowStats[];
   unavailableLatencyMs: Percentiles | null;

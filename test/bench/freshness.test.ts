@@ -26,7 +26,9 @@ function runCli(args: string[]): Promise<{ code: number | null; stderr: string }
 
 describe('authbench freshness', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-freshness-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // A failed run's histories are the evidence: kept, and named in the failure message.
+  let keep = false;
+  after(() => { if (!keep) rmSync(dir, { recursive: true, force: true }); });
 
   test('jwt-redis: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances', { timeout: 120_000 }, async () => {
     const config = parseFreshnessArgs({
@@ -34,7 +36,9 @@ describe('authbench freshness', () => {
       faults: 'redis-restart-empty,redis-stall,pg-terminate-backends,redis-restore-snapshot,db-link-slow,redis-pause',
     });
     const lines: string[] = [];
+    keep = true;
     const { record, path, html } = await runFreshness(config, 'test', (l) => lines.push(l));
+    lines.push(`results and histories kept in ${dir}`);
 
     const safe = record.strategies['jwt-redis']!;
     const unsafe = record.strategies['jwt-only']!;
@@ -70,6 +74,7 @@ describe('authbench freshness', () => {
     }
     assert.match(path, /-freshness\.json$/);
     assert.ok(existsSync(html) && readFileSync(html, 'utf8').includes('Freshness: is it safe?'));
+    keep = false;
   });
 
   test('bad flags: exit 2 naming the flag, nothing started or written', async () => {

@@ -44,7 +44,8 @@
  *   excused if [startMs, endMs] meets a fault window [startMs, endMs + recoveryMs], a crash of the
  *   same server [atMs, (restartedAtMs ?? ∞) + recoveryMs], or a RevocationOp of that user
  *   [invokeMs, ackMs]. Unexcused rejections of one (server, user), in start order and not
- *   separated by an expected answer to a fresh token, form one lock-out episode.
+ *   separated by an expected answer to a fresh token, form one rejection episode; an episode
+ *   lasting longer than recoveryMs (first start to last end) is a lock-out.
  * - **Fault windows** count every probe meeting [startMs, endMs + recoveryMs].
  */
 import { quantile } from '../../stats.js';
@@ -148,8 +149,11 @@ export function checkFreshness(history: History, bounds: FreshnessBounds, opts: 
     },
     probes: countStatuses(probes),
     operations: history.revocations.length + history.probes.length + history.mints.length,
-    lockouts: lockouts.episodes.length,
-    lockoutEpisodes: lockouts.episodes,
+    // Liveness asks that a fresh token be accepted within the recovery bound: a rejection that
+    // stops within it is reported, a run of them that outlasts it is a lock-out.
+    lockouts: lockouts.episodes.filter((e) => e.durationMs > bounds.recoveryMs).length,
+    lockoutEpisodes: lockouts.episodes.filter((e) => e.durationMs > bounds.recoveryMs),
+    rejectionEpisodes: lockouts.episodes,
     rejectionsOutsideFaults: lockouts.unexcused,
     faults: history.faults.map((f) => faultStats(f, probes, bounds.recoveryMs)),
     unavailableLatencyMs: percentiles(probes.filter((p) => p.status === 503).map((p) => p.endMs - p.startMs)),

@@ -85,6 +85,8 @@ export function summarize(name: string, r: FreshnessStrategyResult): string {
     v.wrongRights > 0 ? `${count(v.wrongRights)} answers with rights the user never had` : '',
     v.foreignAccepted > 0 ? `${count(v.foreignAccepted)} tokens of another dataset accepted` : '',
     v.lockouts > 0 ? `${count(v.lockouts)} lock-outs` : 'no lock-outs',
+    v.rejectionsOutsideFaults > 0 && v.lockouts === 0
+      ? `${count(v.rejectionsOutsideFaults)} fresh-token rejection${v.rejectionsOutsideFaults === 1 ? '' : 's'} outside faults, each over within ${msText(r.bounds.recoveryMs)}` : '',
     v.crashes > 0 ? `${count(v.crashes)} crashes` : 'no crashes',
   ].filter((x) => x !== '').join(', ');
   const verdict = r.pass

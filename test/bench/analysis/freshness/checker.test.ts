@@ -215,20 +215,21 @@ test('lock-outs: rejections of a fresh token outside fault + recovery form episo
       probe(1, 2400, 401), // inside recovery (until 2500)
       probe(1, 5000, 401, null, { endMs: 5010 }),
       probe(1, 5100, 503, null, { endMs: 5120 }),
+      probe(1, 5700, 401), // still rejected 700 ms later: past the recovery bound (500)
       probe(1, 6000, 200, ADMIN), // the expected answer ends the episode
       probe(1, 7000, 401),
       probe(3, 7000, 403), // a guest is expected to get 403
       probe(3, 8000, 401),
     ],
   }), bounds);
-  assert.equal(v.rejectionsOutsideFaults, 4, 'the two rejections within fault + recovery are excused');
-  assert.equal(v.lockouts, 3);
+  assert.equal(v.rejectionsOutsideFaults, 5, 'the two rejections within fault + recovery are excused');
+  assert.equal(v.lockouts, 1, 'only the run of rejections that outlasted the recovery bound');
   assert.deepEqual(v.lockoutEpisodes[0], {
-    server: 'jwt', user: 10, fromMs: 5000, toMs: 5120, durationMs: 120, rejections: 2, statuses: [401, 503],
-  }, 'a 401 long after the fault ended, then a 503: one episode');
-  assert.deepEqual(v.lockoutEpisodes.map((e) => [e.user, e.fromMs, e.rejections]), [
-    [10, 5000, 2], [10, 7000, 1], [12, 8000, 1],
-  ]);
+    server: 'jwt', user: 10, fromMs: 5000, toMs: 5702, durationMs: 702, rejections: 3, statuses: [401, 503],
+  }, 'a 401 long after the fault ended, a 503, a 401: one episode');
+  assert.deepEqual(v.rejectionEpisodes.map((e) => [e.user, e.fromMs, e.rejections]), [
+    [10, 5000, 3], [10, 7000, 1], [12, 8000, 1],
+  ], 'single short rejections are reported, not lock-outs');
   assert.equal(v.staleAccepted, 0);
 });
 
@@ -242,7 +243,7 @@ test('a rejection during an in-flight API revocation of that user is excused; a 
   assert.equal(inFlight.rejectionsOutsideFaults, 0, 'the 503 overlaps the op; the 401 is on a token that missed it');
   assert.equal(inFlight.lockouts, 0);
   const otherUser = checkFreshness(history({ ...parts, revocations: [apiOp(1, [10], 8000, 8100)] }), bounds);
-  assert.equal(otherUser.lockouts, 1, "another user's revocation excuses nothing");
+  assert.equal(otherUser.rejectionsOutsideFaults, 1, "another user's revocation excuses nothing");
 });
 
 test('liveness judges only tokens that saw every RBAC commit: a strategy may revoke more than changed', () => {
@@ -252,7 +253,7 @@ test('liveness judges only tokens that saw every RBAC commit: a strategy may rev
   const v = checkFreshness(history({
     commits: [demote(100, 1000, 11)],
     mints: [mint(1, 10, ADMIN, BEFORE), mint(2, 10, ADMIN, after(100))],
-    probes: [probe(1, 5000, 401), probe(2, 5000, 401), probe(2, 5100, 401)],
+    probes: [probe(1, 5000, 401), probe(2, 5000, 401), probe(2, 5600, 401)],
   }), bounds);
   assert.equal(v.lockouts, 1, "only the token minted after every commit counts");
   assert.equal(v.rejectionsOutsideFaults, 2, 'its two rejections');
@@ -275,7 +276,7 @@ test('crashes are counted and excuse their own server until restart + recovery',
   }), bounds);
   assert.equal(v.crashes, 1);
   assert.equal(v.rejectionsOutsideFaults, 2, 'after restart + recovery, and on another server');
-  assert.deepEqual(v.lockoutEpisodes.map((e) => e.server).sort(), ['db', 'jwt']);
+  assert.deepEqual(v.rejectionEpisodes.map((e) => e.server).sort(), ['db', 'jwt']);
   const forever = checkFreshness(history({ crashes: [{ ...crash, restartedAtMs: null }], mints: [mint(1, 10, ADMIN)],
     probes: [probe(1, 50_000, 0)] }), bounds);
   assert.equal(forever.lockouts, 0, 'a server that never came back excuses everything after');
