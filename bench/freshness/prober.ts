@@ -163,13 +163,13 @@ export class Prober {
     // Bursts have a budget of their own: slow answers to random probes must not delay them.
     while (this.bursts.length > 0 && this.bursts[0]!.dueMs <= now && this.inFlight.size < 2 * this.opts.maxInFlight) {
       const b = this.bursts.shift()!;
-      this.send(b.token, b.server);
+      this.sendNow(b.token, b.server);
     }
     while (this.budget >= 1 && this.inFlight.size < this.opts.maxInFlight) {
       const token = this.pickToken();
       if (token === undefined) break;
       this.budget -= 1;
-      this.send(token, Math.floor(this.opts.random() * this.opts.servers.length));
+      this.sendNow(token, Math.floor(this.opts.random() * this.opts.servers.length));
     }
   }
 
@@ -183,10 +183,6 @@ export class Prober {
       if (pool && pool.length > 0) return pool[Math.floor(this.opts.random() * pool.length)];
     }
     return undefined;
-  }
-
-  private send(tokenId: number, serverIndex: number): void {
-    this.sendNow(tokenId, serverIndex);
   }
 
   private sendNow(tokenId: number, serverIndex: number): Promise<void> | undefined {

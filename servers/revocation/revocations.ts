@@ -36,6 +36,11 @@ const BATCH = 500;
 /** Positions read from the log per query while catching up. */
 const PAGE_POSITIONS = 2000;
 
+/** A key space started afresh (not after a revocation of everyone): a name no one used before. */
+function freshGenName(): string {
+  return `r${randomBytes(6).toString('hex')}`;
+}
+
 /** Every position from..to present (each position has at least one entry), none of everyone. */
 function contiguous(rows: readonly LogRow[], after: number, to: number): boolean {
   let expect = after + 1;
@@ -273,7 +278,7 @@ export class Revocations {
       if (meta === null) {
         // Redis lost everything (or never had this dataset): a new key space, empty, in which
         // every user is a miss and is read from Postgres.
-        meta = await this.newGen('', `r${randomBytes(6).toString('hex')}`, head);
+        meta = await this.newGen('', freshGenName(), head);
         this.metrics.countRevocationEvent('new_key_space');
         if (meta === null) continue;
       }
@@ -285,7 +290,7 @@ export class Revocations {
         const [again] = await this.bg.query<{ pos: number }>(REVOCATION_HEAD);
         head = Math.max(head, again?.pos ?? 0);
         if (meta.pos > head) {
-          meta = await this.newGen(`${meta.gen}:${meta.pos}`, `r${randomBytes(6).toString('hex')}`, head);
+          meta = await this.newGen(`${meta.gen}:${meta.pos}`, freshGenName(), head);
           this.metrics.countRevocationEvent('new_key_space');
           if (meta === null) continue;
         }
@@ -324,7 +329,7 @@ export class Revocations {
       const rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [applied, to]);
       if (!contiguous(rows, applied, to)) {
         // The log no longer holds every entry this Redis lacks (pruned, or deleted by hand).
-        const fresh = await this.newGen(`${gen}:${applied}`, `r${randomBytes(6).toString('hex')}`, head);
+        const fresh = await this.newGen(`${gen}:${applied}`, freshGenName(), head);
         this.metrics.countRevocationEvent('new_key_space');
         return fresh?.gen ?? null;
       }
