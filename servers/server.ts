@@ -8,7 +8,7 @@ import { Metrics } from './metrics.js';
 import { createRedis } from './redis.js';
 import { createStrategy, type StrategyName } from './strategies/index.js';
 import { Revocations } from './revocation/revocations.js';
-import { redactUrl } from '../bench/infra/urls.js';
+import { redactUrl } from './urls.js';
 
 export interface ServerOptions {
   strategy: StrategyName;

@@ -1,25 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import type pg from 'pg';
 
-/**
- * The package root: the nearest folder above this module holding package.json. Modules run
- * compiled from dist/, while schema.sql stays in sql/ for people to read and psql -f.
- */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
+/** sql/schema.sql, read from the source tree: this module runs compiled from dist/sql/. */
 export function schemaSql(): string {
-  return readFileSync(join(projectRoot(), 'sql', 'schema.sql'), 'utf8');
+  return readFileSync(fileURLToPath(new URL('../../sql/schema.sql', import.meta.url)), 'utf8');
 }
 
 /**

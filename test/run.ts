@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { resolveInfra } from '../bench/infra/index.js';
-import { projectRoot } from '../sql/migrate.js';
+import { projectRoot } from '../bench/infra/paths.js';
 
 function testFiles(dir: string): string[] {
   const out: string[] = [];

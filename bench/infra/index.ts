@@ -11,7 +11,8 @@ import { POSTGRES_IMAGE, REDIS_IMAGE, startPostgresContainer, startRedisContaine
 import { dockerAvailable } from './docker.js';
 import { startLocalPostgres } from './local-postgres.js';
 import { startLocalRedis } from './local-redis.js';
-import { givenUrl, redactUrl, type GivenUrl, type Service } from './urls.js';
+import { redactUrl } from '../../servers/urls.js';
+import { givenUrl, type GivenUrl, type Service } from './urls.js';
 
 export type ServiceMode = 'url' | 'docker' | 'local';
 

@@ -2,6 +2,7 @@
  * Explicit service URLs: taking them from a flag or an environment variable, checking them,
  * and printing them without their passwords.
  */
+import { redactUrl } from '../../servers/urls.js';
 
 /** The two services the benchmark needs. */
 export type Service = 'postgres' | 'redis';
@@ -68,7 +69,3 @@ function checkUrl(service: Service, value: string, source: string): string {
   return value;
 }
 
-/** `url` with any password replaced by ***, for logs and descriptions. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[^@/?#]*@/i, '$1***@');
-}

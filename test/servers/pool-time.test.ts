@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { startDelayProxy, type DelayProxyServer } from '../../bench/proxy.js';
+import { startDelayProxy, type DelayProxyServer } from '../../bench/engine/delay-proxy.js';
 import { parseMetrics, sumFamily } from '../../servers/metrics.js';
 import { startServer } from '../../servers/server.js';
 import { createTestDatabase, request, seedUrl, serverOptions, serviceUrls, tokenFor } from '../helpers.js';

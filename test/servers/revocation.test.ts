@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startDelayProxy, type DelayProxyServer } from '../../bench/proxy.js';
+import { startDelayProxy, type DelayProxyServer } from '../../bench/engine/delay-proxy.js';
 import { readSeedMeta } from '../../fixtures/seed.js';
 import { createDb, type Db } from '../../servers/db.js';
 import { DependencyError } from '../../servers/errors.js';

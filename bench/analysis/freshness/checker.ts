@@ -48,7 +48,7 @@
  *   lasting longer than recoveryMs (first start to last end) is a lock-out.
  * - **Fault windows** count every probe meeting [startMs, endMs + recoveryMs].
  */
-import { quantile } from '../../stats.js';
+import { quantile } from '../stats.js';
 import type {
   CommitEvent, FaultEvent, FaultWindowStats, FreshnessBounds, FreshnessVerdict, History, LockoutEpisode, MintEvent,
   Percentiles, ProbeEvent, RevocationOp, Rights, StaleAcceptance, XidSnapshot,

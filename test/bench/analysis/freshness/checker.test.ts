@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkFreshness, visibleIn } from '../../../../bench/analysis/freshness/checker.js';
-import { quantile, seededRandom } from '../../../../bench/stats.js';
+import { quantile, seededRandom } from '../../../../bench/analysis/stats.js';
 import type {
   CommitEvent, CrashEvent, FaultEvent, FreshnessBounds, History, MintEvent, ProbeEvent, RbacState, RevocationOp,
   Rights, ServerInfo, XidSnapshot,

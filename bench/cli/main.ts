@@ -1,0 +1,202 @@
+/**
+ * authbench's command line: commander wiring only. Values are validated in flags.ts; this is
+ * the one place that sets the exit code (2 for usage errors, 1 for failures).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError, intFlag } from '../plan/usage.js';
+import { parseSeedArgs, runSeed } from '../engine/seed.js';
+import { parseServeArgs, runServe } from '../engine/serve.js';
+import { parseRunArgs, runBench } from '../engine/run.js';
+import { CI_DEFAULTS, DEFAULTS, type BenchConfig } from '../plan/config.js';
+import { compareResults, renderComparisonMarkdown, renderComparisonText } from '../analysis/compare.js';
+import { DEFAULT_BASELINE, describeExports, loadBaseline, writeExports } from './baseline.js';
+import { gate, renderChecks } from '../analysis/gate.js';
+import type { ResultsRecord } from '../analysis/results.js';
+import { DEFAULT_SCENARIOS } from '../plan/scenarios.js';
+import { SWEEP_PARAMS } from '../plan/sweep.js';
+import { parseSweepArgs, runSweep } from '../engine/sweep.js';
+import { renderSideBySide } from '../output/summary.js';
+import { FRESHNESS_DEFAULTS, parseFreshnessArgs, runFreshness } from '../engine/freshness/run.js';
+import { describeReports, readReportable, readResults, writeReports, writeSweepReports } from '../output/files.js';
+
+export function buildProgram(): Command {
+  const program = new Command('authbench')
+    .description('Benchmark RBAC look-ups in the database against JWT claims plus a Redis revocation check')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program.command('serve')
+    .description('run the API under one auth strategy; prints one line when ready')
+    .addOption(new Option('--strategy <name>', 'auth strategy: db-lookup | jwt-redis | jwt-only (unsafe: no revocation check)').makeOptionMandatory())
+    .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--pool-size <n>', 'Postgres pool size (the same for every strategy)', '10')
+    .option('--issue-tokens', 'enable POST /auth/token, which mints a token for ANY user id (benchmarks and tests only)', false)
+    .option('--token-ttl <seconds>', 'lifetime of minted tokens', '3600')
+    .option('--jwt-verify <variant>', 'keyobject (default: crypto.createSecretKey) or string (jsonwebtoken parses it per call)', 'keyobject')
+    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
+    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
+    .option('--users <n>', 'users to seed when serve starts its own throwaway database (default: 100000)')
+    .option('--seed <n>', 'generator seed for that database (default: 42)')
+    .action(async (raw: Record<string, unknown>) => {
+      await runServe(parseServeArgs(raw, process.env));
+    });
+
+  program.command('seed')
+    .description('create the schema and load the deterministic dataset (skipped when already there)')
+    .option('--users <n>', 'number of users', '100000')
+    .option('--seed <n>', 'generator seed', '42')
+    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
+    .action(async (raw: Record<string, unknown>) => {
+      await runSeed(parseSeedArgs(raw, process.env));
+    });
+
+  addRunOptions(program.command('run'), DEFAULTS)
+    .description(`verify both servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`)
+    .option('--freshness-seconds <n>', 'then check each strategy\'s freshness for this long (authbench freshness; 0: skip)', '0')
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw));
+      const freshnessSeconds = intFlag('--freshness-seconds', String(raw.freshnessSeconds), 0, 3600);
+      const freshness = freshnessSeconds === 0 ? null : parseFreshnessArgs({
+        strategy: args.configs[0]!.strategies.join(','), seconds: String(freshnessSeconds), resultsDir: args.configs[0]!.resultsDir,
+      });
+      const results = await runBench(args, commandLine());
+      if (results.length > 1) process.stdout.write(`\n${renderSideBySide(results.map((r) => r.record))}`);
+      let safe = true;
+      if (freshness) {
+        process.stdout.write('\nfreshness: is it safe? (authbench freshness)\n');
+        const f = await runFreshness(freshness, commandLine(), (line) => { process.stderr.write(`${line}\n`); });
+        process.stdout.write(`${Object.values(f.record.strategies).map((r) => r.summary).join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n`);
+        safe = f.record.valid;
+      }
+      if (results.some((r) => !r.record.valid) || !safe) throw new ExitCode(1);
+    });
+
+  addRunOptions(program.command('ci'), CI_DEFAULTS)
+    .description('a short run checked against committed thresholds (ratios, not absolute req/s); exit 1 when a check fails')
+    .option('--baseline <file>', 'thresholds file', DEFAULT_BASELINE)
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
+      const baseline = await loadBaseline(String(raw.baseline));
+      const [{ record, path }] = (await runBench(args, commandLine())) as [{ record: ResultsRecord; path: string }];
+      process.stdout.write(`${describeExports(await writeExports(record, path))}\nchecks against ${String(raw.baseline)}:\n`);
+      const checks = gate(record, baseline);
+      process.stdout.write(renderChecks(checks));
+      if (checks.some((c) => !c.pass)) throw new ExitCode(1);
+    });
+
+  addRunOptions(program.command('sweep'), DEFAULTS)
+    .description('one full interleaved comparison per value of a parameter; one results file holds all points, with an HTML page and PNG charts')
+    .requiredOption('--param <name>', `the parameter to vary: ${Object.keys(SWEEP_PARAMS).join(', ')}`)
+    .requiredOption('--values <a,b,c>', 'comma-separated values')
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const explicit = explicitOptions(cmd, raw);
+      const { configs, pgUrl, redisUrl } = parseRunArgs(raw, process.env, explicit, DEFAULTS, ['local']);
+      const args = parseSweepArgs(configs[0]!, String(raw.param), String(raw.values), { ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) });
+      const { valid } = await runSweep(args, commandLine());
+      if (!valid) throw new ExitCode(1);
+    });
+
+  program.command('freshness')
+    .description('is it safe? each strategy under load, revocations (API and plain SQL) and faults; a pure checker judges the recorded history')
+    .option('--strategy <a,b>', 'strategies to check, comma-separated: db-lookup, jwt-redis, jwt-only (unsafe: no revocation check)', FRESHNESS_DEFAULTS.strategy)
+    .option('--seconds <n>', 'duration of each strategy\'s phase', String(FRESHNESS_DEFAULTS.seconds))
+    .option('--seed <n>', 'seed of the nemesis\'s schedule (default: random, printed; replays a run)')
+    .option('--faults <list|none>', 'faults to inject', FRESHNESS_DEFAULTS.faults)
+    .option('--revocations-per-second <x>', 'mean rate of revocations', String(FRESHNESS_DEFAULTS.revocationsPerSecond))
+    .option('--users <n>', 'users in the dataset', String(FRESHNESS_DEFAULTS.users))
+    .option('--probed-users <n>', 'users whose tokens are revoked and probed', String(FRESHNESS_DEFAULTS.probedUsers))
+    .option('--load-rps <n>', 'background load on the directly linked server (requests/s, open model)', String(FRESHNESS_DEFAULTS.loadRps))
+    .option('--probe-rps <n>', 'probe requests per second, besides the bursts after each revocation', String(FRESHNESS_DEFAULTS.probeRps))
+    .option('--slow-link-ms <n>', 'the second server\'s database link, ms each way', String(FRESHNESS_DEFAULTS.slowLinkMs))
+    .option('--results-dir <dir>', 'where results files go', FRESHNESS_DEFAULTS.resultsDir)
+    .action(async (raw: Record<string, unknown>) => {
+      const config = parseFreshnessArgs(raw);
+      const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+      const { record, path, html } = await runFreshness(config, commandLine(), log);
+      process.stdout.write(`\n${Object.values(record.strategies).map((r) => r.summary).join('\n')}\nresults: ${path}\nreport: ${html}\n`);
+      if (!record.valid) throw new ExitCode(1);
+    });
+
+  program.command('compare')
+    .description('compare two results files: per strategy and metric, old → new, change and significance')
+    .argument('<old.json>').argument('<new.json>')
+    .option('--markdown', 'print Markdown instead of a table', false)
+    .action(async (oldPath: string, newPath: string, opts: { markdown: boolean }) => {
+      const changes = compareResults(await readResults(oldPath), await readResults(newPath));
+      process.stdout.write(opts.markdown ? renderComparisonMarkdown(changes, oldPath, newPath) : renderComparisonText(changes));
+    });
+
+  program.command('report')
+    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file')
+    .argument('<results.json>', 'a results file written by authbench run, or a sweep file written by authbench sweep')
+    .action(async (path: string) => {
+      const file = await readReportable(path);
+      const files = file.kind === 'run' ? await writeReports(file.record, path) : await writeSweepReports(file.sweep, path);
+      process.stdout.write(describeReports(files));
+    });
+
+  return program;
+}
+
+/** The options given on the command line (not defaults): they override a scenario file. */
+function explicitOptions(cmd: Command, raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'));
+}
+
+function commandLine(): string {
+  return ['authbench', ...process.argv.slice(2)].join(' ');
+}
+
+/** The options run and ci share; ci has shorter defaults. */
+function addRunOptions(cmd: Command, d: BenchConfig): Command {
+  return cmd
+    .option('--scenario <name|path>', 'a scenario file: a name in bench/scenarios/ or a path (its values, overridden by explicit flags)')
+    .option('--strategies <a,b>', 'baseline,candidate', d.strategies.join(','))
+    .option('--rounds <n>', 'measured rounds per strategy', String(d.rounds))
+    .option('--round-seconds <n>', 'duration of each round', String(d.roundSeconds))
+    .option('--warmup-seconds <n>', 'warm-up per strategy before the rounds (0: none)', String(d.warmupSeconds))
+    .option('--connections <n>', 'concurrent connections (closed model)', String(d.connections))
+    .option('--users <n>', 'users in the seeded dataset', String(d.users))
+    .option('--seed <n>', 'generator seed', String(d.seed))
+    .option('--token-users <n>', 'distinct users whose tokens the load rotates through', String(d.tokenUsers))
+    .option('--verify-users <n>', 'users in the verification pass', String(d.verifyUsers))
+    .option('--pool-size <n>', 'Postgres pool size of each server', String(d.poolSize))
+    .option('--timeout-seconds <n>', 'request timeout in the load generator', String(d.timeoutSeconds))
+    .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(d.bootstrapIterations))
+    .option('--results-dir <dir>', 'where results files go', d.resultsDir)
+    .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(d.serverCpu))
+    .option('--db-delay-ms <n>', 'delay added each way on the servers\' database link by a TCP proxy (0: direct)', String(d.dbDelayMs))
+    .option('--jwt-verify <variant>', 'keyobject or string: how servers pass the secret to jsonwebtoken.verify', d.jwtVerify)
+    .option('--open-fractions <list|none>', 'open-model (constant arrival rate) runs at these fractions of the baseline\'s median req/s', d.openFractions.length ? d.openFractions.join(',') : 'none')
+    .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
+    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
+    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)');
+}
+
+/** A finished command that wants a non-zero exit code without an error message. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end up here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ExitCode) return err.code;
+    if (err instanceof UsageError) {
+      process.stderr.write(`authbench: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`authbench: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,151 @@
+import type { ResultsRecord } from '../analysis/results.js';
+import { chartSpecs } from './charts.js';
+import { errorBarsPlugin } from './error-bars.js';
+import { gain, ms, num } from './format.js';
+
+export const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** JSON safe inside a <script> element. */
+export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
+
+function headline(record: ResultsRecord): Array<[string, string, string]> {
+  const c = record.comparison;
+  const names = Object.keys(record.strategies);
+  const a = record.strategies[c?.baseline ?? names[0]!]!;
+  const b = record.strategies[c?.candidate ?? names[1]!]!;
+  return [
+    ['Throughput gain', c ? gain(c.throughputRatio.median) : '–',
+      c ? `95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}` : 'no valid pairs'],
+    ['DB queries / request', `${num(a.queriesPerRequest, 2)} → ${num(b.queriesPerRequest, 2)}`, `measured (${esc(a.costs.queriesSource)})`],
+    ['p50 latency', `${ms(a.latencyMs.p50)} → ${ms(b.latencyMs.p50)}`, c ? `paired Δ ${num(c.p50DeltaMs.median, 2)} ms` : ''],
+    ['p99 latency', `${ms(a.latencyMs.p99)} → ${ms(b.latencyMs.p99)}`, c ? `paired Δ ${num(c.p99DeltaMs.median, 2)} ms` : ''],
+  ];
+}
+
+/** The cost model: what bounds each strategy, from the rounds' measured costs. */
+function whySection(record: ResultsRecord): string {
+  const m = record.model;
+  if (!m) return '';
+  const rows = Object.entries(m.strategies).map(([n, s]) =>
+    `<tr><th scope="row">${esc(n)}</th><td>${num(s.cpuMsPerRequest, 3)} ms</td><td>${num(100 * s.cpuUtilization)}%</td>`
+    + `<td>${num(s.poolMsPerRequest, 2)} ms</td><td>${num(s.poolBusy, 1)} of ${m.poolSize}</td>`
+    + `<td>${s.dbExecMsPerRequest === null ? '–' : `${num(s.dbExecMsPerRequest, 2)} ms`}</td><td>${s.linkMsPerRequest > 0 ? `≥ ${num(s.linkMsPerRequest)} ms` : '–'}</td>`
+    + `<td>${num(s.boundsRps['server CPU'])}</td><td>${num(s.boundsRps['database pool'])}</td><td>${num(s.boundsRps['client connections'])}</td>`
+    + `<td>${esc(s.binding)}</td><td>${num(s.predictedRps)}</td><td>${num(s.measuredRps)}</td></tr>`).join('\n');
+  return `<h2>Why: where each request's time goes</h2>
+<p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time (pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput; the smallest bound is the prediction.</p>
+<p id="why">${esc(m.explanation)}</p>
+<table><thead><tr><th scope="col">strategy</th><th scope="col">CPU / req</th><th scope="col">CPU used</th><th scope="col">pool time / req</th><th scope="col">pool busy</th><th scope="col">Postgres exec / req</th><th scope="col">link / req</th><th scope="col">CPU bound req/s</th><th scope="col">pool bound req/s</th><th scope="col">clients bound req/s</th><th scope="col">binds</th><th scope="col">predicted req/s</th><th scope="col">measured req/s</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+
+function openModelSection(record: ResultsRecord): string {
+  const runs = record.openModel ?? [];
+  if (runs.length === 0) return '';
+  const rows = runs.flatMap((o) => Object.entries(o.strategies).map(([n, r]) =>
+    `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td><th scope="row">${esc(n)}</th><td>${num(r.achievedRps)} req/s</td>`
+    + `<td>${ms(r.latencyMs.p50)}</td><td>${ms(r.latencyMs.p90)}</td><td>${ms(r.latencyMs.p99)}</td><td>${ms(r.latencyMs.p999)}</td><td>${r.non2xx + r.errors + r.unfinished}</td></tr>`)).join('\n');
+  return `<h2>Latency at a fixed arrival rate (open model)</h2>
+<p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each request's intended send time, so stalls are not hidden. The closed-model latencies above follow Little's law (latency ≈ connections ÷ throughput) instead.</p>
+<table><thead><tr><th scope="col">rate</th><th scope="col">strategy</th><th scope="col">achieved</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th><th scope="col">p99.9</th><th scope="col">failed</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+
+/**
+ * The self-contained HTML report (pure: record and Chart.js source in, HTML out). Opens offline:
+ * Chart.js is inlined, nothing is fetched.
+ */
+export function renderHtml(record: ResultsRecord, chartJsSource: string): string {
+  const specs = chartSpecs(record);
+  const c = record.comparison;
+  const names = Object.keys(record.strategies);
+  const verdict = c?.verdict ?? 'No comparison: no pair of valid rounds.';
+  const rows = names.map((n) => {
+    const s = record.strategies[n]!;
+    return `<tr><th scope="row">${esc(n)}</th><td>${num(s.throughput.median)} req/s</td><td>${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} req/s</td>`
+      + `<td>${ms(s.latencyMs.p50)}</td><td>${ms(s.latencyMs.p90)}</td><td>${ms(s.latencyMs.p99)}</td><td>${ms(s.latencyMs.p999)}</td>`
+      + `<td>${num(s.queriesPerRequest, 2)}</td><td>${num(s.redisCommandsPerRequest, 2)}</td><td>${s.validRounds}/${s.rounds.length}</td></tr>`;
+  }).join('\n');
+  const env = record.env;
+  const envRows: Array<[string, string]> = [
+    ['CPU', `${env.cpuModel} (${env.cores} cores)`], ['memory', `${env.memoryGiB} GiB`], ['OS', env.os], ['Node.js', env.node],
+    ['PostgreSQL', env.postgres], ['Redis', env.redis], ['git commit', env.gitCommit ?? 'unknown'],
+    ['infrastructure', env.infrastructure.description], ['server CPU pinning', env.serverCpu === null ? 'none' : `CPU ${env.serverCpu}`],
+    ['command', record.command], ['created', record.createdAt], ['wall time', `${num(record.wallSeconds, 1)} s`],
+  ];
+  const warnings = [...record.warnings, ...(record.valid ? [] : ['This run is INVALID: at least one round failed; see above.'])];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>authbench — ${esc(record.scenario)} — ${esc(record.createdAt)}</title>
+<style>
+  :root { color-scheme: light; --ink: #1b1b1b; --muted: #555; --line: #d0d0d0; --warn: #8a4b00; --warnbg: #fff4e0; }
+  body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0 auto; padding: 24px; max-width: 1100px; }
+  h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+  .sub { color: var(--muted); margin: 0 0 16px; }
+  .verdict { font-size: 18px; font-weight: 600; padding: 12px 16px; border-left: 5px solid #0072B2; background: #eef5fb; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 12px; margin: 16px 0; }
+  .card { border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
+  .card .label { color: var(--muted); font-size: 13px; text-transform: uppercase; letter-spacing: .04em; }
+  .card .value { font-size: 24px; font-weight: 700; font-variant-numeric: tabular-nums; }
+  .card .note { color: var(--muted); font-size: 13px; }
+  .warnings { background: var(--warnbg); color: var(--warn); border: 1px solid #f0c080; border-radius: 6px; padding: 8px 16px; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
+  figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
+  .chart { position: relative; height: 320px; }
+  table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+  th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid var(--line); }
+  th:first-child, td:first-child { text-align: left; }
+  table.kv td { text-align: left; }
+  pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 13px; }
+  @media print { body { max-width: none; padding: 0; } .charts { grid-template-columns: 1fr 1fr; } figure { break-inside: avoid; } .chart { height: 260px; } }
+</style>
+</head>
+<body>
+<header>
+  <h1>authbench: ${esc(names.join(' vs '))}</h1>
+  <p class="sub">scenario <strong>${esc(record.scenario)}</strong> · ${esc(record.createdAt)} · ${esc(env.cpuModel)}, ${env.cores} cores</p>
+  <p class="verdict" id="verdict">${esc(verdict)}</p>
+</header>
+<section class="cards" aria-label="headline figures">
+${headline(record).map(([label, value, note]) => `  <div class="card"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${note}</div></div>`).join('\n')}
+</section>
+${warnings.length ? `<section class="warnings" aria-label="warnings"><h2 style="border:0;margin-top:8px">Warnings</h2><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>` : ''}
+<h2>Charts</h2>
+<section class="charts">
+${specs.map((s) => `  <figure><div class="chart"><canvas id="chart-${s.id}" role="img" aria-label="${esc(s.title)}"></canvas></div><figcaption class="sub">${esc(s.title)}</figcaption></figure>`).join('\n')}
+</section>
+<h2>Per strategy</h2>
+<table>
+<thead><tr><th scope="col">strategy</th><th scope="col">throughput (median)</th><th scope="col">95% CI</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th><th scope="col">p99.9</th><th scope="col">queries/req</th><th scope="col">Redis cmds/req</th><th scope="col">valid rounds</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+${whySection(record)}
+${openModelSection(record)}
+<h2>Environment</h2>
+<table class="kv"><tbody>
+${envRows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}
+</tbody></table>
+<h2>Method</h2>
+<ul>${record.method.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>
+<h3>Fairness: the same building blocks for every strategy</h3>
+<ul>${Object.entries(record.fairness).map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`).join('')}</ul>
+<h3>Configuration</h3>
+<pre>${esc(JSON.stringify(record.config, null, 2))}</pre>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+const specs = ${scriptJson(specs)};
+Chart.register((${errorBarsPlugin.toString()})());
+for (const spec of specs) new Chart(document.getElementById('chart-' + spec.id), spec.config);
+</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,94 @@
+import type { SweepRecord } from '../plan/sweep.js';
+import { PALETTE } from './charts.js';
+import { esc, scriptJson } from './html.js';
+
+
+type Point = SweepRecord['points'][number];
+
+/**
+ * Line charts against the swept parameter, each with its 95% CI as a shaded band; the gain
+ * with the cost model's prediction, and the costs per request that explain it (pure).
+ */
+export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: string; config: Record<string, unknown> }> {
+  const labels = s.points.map((p) => p.value);
+  const options = (title: string, yTitle: string, y: Record<string, unknown> = {}): Record<string, unknown> => ({
+    animation: false, responsive: true, maintainAspectRatio: false,
+    plugins: { title: { display: true, text: title, font: { size: 15 } }, legend: { position: 'bottom' } },
+    scales: { x: { title: { display: true, text: s.param } }, y: { title: { display: true, text: yTitle }, ...y } },
+  });
+  const band = (title: string, yTitle: string, pick: (p: Point) => { median: number; ci95: [number, number] } | null, scale = 1, offset = 0, extra: unknown[] = []) => ({
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        { label: '95% CI (upper)', data: s.points.map((p) => (pick(p) ? (pick(p)!.ci95[1] - offset) * scale : null)), borderWidth: 0, pointRadius: 0, backgroundColor: 'rgba(0,114,178,0.18)', fill: '+1' },
+        { label: '95% CI (lower)', data: s.points.map((p) => (pick(p) ? (pick(p)!.ci95[0] - offset) * scale : null)), borderWidth: 0, pointRadius: 0, fill: false },
+        { label: 'median', data: s.points.map((p) => (pick(p) ? (pick(p)!.median - offset) * scale : null)), borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 4 },
+        ...extra,
+      ],
+    },
+    options: options(title, yTitle),
+  });
+  const model = {
+    label: 'model: predicted from measured costs', data: s.points.map((p) => (p.modelRatio === null ? null : (p.modelRatio - 1) * 100)),
+    borderColor: PALETTE[1], backgroundColor: PALETTE[1], borderDash: [6, 4], pointStyle: 'rectRot', pointRadius: 5,
+  };
+  const names = [...new Set(s.points.flatMap((p) => Object.keys(p.costs ?? {})))];
+  const cost = (name: string, i: number, key: 'poolMs' | 'cpuMs') => ({
+    label: `${name}: ${key === 'poolMs' ? 'pool connection held' : 'server CPU'}`,
+    data: s.points.map((p) => p.costs?.[name]?.[key] ?? null),
+    borderColor: PALETTE[i === 0 ? 0 : 2], backgroundColor: PALETTE[i === 0 ? 0 : 2],
+    borderDash: key === 'cpuMs' ? [6, 4] : [], pointStyle: i === 0 ? 'circle' : 'rectRot', pointRadius: 4,
+  });
+  const specs = [
+    { id: 'gain', title: 'Throughput gain (candidate/baseline − 1), measured and predicted', config: band('Throughput gain', '%', (p) => p.throughputRatio, 100, 1, [model]) },
+    { id: 'p50', title: 'p50 latency difference (candidate − baseline)', config: band('p50 latency difference', 'ms', (p) => p.p50DeltaMs) },
+    { id: 'p99', title: 'p99 latency difference (candidate − baseline)', config: band('p99 latency difference', 'ms', (p) => p.p99DeltaMs) },
+  ];
+  if (names.length > 0) {
+    specs.push({
+      id: 'costs',
+      title: 'Measured cost per request: pool time and server CPU',
+      config: {
+        type: 'line',
+        data: { labels, datasets: names.flatMap((n, i) => [cost(n, i, 'poolMs'), cost(n, i, 'cpuMs')]) },
+        options: options('Cost per request', 'ms per request (log scale)', { type: 'logarithmic' }),
+      },
+    });
+  }
+  return specs;
+}
+
+/** A self-contained HTML page for a sweep (Chart.js inlined). */
+export function renderSweepHtml(s: SweepRecord, chartJsSource: string, table: string): string {
+  const specs = sweepChartSpecs(s);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>authbench sweep — ${esc(s.scenario)} — ${esc(s.param)}</title>
+<style>
+  body { font: 15px/1.5 system-ui, sans-serif; color: #1b1b1b; margin: 0 auto; padding: 24px; max-width: 1100px; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
+  figure { margin: 0; border: 1px solid #d0d0d0; border-radius: 6px; padding: 8px; } .chart { position: relative; height: 320px; }
+  pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 13px; }
+  .why li { margin-bottom: 6px; }
+  @media print { .charts { grid-template-columns: 1fr 1fr; } figure { break-inside: avoid; } }
+</style></head><body>
+<h1>authbench sweep: ${esc(s.scenario)}, varying ${esc(s.param)}</h1>
+<p>${esc(s.createdAt)} · ${s.points.length} points, each a full interleaved comparison. In a closed-model run latency follows Little's law (latency ≈ connections ÷ throughput): the latency gain grows with the number of waiting clients even when the throughput gain does not.</p>
+<section class="charts">
+${specs.map((c) => `<figure><div class="chart"><canvas id="chart-${c.id}" role="img" aria-label="${esc(c.title)}"></canvas></div><figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
+</section>
+<h2>Points</h2>
+<pre>${esc(table)}</pre>
+<h2>Why: the cost model at each point</h2>
+<p>Per request, each server spends CPU (its CPU utilization ÷ throughput) and time holding one of its pooled database connections (its connection-seconds ÷ throughput). One core allows at most 1/CPU requests per second, a pool of P connections at most P/pool time, N clients at most N/(CPU + pool time); the smallest bound is the model's prediction, and the ratio of the two strategies' predictions is the dashed line in the gain chart. Where it follows the measured gain, these two costs explain it; where it does not, something else binds (Postgres, Redis, the load generator).</p>
+<ul class="why">
+${s.records.map((r, i) => `<li><strong>${esc(s.param)} = ${esc(s.points[i]?.value ?? '')}</strong>: ${esc(r.model?.explanation ?? 'not measured in this record')}</li>`).join('\n')}
+</ul>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+for (const spec of ${scriptJson(specs)}) new Chart(document.getElementById('chart-' + spec.id), spec.config);
+</script>
+</body></html>
+`;
+}

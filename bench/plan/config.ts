@@ -1,0 +1,143 @@
+import { DEFAULT_SEED, DEFAULT_USERS } from '../../fixtures/generator.js';
+import { JWT_VERIFY_VARIANTS, type JwtVerifyVariant } from '../../servers/jwt.js';
+import { STRATEGY_NAMES, type StrategyName } from '../../servers/strategies/index.js';
+import { choiceFlag, intFlag, usage } from './usage.js';
+
+/** Everything that shapes a run; stored whole in the results record. */
+export interface BenchConfig {
+  scenario: string;
+  /** Baseline first: the ratio is strategies[1] / strategies[0]. */
+  strategies: [StrategyName, StrategyName];
+  /** Measured rounds per strategy, interleaved A B A B … */
+  rounds: number;
+  roundSeconds: number;
+  warmupSeconds: number;
+  /** Closed model: this many connections, each with one request in flight. */
+  connections: number;
+  /** Distinct users whose tokens the load rotates through (mixed roles). */
+  tokenUsers: number;
+  /** Users in the seeded dataset. */
+  users: number;
+  seed: number;
+  poolSize: number;
+  /** The route under load. */
+  path: string;
+  /** Users the verification pass sends the fixed request set for. */
+  verifyUsers: number;
+  /** Request timeout in the load generator; a timeout makes a round invalid. */
+  timeoutSeconds: number;
+  /** Where results go. */
+  resultsDir: string;
+  /** Resampling iterations for the bootstrap confidence intervals. */
+  bootstrapIterations: number;
+  /** CPU the servers are pinned to: 'auto' (the last CPU where taskset exists), 'none', or a CPU number. */
+  serverCpu: 'auto' | 'none' | number;
+  /** Delay added to the servers' database link, each way, in ms (0: direct). */
+  dbDelayMs: number;
+  /** How servers hand the JWT secret to jsonwebtoken.verify. */
+  jwtVerify: JwtVerifyVariant;
+  /** Open-model rates, as fractions of the baseline's measured median throughput ([]: none). */
+  openFractions: number[];
+  /** Duration of each open-model run. */
+  openSeconds: number;
+}
+
+/**
+ * Sized so one scenario (infrastructure and seeding included) fits in 3 minutes on a
+ * 2-core machine: 2 × 5 s warm-up + 2 × 20 × 3 s rounds = 130 s of load. Many short pairs
+ * beat few long ones here: round-to-round noise on a shared 2-core machine is ±15 %, and the
+ * median of the paired ratios tightens with the number of pairs.
+ */
+export const DEFAULTS: BenchConfig = {
+  scenario: 'default',
+  strategies: ['db-lookup', 'jwt-redis'],
+  rounds: 20,
+  roundSeconds: 3,
+  warmupSeconds: 5,
+  connections: 32,
+  tokenUsers: 2000,
+  users: DEFAULT_USERS,
+  seed: DEFAULT_SEED,
+  poolSize: 10,
+  path: '/api/dashboard',
+  verifyUsers: 100,
+  timeoutSeconds: 10,
+  resultsDir: 'results',
+  bootstrapIterations: 10_000,
+  serverCpu: 'auto',
+  dbDelayMs: 0,
+  jwtVerify: 'keyobject',
+  openFractions: [0.5, 0.8],
+  openSeconds: 4,
+};
+
+/**
+ * `authbench ci`: a shorter run (≤ 90 s on a 2-core machine, everything included) for
+ * regression gates; its thresholds allow for the wider intervals.
+ */
+export const CI_DEFAULTS: BenchConfig = {
+  ...DEFAULTS,
+  scenario: 'ci',
+  rounds: 10,
+  roundSeconds: 2,
+  warmupSeconds: 3,
+  users: 20_000,
+  tokenUsers: 1000,
+  verifyUsers: 50,
+  openFractions: [],
+};
+
+/** Raw option values as commander gives them (strings, or undefined when not given). */
+export type RawBenchOptions = Partial<Record<keyof BenchConfig | 'users' | 'seed', unknown>>;
+
+const str = (v: unknown): string => String(v);
+
+/**
+ * Validates command-line values into a config; throws UsageError naming the flag, the rule and
+ * the value, before anything is started.
+ */
+export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEFAULTS): BenchConfig {
+  const c: BenchConfig = { ...defaults, strategies: [...defaults.strategies] };
+  if (raw.scenario !== undefined) {
+    const s = str(raw.scenario);
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(s)) throw usage('--scenario', 'lowercase letters, digits and dashes (1 to 40)', s);
+    c.scenario = s;
+  }
+  if (raw.strategies !== undefined) {
+    const parts = str(raw.strategies).split(',').map((x) => x.trim());
+    if (parts.length !== 2 || parts[0] === parts[1]) throw usage('--strategies', 'two different strategies, baseline first (e.g. db-lookup,jwt-redis)', str(raw.strategies));
+    c.strategies = [choiceFlag('--strategies', parts[0]!, STRATEGY_NAMES), choiceFlag('--strategies', parts[1]!, STRATEGY_NAMES)];
+  }
+  if (raw.rounds !== undefined) c.rounds = intFlag('--rounds', str(raw.rounds), 2, 1000);
+  if (raw.roundSeconds !== undefined) c.roundSeconds = intFlag('--round-seconds', str(raw.roundSeconds), 1, 3600);
+  if (raw.warmupSeconds !== undefined) c.warmupSeconds = intFlag('--warmup-seconds', str(raw.warmupSeconds), 0, 3600);
+  if (raw.connections !== undefined) c.connections = intFlag('--connections', str(raw.connections), 1, 10_000);
+  if (raw.users !== undefined) c.users = intFlag('--users', str(raw.users), 1, 10_000_000);
+  if (raw.seed !== undefined) c.seed = intFlag('--seed', str(raw.seed), 0, 0xffffffff);
+  if (raw.tokenUsers !== undefined) c.tokenUsers = intFlag('--token-users', str(raw.tokenUsers), 1, 1_000_000);
+  if (raw.poolSize !== undefined) c.poolSize = intFlag('--pool-size', str(raw.poolSize), 1, 1000);
+  if (raw.verifyUsers !== undefined) c.verifyUsers = intFlag('--verify-users', str(raw.verifyUsers), 1, 10_000);
+  if (raw.timeoutSeconds !== undefined) c.timeoutSeconds = intFlag('--timeout-seconds', str(raw.timeoutSeconds), 1, 600);
+  if (raw.bootstrapIterations !== undefined) c.bootstrapIterations = intFlag('--bootstrap-iterations', str(raw.bootstrapIterations), 100, 1_000_000);
+  if (raw.resultsDir !== undefined) {
+    const d = str(raw.resultsDir);
+    if (d.trim() === '') throw usage('--results-dir', 'a directory path', d);
+    c.resultsDir = d;
+  }
+  if (raw.serverCpu !== undefined) {
+    const v = str(raw.serverCpu);
+    c.serverCpu = v === 'auto' || v === 'none' ? v : intFlag('--server-cpu', v, 0, 4095);
+  }
+  if (raw.dbDelayMs !== undefined) c.dbDelayMs = intFlag('--db-delay-ms', str(raw.dbDelayMs), 0, 1000);
+  if (raw.jwtVerify !== undefined) c.jwtVerify = choiceFlag('--jwt-verify', str(raw.jwtVerify), JWT_VERIFY_VARIANTS);
+  if (raw.openFractions !== undefined) {
+    const v = str(raw.openFractions).trim();
+    const parts = v === '' || v === 'none' ? [] : v.split(',').map((x) => Number(x.trim()));
+    if (parts.some((x) => !(x > 0 && x <= 2))) throw usage('--open-fractions', 'comma-separated numbers in (0, 2], or none', v);
+    c.openFractions = parts;
+  }
+  if (raw.openSeconds !== undefined) c.openSeconds = intFlag('--open-seconds', str(raw.openSeconds), 1, 3600);
+  if (c.tokenUsers > c.users) throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
+  if (c.verifyUsers > c.tokenUsers) throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));
+  return c;
+}

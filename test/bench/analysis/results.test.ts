@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULTS, type BenchConfig } from '../../../bench/plan/config.js';
+import type { RoundRecord } from '../../../bench/schema/results.js';
+import { buildResults, verdictSentence, type Environment } from '../../../bench/analysis/results.js';
+import type { VerificationResult } from '../../../bench/engine/verify.js';
+import { renderSummary } from '../../../bench/output/summary.js';
+import type { StrategyName } from '../../../servers/strategies/index.js';
+
+const env: Environment = {
+  cpuModel: 'test cpu', cores: 2, memoryGiB: 24, os: 'Linux', node: 'v20', postgres: '15', redis: '7',
+  gitCommit: 'abc', infrastructure: { postgres: 'local', redis: 'local', description: 'test' }, serverCpu: 1,
+};
+
+const verification: VerificationResult = {
+  comparedResponses: 20,
+  routes: ['/api/dashboard', '/api/articles'],
+  costs: {
+    'db-lookup': { queriesPerRequest: 3, queriesSource: 'pg_stat_statements', serverQueriesPerRequest: 3, redisCommandsPerRequest: 0, serverRedisCommandsPerRequest: 0, requests: 10 },
+    'jwt-redis': { queriesPerRequest: 2, queriesSource: 'pg_stat_statements', serverQueriesPerRequest: 2, redisCommandsPerRequest: 1, serverRedisCommandsPerRequest: 1, requests: 10 },
+  },
+  warnings: [],
+};
+
+function round(strategy: StrategyName, n: number, rps: number, p50: number, overrides: Partial<RoundRecord> = {}): RoundRecord {
+  return {
+    index: 0, round: n, strategy, status: 'valid', invalidReasons: [], requestsPerSecond: rps,
+    requests2xx: rps * 5, non2xx: 0, errors: 0, timeouts: 0, durationSeconds: 5,
+    latencyMs: { p50, p90: p50 * 2, p99: p50 * 4, p999: p50 * 6, max: p50 * 10 },
+    statusCodes: { 200: rps * 5 }, serverCpuPercent: 95, generatorCpuPercent: 40, proxyCpuPercent: null, poolBusyConnections: null, dbExecuting: null, ...overrides,
+  };
+}
+
+const config: BenchConfig = { ...DEFAULTS, rounds: 4, bootstrapIterations: 2000 };
+const build = (rounds: RoundRecord[]): ReturnType<typeof buildResults> => buildResults({
+  config, env, verification, warmup: [], rounds, createdAt: '2026-11-24T00:00:00.000Z', wallSeconds: 1, command: 'authbench run',
+});
+
+test('the record follows the results contract', () => {
+  const rounds = [1, 2, 3, 4].flatMap((i) => [round('db-lookup', i, 1000 + i, 10), round('jwt-redis', i, 1200 + i * 1.2, 8)]);
+  const r = build(rounds);
+  assert.equal(r.schemaVersion, 1);
+  assert.equal(r.valid, true);
+  assert.equal(r.scenario, 'default');
+  assert.equal(r.strategies['db-lookup']!.queriesPerRequest, 3);
+  assert.equal(r.strategies['jwt-redis']!.redisCommandsPerRequest, 1);
+  assert.equal(r.strategies['db-lookup']!.throughput.median, 1002.5, 'median of 1001..1004');
+  assert.equal(r.strategies['db-lookup']!.latencyMs.p50, 10);
+  assert.equal(r.comparison!.baseline, 'db-lookup');
+  assert.equal(r.comparison!.candidate, 'jwt-redis');
+  // every pair's ratio is exactly 1.2
+  assert.ok(Math.abs(r.comparison!.throughputRatio.median - 1.2) < 1e-12);
+  assert.deepEqual(r.comparison!.throughputRatio.ci95.map((x) => Math.round(x * 1e9) / 1e9), [1.2, 1.2]);
+  assert.equal(r.comparison!.p50DeltaMs.median, -2);
+  assert.match(r.comparison!.verdict, /^jwt-redis served 20\.0% more requests per second than db-lookup \(95% CI \+20\.0% to \+20\.0%\), with 3 → 2 database queries per request\. That is below the write-up's \+30%\.$/);
+});
+
+test('an invalid round is kept, flagged, excluded from statistics, and makes the run invalid', () => {
+  const rounds = [1, 2, 3, 4].flatMap((i) => [round('db-lookup', i, 1000, 10), round('jwt-redis', i, 1500, 8)]);
+  rounds[3] = round('jwt-redis', 2, 99_999, 1, { status: 'invalid', invalidReasons: ['12 non-2xx responses (12× 503)'], non2xx: 12 });
+  const r = build(rounds);
+  assert.equal(r.valid, false);
+  assert.equal(r.strategies['jwt-redis']!.validRounds, 3);
+  assert.equal(r.strategies['jwt-redis']!.rounds.length, 4, 'kept in the record');
+  assert.equal(r.strategies['jwt-redis']!.throughput.median, 1500, 'the invalid 99 999 req/s never counts');
+  assert.equal(r.comparison!.throughputRatio.pairs, 3);
+  assert.ok(r.warnings.some((w) => /jwt-redis round 2 is invalid: 12 non-2xx responses/.test(w)));
+  assert.match(renderSummary(r), /INVALID/);
+});
+
+test('ratios around 1: "no significant difference"', () => {
+  const rps = [[1000, 980], [1000, 1030], [1000, 1000], [1000, 990]];
+  const rounds = rps.flatMap(([a, b], i) => [round('db-lookup', i + 1, a!, 10), round('jwt-redis', i + 1, b!, 10)]);
+  const r = build(rounds);
+  assert.equal(r.comparison!.throughputRatio.significant, false);
+  assert.match(r.comparison!.verdict, /^No significant difference: jwt-redis served 0\.5% fewer requests per second than db-lookup \(95% CI −2\.0% to \+3\.0%\)/);
+  assert.ok(r.warnings.some((w) => /no significant difference/.test(w)));
+});
+
+test('a saturated load generator is warned about', () => {
+  const rounds = [1, 2, 3, 4].flatMap((i) => [round('db-lookup', i, 1000, 10, { generatorCpuPercent: 97 }), round('jwt-redis', i, 1100, 9)]);
+  assert.ok(build(rounds).warnings.some((w) => /load generator used 97% of a core in db-lookup round 1/.test(w)));
+});
+
+test('verdict wording against the write-up\'s 30%', () => {
+  const base = { baseline: 'db-lookup' as const, candidate: 'jwt-redis' as const, p50DeltaMs: { median: 0, ci95: [0, 0] as [number, number] }, p99DeltaMs: { median: 0, ci95: [0, 0] as [number, number] } };
+  const q = { baseline: 3, candidate: 2 };
+  assert.match(verdictSentence({ ...base, throughputRatio: { median: 1.45, ci95: [1.35, 1.5], significant: true, pairs: 8 } }, q), /That meets the write-up's \+30%\.$/);
+  assert.match(verdictSentence({ ...base, throughputRatio: { median: 1.3, ci95: [1.2, 1.4], significant: true, pairs: 8 } }, q), /lies within the interval\.$/);
+  assert.match(verdictSentence({ ...base, throughputRatio: { median: 0.8, ci95: [0.7, 0.9], significant: true, pairs: 8 } }, q), /served 20\.0% fewer requests per second/);
+});

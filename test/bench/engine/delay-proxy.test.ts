@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startDelayProxy, type DelayProxyServer } from '../../../bench/engine/delay-proxy.js';
+
+/** Median time of `n` request/response exchanges of a few bytes through `port`. */
+async function medianRoundTripMs(port: number, n: number): Promise<number> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    socket.write('ping');
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    times.push(performance.now() - t0);
+  }
+  socket.destroy();
+  times.sort((a, b) => a - b);
+  return times[Math.floor(n / 2)]!;
+}
+
+test('the proxy adds the configured delay each way (round trip within ±20%)', async () => {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const target = (echo.address() as net.AddressInfo).port;
+  const proxies: DelayProxyServer[] = [];
+  try {
+    const direct = await medianRoundTripMs(target, 30);
+    for (const delayMs of [1, 5]) {
+      const proxy = await startDelayProxy({ targetHost: '127.0.0.1', targetPort: target, delayMs });
+      proxies.push(proxy);
+      const rtt = (await medianRoundTripMs((proxy.server.address() as net.AddressInfo).port, 30)) - direct;
+      const want = 2 * delayMs;
+      assert.ok(Math.abs(rtt - want) <= 0.2 * want + 0.3, `delay ${delayMs} ms each way: round trip +${rtt.toFixed(2)} ms, want ${want} ms ± 20%`);
+    }
+  } finally {
+    for (const p of proxies) p.close();
+    echo.close();
+  }
+});
+
+test('the delay changes while connections are open, and bytes never overtake each other', async () => {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const proxy = await startDelayProxy({ targetHost: '127.0.0.1', targetPort: (echo.address() as net.AddressInfo).port, delayMs: 30 });
+  try {
+    const socket = net.connect({ host: '127.0.0.1', port: (proxy.server.address() as net.AddressInfo).port });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    let received = '';
+    socket.on('data', (d: Buffer) => { received += d.toString(); });
+    // Queued at 30 ms, then the delay drops to 0: the later bytes must still come after.
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      if (i === 10) proxy.setDelay(0);
+      sent.push(`<${i}>`);
+      socket.write(`<${i}>`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const deadline = Date.now() + 2000;
+    while (received.length < sent.join('').length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(received, sent.join(''), 'every byte, in order');
+    proxy.setDelay(20);
+    const t0 = performance.now();
+    socket.write('x');
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    const rtt = performance.now() - t0;
+    assert.ok(rtt >= 38 && rtt < 80, `after setDelay(20) a round trip takes ${rtt.toFixed(1)} ms`);
+    socket.destroy();
+  } finally {
+    proxy.close();
+    echo.close();
+  }
+});

@@ -1,0 +1,142 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../../bench/infra/paths.js';
+import { createTestDatabase, serviceUrls } from '../../helpers.js';
+
+const CLI = join(projectRoot(), 'dist', 'bench', 'cli', 'bin.js');
+const TINY = ['--scenario', 'local', '--users', '400', '--token-users', '100', '--verify-users', '20', '--rounds', '2', '--round-seconds', '1',
+  '--warmup-seconds', '1', '--connections', '4', '--bootstrap-iterations', '500', '--open-fractions', '0.5', '--open-seconds', '1'];
+
+interface Finished { code: number | null; stdout: string; stderr: string }
+
+function run(args: string[], opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'run', ...args], { env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' } });
+    let stdout = ''; let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); opts.onStderr?.(stderr, child); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+describe('authbench run, end to end (tiny)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dir: string;
+  before(async () => {
+    db = await createTestDatabase('bench_run');
+    dir = mkdtempSync(join(tmpdir(), 'authbench-results-'));
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  test('writes a results file that follows the contract, with measured 3 → 2 queries/request', async () => {
+    const r = await run([...TINY, '--results-dir', dir, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const files = readdirSync(dir).filter((f) => f.endsWith('-local.json'));
+    assert.equal(files.length, 1);
+    const record = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8'));
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), record, 'latest.json is a copy');
+    assert.equal(record.schemaVersion, 1);
+    assert.equal(record.valid, true);
+    assert.equal(record.scenario, 'local');
+    for (const key of ['cpuModel', 'cores', 'node', 'postgres', 'redis', 'gitCommit', 'infrastructure', 'serverCpu']) assert.ok(key in record.env, `env.${key}`);
+    assert.match(record.env.postgres, /^\d+\.\d+/, 'the Postgres version, measured');
+    assert.match(record.env.redis, /^\d+\.\d+/, 'the Redis version, measured');
+    assert.equal(record.config.rounds, 2);
+    const a = record.strategies['db-lookup'];
+    const b = record.strategies['jwt-redis'];
+    assert.equal(a.queriesPerRequest, 3, 'db-lookup: measured on the database side');
+    assert.equal(b.queriesPerRequest, 2, 'jwt-redis: measured on the database side');
+    assert.equal(a.costs.queriesSource, 'pg_stat_statements');
+    assert.equal(a.redisCommandsPerRequest, 0);
+    assert.equal(b.redisCommandsPerRequest, 1);
+    for (const s of [a, b]) {
+      assert.ok(s.throughput.median > 0);
+      assert.equal(s.throughput.ci95.length, 2);
+      for (const p of ['p50', 'p90', 'p99', 'p999']) assert.ok(s.latencyMs[p] > 0, p);
+      assert.equal(s.rounds.length, 2);
+      for (const round of s.rounds) assert.equal(round.status, 'valid');
+    }
+    assert.equal(record.openModel.length, 1, 'one open-model rate');
+    for (const s of ['db-lookup', 'jwt-redis']) {
+      const o = record.openModel[0].strategies[s];
+      assert.ok(o.achievedRps > 0 && o.latencyMs.p50 > 0, `${s} open model measured`);
+    }
+    assert.equal(record.comparison.baseline, 'db-lookup');
+    assert.equal(record.comparison.candidate, 'jwt-redis');
+    assert.ok(record.comparison.throughputRatio.median > 0);
+    assert.equal(record.comparison.throughputRatio.ci95.length, 2);
+    // A run this short may or may not find a difference; the sentence has the same shape either way.
+    assert.match(r.stdout, /jwt-redis served [\d.]+% (more|fewer) requests per second than db-lookup \(95% CI [+−][\d.]+% to [+−][\d.]+%\), with 3 → 2 database queries per request\./);
+
+    // A second run never overwrites the first.
+    const again = await run([...TINY, '--results-dir', dir, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('-local.json')).length, 2);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')), record);
+  });
+
+  test('bad flags: exit 2, the flag named, nothing started or written', async () => {
+    const empty = join(dir, 'never');
+    for (const [args, message] of [
+      [['--connections', '0'], /--connections must be an integer from 1 to 10000 \(got "0"\)/],
+      [['--rounds', 'abc'], /--rounds must be an integer from 2 to 1000 \(got "abc"\)/],
+      [['--strategies', 'db-lookup,magic'], /--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "magic"\)/],
+    ] as const) {
+      const started = Date.now();
+      const r = await run([...args, '--results-dir', empty]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /infrastructure/, 'nothing started');
+      assert.ok(Date.now() - started < 5000);
+    }
+    assert.equal(existsSync(empty), false);
+    const ci = await new Promise<Finished>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'ci', '--baseline', join(dir, 'missing.json'), '--results-dir', empty]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
+    });
+    assert.equal(ci.code, 2, ci.stderr);
+    assert.match(ci.stderr, /--baseline must name a readable file \(got ".*missing\.json": ENOENT\)/);
+    assert.equal(existsSync(empty), false);
+  });
+
+  test('Ctrl-C during the load stops every child and writes no latest.json', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'authbench-int-'));
+    let sent = false;
+    const r = await run([...TINY, '--round-seconds', '5', '--results-dir', out, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl], {
+      onStderr: (text, child) => {
+        if (!sent && /round 1\/2/.test(text)) { sent = true; child.kill('SIGINT'); }
+      },
+    });
+    try {
+      assert.ok(sent, 'the run reached the rounds');
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal(existsSync(join(out, 'latest.json')), false);
+      const pids = [...r.stderr.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+      assert.equal(pids.length, 2, 'both server pids were announced');
+      await new Promise((res) => setTimeout(res, 500));
+      for (const pid of pids) assert.equal(alive(pid), false, `server ${pid} is gone`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,197 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chartSpecs } from '../../../bench/output/charts.js';
+import { renderHtml } from '../../../bench/output/html.js';
+import { chartJsSource, readReportable, readResults, writeReports, writeSweepReports, type ReportFiles } from '../../../bench/output/files.js';
+import { renderMarkdown } from '../../../bench/output/markdown.js';
+import { PNG_HEIGHT, PNG_WIDTH } from '../../../bench/output/png.js';
+import type { ResultsRecord } from '../../../bench/analysis/results.js';
+import type { SweepRecord } from '../../../bench/plan/sweep.js';
+import { projectRoot } from '../../../bench/infra/paths.js';
+
+const FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
+/** A real 5-point connections sweep of seed-regime, every record with its cost model. */
+const SWEEP_FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json');
+const sweepFixture = (): SweepRecord => JSON.parse(readFileSync(SWEEP_FIXTURE, 'utf8')) as SweepRecord;
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Every chart rendered as a PNG of the expected size with real drawing on it; false (and the
+ * test skipped) only where the native renderer is missing outside CI.
+ */
+async function assertPngsDrawn(t: { skip(msg: string): void }, files: ReportFiles, count: number): Promise<boolean> {
+  if (files.pngFailures.length > 0) {
+    // Only a user machine without the native renderer may get here; CI installs it.
+    assert.ok(!process.env.CI, `in CI every PNG must render: ${JSON.stringify(files.pngFailures)}`);
+    t.skip(`PNG renderer unavailable: ${files.pngFailures[0]!.reason}`);
+    return false;
+  }
+  assert.equal(files.pngs.length, count);
+  const { loadImage, createCanvas } = await import('canvas');
+  for (const file of files.pngs) {
+    const buf = readFileSync(file);
+    assert.deepEqual(pngSize(buf), { width: PNG_WIDTH, height: PNG_HEIGHT }, file);
+    const image = await loadImage(buf);
+    const canvas = createCanvas(image.width, image.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(image, 0, 0);
+    const { data } = ctx.getImageData(0, 0, image.width, image.height);
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    assert.ok(colours.size > 20, `${file} has ${colours.size} colours: drawn, not blank`);
+  }
+  return true;
+}
+
+/** Width and height from a PNG's IHDR chunk, after checking the signature. */
+function pngSize(buf: Buffer): { width: number; height: number } {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  assert.equal(buf.subarray(12, 16).toString('latin1'), 'IHDR');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+/** True when Debian's Chromium is there; outside CI a missing one skips the test, in CI it fails. */
+function chromiumOrSkip(t: { skip(msg: string): void }): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  assert.ok(!process.env.CI, `in CI ${CHROMIUM} must be installed (.ci/run installs it)`);
+  t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+  return false;
+}
+
+/**
+ * Opens a file in headless Chromium with the network off, collects console errors, page errors
+ * and failed requests, measures each canvas's painted pixels, hands all to `check`, then saves
+ * a full-page screenshot as results/<shot>.
+ */
+async function inChromium(
+  file: string, shot: string,
+  check: (page: import('playwright-core').Page, problems: string[], drawn: Array<{ id: string; painted: number; width: number }>) => Promise<void>,
+): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    // A string, evaluated in the page: this file is compiled without DOM types.
+    const drawn = await page.evaluate<Array<{ id: string; painted: number; width: number }>>(`[...document.querySelectorAll('canvas')].map((c) => {
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+      return { id: c.id, painted, width: c.width };
+    })`);
+    await check(page, problems, drawn);
+    const shots = join(projectRoot(), 'results');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, shot), fullPage: true });
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+}
+
+describe('reports from a committed results file', () => {
+  let record: ResultsRecord;
+  let dir: string;
+  before(async () => {
+    record = await readResults(FIXTURE);
+    dir = mkdtempSync(join(tmpdir(), 'authbench-report-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the HTML holds the verdict, every strategy and Chart.js inline, and fetches nothing', async () => {
+    const html = renderHtml(record, await chartJsSource());
+    assert.ok(html.includes(record.comparison!.verdict.replace(/'/g, '&#39;')), 'the verdict');
+    for (const name of Object.keys(record.strategies)) assert.ok(html.includes(`<th scope="row">${name}</th>`), name);
+    for (const spec of chartSpecs(record)) assert.ok(html.includes(`id="chart-${spec.id}"`), spec.id);
+    assert.ok(html.includes('Chart.register'), 'charts are created');
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|url\(["']?https?:/, 'no external resources');
+    assert.ok(html.length > 150_000, 'Chart.js is inlined');
+  });
+
+  test('the Markdown table has the right numbers', () => {
+    const md = renderMarkdown(record, { throughput: 'x-throughput.png' });
+    assert.match(md, /^## authbench: db-lookup vs jwt-redis \(default\)$/m);
+    assert.ok(md.includes(`**${record.comparison!.verdict}**`));
+    // The fixture's figures: medians 2 543 and 2 637 req/s, p50 10.987 and 9.942 ms, ratio 1.0591.
+    assert.match(md, /^\| db-lookup \| 2,543 \| 2,381–2,647 \| 11\.0 ms \| 38\.3 ms \| 3\.00 \| 0\.00 \| 20\/20 \|$/m);
+    assert.match(md, /^\| jwt-redis \| 2,637 \| 2,500–2,853 \| 9\.94 ms \| 31\.3 ms \| 2\.00 \| 1\.00 \| 20\/20 \|$/m);
+    assert.match(md, /^Throughput ratio jwt-redis\/db-lookup: \+5\.9% \(95% CI \+2\.3% to \+11\.1%, 20 paired rounds\)\.$/m);
+    assert.match(md, /!\[throughput\]\(x-throughput\.png\)/);
+  });
+
+  test('PNG charts are valid images of the expected size and not blank', async (t) => {
+    const path = join(dir, 'run.json');
+    writeFileSync(path, readFileSync(FIXTURE));
+    const files = await writeReports(record, path);
+    if (!(await assertPngsDrawn(t, files, 4))) return;
+    assert.ok(existsSync(files.html) && existsSync(files.markdown!));
+  });
+
+  test('a record with its cost model: the HTML and Markdown say why, and a record without one still renders', async () => {
+    const withModel = sweepFixture().records[2]!;
+    assert.ok(withModel.model, 'the fixture was measured with pool time');
+    const html = renderHtml(withModel, await chartJsSource());
+    assert.match(html, /<h2>Why: where each request's time goes<\/h2>/);
+    assert.ok(html.includes(`<p id="why">${withModel.model.explanation}</p>`), 'the explanation, verbatim');
+    assert.match(html, /<th scope="row">db-lookup<\/th><td>0\.\d{3} ms<\/td><td>\d+%<\/td><td>\d+\.\d\d ms<\/td><td>\d+\.\d of 10<\/td>/, 'CPU and pool time per request, pool busy');
+    assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* db-lookup is bound by the database pool: /m);
+    const old = renderHtml(record, await chartJsSource());
+    assert.doesNotMatch(old, /Why: where/, 'no section where the costs were not measured');
+  });
+
+  test('a sweep: four PNGs (gain with the model line, p50, p99, costs) and the report command tells the files apart', async (t) => {
+    const path = join(dir, 'sweep.json');
+    writeFileSync(path, readFileSync(SWEEP_FIXTURE));
+    const file = await readReportable(path);
+    assert.equal(file.kind, 'sweep');
+    await assert.rejects(readResults(path), /is a sweep file, not the results of one run/);
+    assert.equal((await readReportable(FIXTURE)).kind, 'run');
+    const files = await writeSweepReports(sweepFixture(), path);
+    assert.ok(existsSync(files.html));
+    if (!(await assertPngsDrawn(t, files, 4))) return;
+    assert.deepEqual(files.pngs.map((p) => p.slice(dir.length + 1)), ['sweep-gain.png', 'sweep-p50.png', 'sweep-p99.png', 'sweep-costs.png']);
+  });
+
+  test('the sweep page, in a real browser, offline: four charts draw, the model line among them', async (t) => {
+    if (!chromiumOrSkip(t)) return;
+    const { renderSweep } = await import('../../../bench/plan/sweep.js');
+    const { renderSweepHtml } = await import('../../../bench/output/sweep-html.js');
+    const sweep = sweepFixture();
+    const page = renderSweepHtml(sweep, await chartJsSource(), renderSweep(sweep));
+    assert.ok(page.includes('varying connections'));
+    assert.ok(page.includes('model: predicted from measured costs'));
+    for (const r of sweep.records) assert.ok(page.includes(r.model!.explanation), 'each point\'s explanation');
+    const file = join(dir, 'sweep.html');
+    writeFileSync(file, page);
+    await inChromium(file, 'sweep-screenshot.png', async (_tab, problems, drawn) => {
+      assert.deepEqual(problems, []);
+      assert.equal(drawn.length, 4);
+      for (const d of drawn) assert.ok(d.painted > 1000, `${d.painted} painted pixels`);
+    });
+  });
+
+  test('in a real browser, offline: no console errors, every chart draws, a screenshot', async (t) => {
+    if (!chromiumOrSkip(t)) return;
+    const path = join(dir, 'browser.json');
+    writeFileSync(path, readFileSync(FIXTURE));
+    const { html } = await writeReports(record, path);
+    await inChromium(html, 'report-screenshot.png', async (page, problems, drawn) => {
+      assert.deepEqual(problems, [], 'no console errors or failed requests');
+      assert.equal(drawn.length, 4);
+      for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
+      assert.equal(await page.locator('#verdict').innerText(), record.comparison!.verdict);
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULTS } from '../../../bench/plan/config.js';
+import { gain } from '../../../bench/output/format.js';
+import type { ResultsRecord } from '../../../bench/analysis/results.js';
+import { plannedLoadSeconds, renderSweep, summarizeSweep, sweepConfigs, sweepEtaSeconds } from '../../../bench/plan/sweep.js';
+import { projectRoot } from '../../../bench/infra/paths.js';
+
+const fixture = (): ResultsRecord => JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'results.json'), 'utf8')) as ResultsRecord;
+
+test('sweep points: one validated config per value', () => {
+  const points = sweepConfigs(DEFAULTS, 'connections', '10, 50,200');
+  assert.deepEqual(points.map((p) => [p.value, p.config.connections]), [['10', 10], ['50', 50], ['200', 200]]);
+  assert.ok(points.every((p) => p.config.rounds === DEFAULTS.rounds), 'everything else from the base');
+  assert.deepEqual(sweepConfigs(DEFAULTS, 'jwt-verify', 'keyobject,string').map((p) => p.config.jwtVerify), ['keyobject', 'string']);
+  assert.deepEqual(sweepConfigs(DEFAULTS, 'db-delay-ms', '0,1,2').map((p) => p.config.dbDelayMs), [0, 1, 2]);
+});
+
+test('bad sweep input names the flag and the rule', () => {
+  assert.throws(() => sweepConfigs(DEFAULTS, 'colour', '1,2'), { message: /^--param must be one of connections, db-delay-ms, pool-size, users, jwt-verify \(got "colour"\)$/ });
+  assert.throws(() => sweepConfigs(DEFAULTS, 'connections', '10'), { message: /^--values must be at least two distinct comma-separated values/ });
+  assert.throws(() => sweepConfigs(DEFAULTS, 'connections', '10,0'), { message: /^--connections must be an integer from 1 to 10000 \(got "0"\)$/ });
+});
+
+test('the summary finds where the latency difference reaches the write-up\'s 80 ms', () => {
+  const small = fixture();
+  const large = fixture();
+  large.comparison!.p50DeltaMs = { median: -95, ci95: [-110, -85] };
+  const s = summarizeSweep('seed-regime', 'connections', 'now', [{ value: '50', record: small }, { value: '400', record: large }]);
+  assert.equal(s.points.length, 2);
+  assert.equal(s.points[0]!.throughputRatio!.median, small.comparison!.throughputRatio.median);
+  assert.equal(s.latencyClaimReachedAt, '400');
+  assert.match(renderSweep(s), /reaches the write-up's 80 ms \(95% CI entirely beyond it\) at 400 connections, measured\./);
+  const none = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: small }, { value: '16', record: fixture() }]);
+  assert.equal(none.latencyClaimReachedAt, null);
+  assert.match(renderSweep(none), /does not reach the write-up's 80 ms anywhere in the measured range/);
+});
+
+test('the ETA: planned load, the fixed overhead finished points took, and re-seeding at the rate seeding ran', () => {
+  const base = { ...DEFAULTS, warmupSeconds: 5, rounds: 10, roundSeconds: 3, openFractions: [0.5, 0.8], openSeconds: 4 };
+  assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 8));
+  const at = (users: number): typeof base => ({ ...base, users });
+  // Before any point: the plan alone.
+  assert.equal(sweepEtaSeconds([], [at(2000), at(100_000)]), 2 * 86);
+  // The first point: 10 s fixed overhead beyond its plan, plus 0.1 s seeding 2 000 users (20 000 users/s).
+  const first = { config: at(2000), seconds: 86 + 10 + 0.1, seededUsers: 2000, seedSeconds: 0.1 };
+  // 100 000 users re-seed (5 s at that rate); 1 000 000 more (50 s); the overhead per point stays 10 s.
+  const eta = sweepEtaSeconds([first], [at(100_000), at(1_000_000)]);
+  assert.ok(Math.abs(eta - (2 * (86 + 10) + 5 + 50)) < 1e-9, `${eta}`);
+  // A connections sweep keeps the dataset: no re-seeding after the first point.
+  const conns = [{ ...at(2000), connections: 50 }, { ...at(2000), connections: 100 }];
+  assert.ok(Math.abs(sweepEtaSeconds([first], conns) - 2 * (86 + 10)) < 1e-9, 'same users and seed as the point before: nothing to seed');
+});
+
+test('each point carries the cost model\'s prediction and what binds, and the table shows them', () => {
+  const real = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json'), 'utf8')) as { records: ResultsRecord[]; points: Array<{ value: string }> };
+  const s = summarizeSweep('seed-regime', 'connections', 'now', real.records.map((record, i) => ({ value: real.points[i]!.value, record })));
+  for (const [i, p] of s.points.entries()) {
+    const m = real.records[i]!.model!;
+    assert.equal(p.modelRatio, m.predictedRatio);
+    assert.deepEqual(Object.keys(p.costs!), ['db-lookup', 'jwt-redis']);
+    assert.equal(p.costs!['db-lookup']!.poolMs, m.strategies['db-lookup']!.poolMsPerRequest);
+    assert.equal(p.costs!['jwt-redis']!.binding, m.strategies['jwt-redis']!.binding);
+  }
+  const table = renderSweep(s);
+  assert.match(table, /^connections +baseline req\/s +candidate req\/s +gain \(95% CI\) +model +bound by +p50 ms/);
+  const row = table.split('\n').find((l) => l.startsWith('200 '))!;
+  assert.ok(row.includes(gain(s.points[2]!.modelRatio!)), row);
+  assert.match(row, / pool /, 'seed-regime is bound by the database pool');
+  // A record from before pool time was counted has no model: the columns say so.
+  const old = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: fixture() }, { value: '16', record: fixture() }]);
+  assert.equal(old.points[0]!.modelRatio, null);
+  assert.equal(old.points[0]!.costs, null);
+});
