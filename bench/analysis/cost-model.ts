@@ -1,5 +1,5 @@
-import { gain } from '../output/format.js';
-import type { RoundRecord } from '../schema/results.js';
+import type { StrategyName } from '../../servers/strategies/index.js';
+import { RESOURCES, type CostModel, type Resource, type RoundRecord, type StrategyMap, type StrategyModel, type ValidRound } from '../schema/results.js';
 import { median } from './stats.js';
 
 /**
@@ -18,55 +18,6 @@ import { median } from './stats.js';
  * says so rather than pretending one of them alone is the cause.
  */
 
-/** From this share of its core on, the explanation points out that the CPU is near its limit too. */
-export const CPU_NEAR_LIMIT = 0.85;
-
-export const RESOURCES = ['server CPU', 'database pool', 'client connections'] as const;
-export type Resource = (typeof RESOURCES)[number];
-
-export interface StrategyModel {
-  /** Server CPU per request, ms (median over valid rounds). */
-  cpuMsPerRequest: number;
-  /** Pooled-connection time per request, ms (median over valid rounds). */
-  poolMsPerRequest: number;
-  /** Share of one core the server used (median). */
-  cpuUtilization: number;
-  /** Mean pooled connections checked out (median). */
-  poolBusy: number;
-  /** Postgres' own execution time per request, ms (pg_stat_statements); null without it. */
-  dbExecMsPerRequest: number | null;
-  /** Database round trips (queries) per request. */
-  roundTripsPerRequest: number;
-  /** Round trips per request × the idle round trip (measured; else the configured delay), ms. */
-  linkMsPerRequest: number;
-  /** One idle round trip, ms, and whether it was measured or is the configured delay. */
-  roundTripMs: number;
-  roundTripSource: 'measured' | 'configured';
-  /**
-   * The database's share of the pool time: (execution + link) ÷ pool time; the rest is spent
-   * in the server (sending, parsing, waiting for its event loop). Null without execution times.
-   */
-  dbShare: number | null;
-  /** The throughput, req/s, each resource alone would allow. */
-  boundsRps: Record<Resource, number>;
-  binding: Resource;
-  predictedRps: number;
-  measuredRps: number;
-}
-
-export interface CostModel {
-  poolSize: number;
-  connections: number;
-  baseline: string;
-  candidate: string;
-  strategies: Record<string, StrategyModel>;
-  /** predictedRps(candidate) ÷ predictedRps(baseline). */
-  predictedRatio: number;
-  /** The same for the measured medians, for comparison. */
-  measuredRatio: number;
-  explanation: string;
-}
-
 export interface ModelConfig {
   poolSize: number;
   connections: number;
@@ -74,18 +25,18 @@ export interface ModelConfig {
   dbDelayMs: number;
   /** The servers' measured idle round trip to Postgres; null in records that predate it. */
   linkRoundTripMs?: number | null;
-  strategies: readonly string[];
+  strategies: readonly StrategyName[];
 }
 
 function strategyModel(rounds: readonly RoundRecord[], config: ModelConfig, queriesPerRequest: number): StrategyModel | null {
-  const usable = rounds.filter((r) => r.status === 'valid' && r.requestsPerSecond > 0
-    && r.serverCpuPercent !== null && r.poolBusyConnections !== null && r.poolBusyConnections !== undefined);
+  const usable = rounds.filter((r): r is ValidRound => r.status === 'valid' && r.requestsPerSecond > 0
+    && r.serverCpuPercent !== null && r.poolBusyConnections !== null);
   if (usable.length === 0) return null;
   // Utilization law per round: a resource's busy share ÷ throughput = its demand per request.
-  const perRequestMs = (busy: (r: RoundRecord) => number): number => median(usable.map((r) => (1000 * busy(r)) / r.requestsPerSecond));
+  const perRequestMs = (busy: (r: ValidRound) => number): number => median(usable.map((r) => (1000 * busy(r)) / r.requestsPerSecond));
   const cpuMs = perRequestMs((r) => r.serverCpuPercent! / 100);
   const poolMs = perRequestMs((r) => r.poolBusyConnections!);
-  const withExec = usable.every((r) => r.dbExecuting !== null && r.dbExecuting !== undefined);
+  const withExec = usable.every((r) => r.dbExecuting !== null);
   const execMs = withExec ? perRequestMs((r) => r.dbExecuting!) : null;
   const measured = config.linkRoundTripMs ?? null;
   const roundTripMs = measured ?? 2 * config.dbDelayMs;
@@ -115,49 +66,32 @@ function strategyModel(rounds: readonly RoundRecord[], config: ModelConfig, quer
   };
 }
 
-/** What bounds one strategy, in words a reader can check against the numbers. */
-export function describeBound(name: string, m: StrategyModel, poolSize: number, connections: number): string {
-  const rps = Math.round(m.predictedRps).toLocaleString('en-US');
-  const link = m.linkMsPerRequest > 0
-    ? `${m.roundTripsPerRequest} round trips take ${m.roundTripSource === 'measured' ? '' : '≥ '}${m.linkMsPerRequest.toFixed(2)} ms (${m.roundTripMs.toFixed(2)} ms each, ${m.roundTripSource === 'measured' ? 'measured idle' : 'configured'})`
-    : '';
-  const exec = m.dbExecMsPerRequest === null ? '' : `Postgres executes ${m.dbExecMsPerRequest.toFixed(2)} ms`;
-  const dbPart = link || exec ? `of the ${m.poolMsPerRequest.toFixed(2)} ms held per request, ${[link, exec].filter(Boolean).join(' and ')}` : '';
-  const rest = m.dbExecMsPerRequest === null ? null : m.poolMsPerRequest - m.linkMsPerRequest - m.dbExecMsPerRequest;
-  switch (m.binding) {
-    case 'server CPU':
-      return `${name} is bound by server CPU: ${m.cpuMsPerRequest.toFixed(3)} ms of CPU per request allows ≤ ${rps} req/s on one core (it used ${(100 * m.cpuUtilization).toFixed(0)}%)`;
-    case 'database pool': {
-      const busyCore = m.cpuUtilization >= CPU_NEAR_LIMIT
-        ? `; its core is ${(100 * m.cpuUtilization).toFixed(0)}% busy too (CPU alone would allow ≤ ${Math.round(m.boundsRps['server CPU']).toLocaleString('en-US')} req/s), so that time is mostly replies waiting for the event loop`
-        : '';
-      return `${name} is bound by the database pool: ${m.poolMsPerRequest.toFixed(2)} ms holding a connection per request allows ≤ ${rps} req/s with ${poolSize} connections (${m.poolBusy.toFixed(1)} of ${poolSize} busy on average${dbPart ? `; ${dbPart}` : ''}${rest !== null && rest > 0 ? `; ${rest.toFixed(2)} ms more pass in the server${busyCore}` : ''})`;
-    }
-    case 'client connections':
-      return `${name} is bound by its ${connections} clients: each waits ≥ ${(m.cpuMsPerRequest + m.poolMsPerRequest).toFixed(2)} ms per request (CPU + pool), so ≤ ${rps} req/s`;
-  }
-}
-
 /**
- * The cost model of one comparison, or null when the rounds lack the measurements (records
- * written before the servers counted pool time).
+ * The cost model of a run: per strategy, and per candidate the predicted and measured ratio to
+ * the baseline; null when the rounds lack the measurements (records from before the servers
+ * counted pool time).
  */
 export function costModel(
   config: ModelConfig,
   rounds: readonly RoundRecord[],
   queriesPerRequest: Record<string, number>,
 ): CostModel | null {
-  const [baseline, candidate] = config.strategies;
-  if (baseline === undefined || candidate === undefined) return null;
-  const of = (name: string): StrategyModel | null =>
-    strategyModel(rounds.filter((r) => r.strategy === name), config, queriesPerRequest[name] ?? 0);
-  const a = of(baseline);
-  const b = of(candidate);
-  if (!a || !b) return null;
-  const predictedRatio = b.predictedRps / a.predictedRps;
-  const measuredRatio = b.measuredRps / a.measuredRps;
-  const explanation = `${describeBound(baseline, a, config.poolSize, config.connections)}; `
-    + `${describeBound(candidate, b, config.poolSize, config.connections)}. `
-    + `From these measured costs the model predicts ${gain(predictedRatio)}; the measured medians differ by ${gain(measuredRatio)}.`;
-  return { poolSize: config.poolSize, connections: config.connections, baseline, candidate, strategies: { [baseline]: a, [candidate]: b }, predictedRatio, measuredRatio, explanation };
+  const [baseline, ...candidates] = config.strategies;
+  if (baseline === undefined || candidates.length === 0) return null;
+  const strategies: StrategyMap<StrategyModel> = {};
+  for (const name of config.strategies) {
+    const m = strategyModel(rounds.filter((r) => r.strategy === name), config, queriesPerRequest[name] ?? 0);
+    if (!m) return null;
+    strategies[name] = m;
+  }
+  const a = strategies[baseline]!;
+  return {
+    poolSize: config.poolSize,
+    connections: config.connections,
+    strategies,
+    comparisons: candidates.map((candidate) => {
+      const b = strategies[candidate]!;
+      return { baseline, candidate, predictedRatio: b.predictedRps / a.predictedRps, measuredRatio: b.measuredRps / a.measuredRps };
+    }),
+  };
 }

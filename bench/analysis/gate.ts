@@ -1,74 +1,60 @@
-import type { ResultsRecord } from './results.js';
+import type { Baseline } from '../schema/baseline.js';
+import type { ResultsRecord } from '../schema/results.js';
 
-/** The committed thresholds (bench/baseline.json): exact costs and ratio limits, no absolute req/s. */
-export interface Baseline {
-  schemaVersion: 1;
-  baseline: string;
-  candidate: string;
-  queriesPerRequest: Record<string, number>;
-  redisCommandsPerRequest: Record<string, number>;
-  maxInvalidRounds: number;
-  /** The 95% CI lower bound of candidate/baseline throughput must not fall below this. */
-  minThroughputRatioLowerBound: number;
-  /** Candidate p99 / baseline p99 must not exceed this. */
-  maxP99LatencyRatio: number;
-}
+export type { Baseline };
 
 export interface Check {
   name: string;
-  measured: string;
-  limit: string;
+  /** The measured value; null when the record lacks it (a strategy or the comparison missing). */
+  measured: number | null;
+  /** For ratio checks: the median beside the bound that is checked. */
+  median?: number;
+  limit: { op: '=' | '≥' | '≤'; value: number | null };
   pass: boolean;
 }
-
-const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? String(Math.round(x * 10 ** d) / 10 ** d) : 'n/a');
 
 /** Checks a results record against a baseline (pure). Every check is reported, pass or fail. */
 export function gate(record: ResultsRecord, baseline: Baseline): Check[] {
   const checks: Check[] = [];
-  for (const name of [baseline.baseline, baseline.candidate]) {
+  const names = [baseline.baseline, baseline.candidate] as Array<keyof ResultsRecord['strategies']>;
+  for (const name of names) {
     const s = record.strategies[name];
-    const wantQ = baseline.queriesPerRequest[name];
-    const wantR = baseline.redisCommandsPerRequest[name];
-    checks.push({
-      name: `${name}: database queries per request`,
-      measured: s ? fmt(s.queriesPerRequest, 2) : 'missing', limit: `= ${wantQ ?? 'n/a'}`,
-      pass: s !== undefined && wantQ !== undefined && s.queriesPerRequest === wantQ,
-    });
-    checks.push({
-      name: `${name}: Redis commands per request`,
-      measured: s ? fmt(s.redisCommandsPerRequest, 2) : 'missing', limit: `= ${wantR ?? 'n/a'}`,
-      pass: s !== undefined && wantR !== undefined && s.redisCommandsPerRequest === wantR,
-    });
+    const counts = [
+      ['database queries per request', s?.queriesPerRequest, baseline.queriesPerRequest[name]],
+      ['Redis commands per request', s?.redisCommandsPerRequest, baseline.redisCommandsPerRequest[name]],
+    ] as const;
+    for (const [what, measured, want] of counts) {
+      checks.push({
+        name: `${name}: ${what}`,
+        measured: measured ?? null,
+        limit: { op: '=', value: want ?? null },
+        pass: measured !== undefined && want !== undefined && measured === want,
+      });
+    }
   }
   const invalid = Object.values(record.strategies).flatMap((s) => s.rounds).filter((r) => r.status === 'invalid').length;
-  checks.push({ name: 'invalid rounds', measured: String(invalid), limit: `≤ ${baseline.maxInvalidRounds}`, pass: invalid <= baseline.maxInvalidRounds });
-  const c = record.comparison;
-  const sameOrder = c !== null && c.baseline === baseline.baseline && c.candidate === baseline.candidate;
-  const lower = sameOrder ? c.throughputRatio.ci95[0] : NaN;
+  checks.push({
+    name: 'invalid rounds', measured: invalid, limit: { op: '≤', value: baseline.maxInvalidRounds },
+    pass: invalid <= baseline.maxInvalidRounds,
+  });
+  const c = record.comparisons.find((x) => x.baseline === baseline.baseline && x.candidate === baseline.candidate);
   checks.push({
     name: `throughput ${baseline.candidate}/${baseline.baseline}: 95% CI lower bound`,
-    measured: sameOrder ? `${fmt(lower)} (median ${fmt(c.throughputRatio.median)})` : 'no comparison',
-    limit: `≥ ${baseline.minThroughputRatioLowerBound}`,
-    pass: lower >= baseline.minThroughputRatioLowerBound,
+    measured: c ? c.throughputRatio.ci95[0] : null,
+    ...(c ? { median: c.throughputRatio.median } : {}),
+    limit: { op: '≥', value: baseline.minThroughputRatioLowerBound },
+    pass: c !== undefined && c.throughputRatio.ci95[0] >= baseline.minThroughputRatioLowerBound,
   });
-  const a = record.strategies[baseline.baseline];
-  const b = record.strategies[baseline.candidate];
+  const a = record.strategies[names[0]!];
+  const b = record.strategies[names[1]!];
   const p99Ratio = a && b ? b.latencyMs.p99 / a.latencyMs.p99 : NaN;
   checks.push({
     name: `p99 latency ${baseline.candidate}/${baseline.baseline}`,
-    measured: fmt(p99Ratio), limit: `≤ ${baseline.maxP99LatencyRatio}`,
+    measured: Number.isFinite(p99Ratio) ? p99Ratio : null,
+    limit: { op: '≤', value: baseline.maxP99LatencyRatio },
     pass: p99Ratio <= baseline.maxP99LatencyRatio,
   });
   return checks;
-}
-
-export function renderChecks(checks: readonly Check[]): string {
-  const w = Math.max(...checks.map((c) => c.name.length));
-  const lines = checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name.padEnd(w)}  measured ${c.measured}, limit ${c.limit}`);
-  const failed = checks.filter((c) => !c.pass).length;
-  lines.push(failed === 0 ? `all ${checks.length} checks passed` : `${failed} of ${checks.length} checks FAILED`);
-  return `${lines.join('\n')}\n`;
 }
 
 /** Parses and checks a baseline file's content; the message names the field. */

@@ -82,3 +82,20 @@ export function pairedRatios(baseline: readonly number[], candidate: readonly nu
 export function isSignificantRatio(ci95: readonly [number, number]): boolean {
   return ci95[0] > 1 || ci95[1] < 1;
 }
+
+/**
+ * The difference of medians of two independent samples (new − old: rounds of two runs), with
+ * the same percentile-bootstrap interval as `bootstrap`: both samples resampled per iteration.
+ */
+export function bootstrapMedianDifference(
+  older: readonly number[],
+  newer: readonly number[],
+  opts: { iterations?: number; seed?: number } = {},
+): Interval {
+  if (older.length === 0 || newer.length === 0) throw new RangeError('bootstrap of an empty sample');
+  const iterations = opts.iterations ?? 10_000;
+  const random = seededRandom(opts.seed ?? 1);
+  const pick = (xs: readonly number[]): number[] => xs.map(() => xs[Math.floor(random() * xs.length)]!);
+  const diffs = Array.from({ length: iterations }, () => median(pick(newer)) - median(pick(older)));
+  return { estimate: median(newer) - median(older), ci95: [quantile(diffs, 0.025), quantile(diffs, 0.975)] };
+}

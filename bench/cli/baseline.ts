@@ -1,10 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectRoot } from '../infra/paths.js';
-import { toBencherMetricFormat, toGithubActionBenchmark } from '../output/exports.js';
-import { UsageError } from '../plan/usage.js';
 import { parseBaseline, type Baseline } from '../analysis/gate.js';
-import type { ResultsRecord } from '../analysis/results.js';
+import { projectRoot } from '../infra/paths.js';
+import { UsageError } from '../plan/usage.js';
 
 export const DEFAULT_BASELINE = join(projectRoot(), 'bench', 'baseline.json');
 
@@ -14,28 +12,12 @@ export async function loadBaseline(path: string): Promise<Baseline> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`--baseline must name a readable file (got ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`--baseline must name a readable file (got ${JSON.stringify(path)}: ${why})`);
   }
   try {
     return parseBaseline(text, path);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-}
-
-/** Writes the trend-tracking exports next to a results file. */
-export async function writeExports(record: ResultsRecord, resultsPath: string): Promise<string[]> {
-  const base = resultsPath.replace(/\.json$/, '');
-  const gab = toGithubActionBenchmark(record);
-  const files: Array<[string, unknown]> = [
-    [`${base}.bencher.json`, toBencherMetricFormat(record)],
-    [`${base}.gab-bigger.json`, gab.biggerIsBetter],
-    [`${base}.gab-smaller.json`, gab.smallerIsBetter],
-  ];
-  for (const [file, data] of files) await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
-  return files.map(([file]) => file);
-}
-
-export function describeExports(files: readonly string[]): string {
-  return files.map((f) => `export: ${f}`).join('\n');
 }

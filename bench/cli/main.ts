@@ -1,23 +1,35 @@
 /**
- * authbench's command line: commander wiring only. Values are validated in flags.ts; this is
- * the one place that sets the exit code (2 for usage errors, 1 for failures).
+ * authbench's command line: commander wiring only. Values are checked in bench/plan/, work is
+ * done by bench/engine/, words and files by bench/output/. This is the one place that sets
+ * the exit code (2 for usage errors, 1 for failures) — in main(), which bin.ts runs.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, intFlag } from '../plan/usage.js';
-import { parseSeedArgs, runSeed } from '../engine/seed.js';
-import { parseServeArgs, runServe } from '../engine/serve.js';
-import { parseRunArgs, runBench } from '../engine/run.js';
-import { CI_DEFAULTS, DEFAULTS, type BenchConfig } from '../plan/config.js';
-import { compareResults, renderComparisonMarkdown, renderComparisonText } from '../analysis/compare.js';
-import { DEFAULT_BASELINE, describeExports, loadBaseline, writeExports } from './baseline.js';
-import { gate, renderChecks } from '../analysis/gate.js';
-import type { ResultsRecord } from '../analysis/results.js';
+import { compareResults } from '../analysis/compare.js';
+import { gate } from '../analysis/gate.js';
+import { runFreshness } from '../engine/freshness/run.js';
+import { executeRun } from '../engine/run.js';
+import { runSeed } from '../engine/seed.js';
+import { runServe } from '../engine/serve.js';
+import { executeSweep } from '../engine/sweep.js';
+import { renderChecks } from '../output/checks.js';
+import { renderComparisonMarkdown, renderComparisonText } from '../output/compare.js';
+import {
+  describeReports, readReportable, readResults, writeExports, writeReports, writeResults, writeSweep, writeSweepReports,
+} from '../output/files.js';
+import { renderPlan } from '../output/plan-text.js';
+import { renderSideBySide, renderSummary } from '../output/summary.js';
+import { renderSweep } from '../output/sweep-text.js';
+import { parseRunArgs, parseSeedArgs, parseServeArgs } from '../plan/args.js';
+import { CI_DEFAULTS, DEFAULTS } from '../plan/config.js';
+import { FRESHNESS_DEFAULTS, parseFreshnessArgs } from '../plan/freshness.js';
+import { runPlan } from '../plan/plan.js';
 import { DEFAULT_SCENARIOS } from '../plan/scenarios.js';
-import { SWEEP_PARAMS } from '../plan/sweep.js';
-import { parseSweepArgs, runSweep } from '../engine/sweep.js';
-import { renderSideBySide } from '../output/summary.js';
-import { FRESHNESS_DEFAULTS, parseFreshnessArgs, runFreshness } from '../engine/freshness/run.js';
-import { describeReports, readReportable, readResults, writeReports, writeSweepReports } from '../output/files.js';
+import { SWEEP_PARAMS, parseSweepArgs } from '../plan/sweep.js';
+import { UsageError, intFlag } from '../plan/usage.js';
+import type { BenchConfig, ResultsRecord } from '../schema/results.js';
+import { DEFAULT_BASELINE, loadBaseline } from './baseline.js';
+
+const STRATEGY_HELP = 'db-lookup | jwt-redis | jwt-only (unsafe: no revocation check)';
 
 export function buildProgram(): Command {
   const program = new Command('authbench')
@@ -27,7 +39,7 @@ export function buildProgram(): Command {
 
   program.command('serve')
     .description('run the API under one auth strategy; prints one line when ready')
-    .addOption(new Option('--strategy <name>', 'auth strategy: db-lookup | jwt-redis | jwt-only (unsafe: no revocation check)').makeOptionMandatory())
+    .addOption(new Option('--strategy <name>', `auth strategy: ${STRATEGY_HELP}`).makeOptionMandatory())
     .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--pool-size <n>', 'Postgres pool size (the same for every strategy)', '10')
@@ -52,16 +64,26 @@ export function buildProgram(): Command {
     });
 
   addRunOptions(program.command('run'), DEFAULTS)
-    .description(`verify both servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`)
+    .description(`verify the servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`)
     .option('--freshness-seconds <n>', 'then check each strategy\'s freshness for this long (authbench freshness; 0: skip)', '0')
+    .option('--dry-run', 'print the plan (every phase, in order) and its estimated duration; start nothing', false)
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw));
       const freshnessSeconds = intFlag('--freshness-seconds', String(raw.freshnessSeconds), 0, 3600);
+      const first = args.configs[0]!;
       const freshness = freshnessSeconds === 0 ? null : parseFreshnessArgs({
-        strategy: args.configs[0]!.strategies.join(','), seconds: String(freshnessSeconds), resultsDir: args.configs[0]!.resultsDir,
+        strategy: first.strategies.join(','), seconds: String(freshnessSeconds), resultsDir: first.resultsDir,
       });
-      const results = await runBench(args, commandLine());
-      if (results.length > 1) process.stdout.write(`\n${renderSideBySide(results.map((r) => r.record))}`);
+      const plan = runPlan(args.configs, freshness);
+      if (raw.dryRun === true) {
+        process.stdout.write(renderPlan(plan));
+        return;
+      }
+      const outcomes = await executeRun(plan, urls(args), commandLine(), undefined, async ({ record }) => {
+        await publish(record);
+      });
+      const records = outcomes.map((o) => o.record);
+      if (records.length > 1) process.stdout.write(`\n${renderSideBySide(records)}`);
       let safe = true;
       if (freshness) {
         process.stdout.write('\nfreshness: is it safe? (authbench freshness)\n');
@@ -69,7 +91,7 @@ export function buildProgram(): Command {
         process.stdout.write(`${Object.values(f.record.strategies).map((r) => r.summary).join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n`);
         safe = f.record.valid;
       }
-      if (results.some((r) => !r.record.valid) || !safe) throw new ExitCode(1);
+      if (records.some((r) => !r.valid) || !safe) throw new ExitCode(1);
     });
 
   addRunOptions(program.command('ci'), CI_DEFAULTS)
@@ -78,11 +100,16 @@ export function buildProgram(): Command {
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
       const baseline = await loadBaseline(String(raw.baseline));
-      const [{ record, path }] = (await runBench(args, commandLine())) as [{ record: ResultsRecord; path: string }];
-      process.stdout.write(`${describeExports(await writeExports(record, path))}\nchecks against ${String(raw.baseline)}:\n`);
-      const checks = gate(record, baseline);
-      process.stdout.write(renderChecks(checks));
-      if (checks.some((c) => !c.pass)) throw new ExitCode(1);
+      let failed = false;
+      await executeRun(runPlan(args.configs), urls(args), commandLine(), undefined, async ({ record }) => {
+        const path = await publish(record);
+        const exports = await writeExports(record, path);
+        process.stdout.write(`${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`);
+        const checks = gate(record, baseline);
+        process.stdout.write(renderChecks(checks));
+        failed ||= checks.some((c) => !c.pass);
+      });
+      if (failed) throw new ExitCode(1);
     });
 
   addRunOptions(program.command('sweep'), DEFAULTS)
@@ -90,16 +117,18 @@ export function buildProgram(): Command {
     .requiredOption('--param <name>', `the parameter to vary: ${Object.keys(SWEEP_PARAMS).join(', ')}`)
     .requiredOption('--values <a,b,c>', 'comma-separated values')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
-      const explicit = explicitOptions(cmd, raw);
-      const { configs, pgUrl, redisUrl } = parseRunArgs(raw, process.env, explicit, DEFAULTS, ['local']);
-      const args = parseSweepArgs(configs[0]!, String(raw.param), String(raw.values), { ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) });
-      const { valid } = await runSweep(args, commandLine());
-      if (!valid) throw new ExitCode(1);
+      const parsed = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), DEFAULTS, ['local']);
+      const args = parseSweepArgs(parsed.configs[0]!, String(raw.param), String(raw.values), urls(parsed));
+      const sweep = await executeSweep(args, commandLine());
+      const path = await writeSweep(sweep, args.points[0]!.config.resultsDir);
+      process.stdout.write(`\n${renderSweep(sweep)}\nsweep results: ${path}\n`);
+      process.stdout.write(describeReports(await writeSweepReports(sweep, path)));
+      if (!sweep.points.every((p) => p.valid)) throw new ExitCode(1);
     });
 
   program.command('freshness')
     .description('is it safe? each strategy under load, revocations (API and plain SQL) and faults; a pure checker judges the recorded history')
-    .option('--strategy <a,b>', 'strategies to check, comma-separated: db-lookup, jwt-redis, jwt-only (unsafe: no revocation check)', FRESHNESS_DEFAULTS.strategy)
+    .option('--strategy <a,b>', `strategies to check, comma-separated: ${STRATEGY_HELP}`, FRESHNESS_DEFAULTS.strategy)
     .option('--seconds <n>', 'duration of each strategy\'s phase', String(FRESHNESS_DEFAULTS.seconds))
     .option('--seed <n>', 'seed of the nemesis\'s schedule (default: random, printed; replays a run)')
     .option('--faults <list|none>', 'faults to inject', FRESHNESS_DEFAULTS.faults)
@@ -128,7 +157,7 @@ export function buildProgram(): Command {
     });
 
   program.command('report')
-    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file')
+    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file (any schema version)')
     .argument('<results.json>', 'a results file written by authbench run, or a sweep file written by authbench sweep')
     .action(async (path: string) => {
       const file = await readReportable(path);
@@ -139,6 +168,17 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** A scenario's record: written (never over another), summarized, and reported beside it. */
+async function publish(record: ResultsRecord): Promise<string> {
+  const files = await writeResults(record, record.config.resultsDir);
+  process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
+  process.stdout.write(describeReports(await writeReports(record, files.path)));
+  return files.path;
+}
+
+const urls = (a: { pgUrl?: string; redisUrl?: string }): { pgUrl?: string; redisUrl?: string } =>
+  ({ ...(a.pgUrl ? { pgUrl: a.pgUrl } : {}), ...(a.redisUrl ? { redisUrl: a.redisUrl } : {}) });
+
 /** The options given on the command line (not defaults): they override a scenario file. */
 function explicitOptions(cmd: Command, raw: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(raw).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'));
@@ -148,11 +188,11 @@ function commandLine(): string {
   return ['authbench', ...process.argv.slice(2)].join(' ');
 }
 
-/** The options run and ci share; ci has shorter defaults. */
+/** The options run, ci and sweep share; ci has shorter defaults. */
 function addRunOptions(cmd: Command, d: BenchConfig): Command {
   return cmd
     .option('--scenario <name|path>', 'a scenario file: a name in bench/scenarios/ or a path (its values, overridden by explicit flags)')
-    .option('--strategies <a,b>', 'baseline,candidate', d.strategies.join(','))
+    .option('--strategies <a,b,…>', 'baseline first, then one or more candidates', d.strategies.join(','))
     .option('--rounds <n>', 'measured rounds per strategy', String(d.rounds))
     .option('--round-seconds <n>', 'duration of each round', String(d.roundSeconds))
     .option('--warmup-seconds <n>', 'warm-up per strategy before the rounds (0: none)', String(d.warmupSeconds))
@@ -168,7 +208,8 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(d.serverCpu))
     .option('--db-delay-ms <n>', 'delay added each way on the servers\' database link by a TCP proxy (0: direct)', String(d.dbDelayMs))
     .option('--jwt-verify <variant>', 'keyobject or string: how servers pass the secret to jsonwebtoken.verify', d.jwtVerify)
-    .option('--open-fractions <list|none>', 'open-model (constant arrival rate) runs at these fractions of the baseline\'s median req/s', d.openFractions.length ? d.openFractions.join(',') : 'none')
+    .option('--open-fractions <list|none>', 'open-model (constant arrival rate) runs at these fractions of the baseline\'s median req/s',
+      d.openFractions.length ? d.openFractions.join(',') : 'none')
     .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
     .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
     .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)');
@@ -199,4 +240,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-

@@ -9,7 +9,7 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import { registerCleanup } from '../infra/cleanup.js';
 import type { LoadJob } from './load/closed-loop.js';
 import type { OpenLoopJob, OpenLoopReport } from './load/open-loop.js';
-import type { GeneratorReport } from '../schema/results.js';
+import type { GeneratorReport } from './load/round-record.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const TASKSET = '/usr/bin/taskset';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { projectRoot } from '../infra/paths.js';
 import type { Infra } from '../infra/index.js';
-import type { Environment } from '../analysis/results.js';
+import type { Environment } from '../schema/results.js';
 
 export function gitCommit(): string | null {
   try {

@@ -1,74 +1,56 @@
+/**
+ * Executes a plan (bench/plan/plan.ts): infrastructure once, then each scenario's phases in
+ * order — seed, mint, link, servers, verification, warm-ups, rounds, open-model runs — and
+ * returns the records. What to measure was decided by the plan; this file only measures.
+ */
 import { randomBytes } from 'node:crypto';
-import { pg } from '../../sql/pg-types.js';
 import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
 import { JWT_ONLY_WARNING, type StrategyName } from '../../servers/strategies/index.js';
-import { DEFAULTS, validateConfig, type BenchConfig, type RawBenchOptions } from '../plan/config.js';
-import { DEFAULT_SCENARIOS, scenarioConfig } from '../plan/scenarios.js';
-import { resolveInfra, type Infra } from '../infra/index.js';
-import { toRoundRecord, type RoundRecord } from '../schema/results.js';
-import { buildResults, type OpenModelResult, type ResultsRecord } from '../analysis/results.js';
+import { pg } from '../../sql/pg-types.js';
+import { buildResults, validRounds, type VerificationResult } from '../analysis/results.js';
 import { median } from '../analysis/stats.js';
-import { cpuSeconds, defaultServerCpu, spawnDelayProxy, spawnLoadGenerator, type DelayProxy, spawnServer, type LoadGenerator, type ServerProcess } from './children.js';
+import { resolveInfra, type Infra } from '../infra/index.js';
+import { isTimed, tokenUserIds } from '../plan/plan.js';
+import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
+import type { OpenModelResult, ResultsRecord, RoundRecord } from '../schema/results.js';
+import {
+  cpuSeconds, defaultServerCpu, spawnDelayProxy, spawnLoadGenerator, spawnServer,
+  type DelayProxy, type LoadGenerator, type ServerProcess,
+} from './children.js';
 import { Counters, poolHeldSeconds } from './counters.js';
-import { idleRoundTripMs } from './link.js';
 import { describeEnvironment } from './environment.js';
+import { idleRoundTripMs } from './link.js';
+import { toLatencyMs } from './load/histogram.js';
+import { toRoundRecord } from './load/round-record.js';
 import { Progress } from './progress.js';
-import { writeResults } from '../output/results-file.js';
+import { seedWithLog } from './seed.js';
 import { verify } from './verify.js';
-import { describeReports, writeReports } from '../output/files.js';
-import { renderSummary } from '../output/summary.js';
-import { seedWithLog, urlArg } from './seed.js';
 
-export interface RunArgs {
-  /** One per scenario, run back to back against the same infrastructure. */
-  configs: BenchConfig[];
-  pgUrl?: string;
-  redisUrl?: string;
+export interface ScenarioOutcome {
+  record: ResultsRecord;
+  seeding: { seededUsers: number; seconds: number };
 }
 
-/**
- * Validates everything before anything starts: a bad flag or scenario file costs nothing.
- * `explicit` holds the options given on the command line (they override a scenario's values);
- * without --scenario, `run` does the default scenarios back to back.
- */
-export function parseRunArgs(
-  raw: RawBenchOptions & { pgUrl?: unknown; redisUrl?: unknown },
-  env: NodeJS.ProcessEnv,
-  explicit: RawBenchOptions = raw,
-  defaults: BenchConfig = DEFAULTS,
-  scenarios: readonly string[] = DEFAULT_SCENARIOS,
-): RunArgs {
-  const named = explicit.scenario !== undefined ? [String(explicit.scenario)] : scenarios;
-  const { scenario: _ignored, ...flags } = explicit;
-  const configs = named.length === 0 ? [validateConfig(flags, defaults)] : named.map((n) => scenarioConfig(n, flags, defaults));
-  const pgUrl = urlArg('postgres', raw, env);
-  const redisUrl = urlArg('redis', raw, env);
-  return { configs, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
-}
-
-/** Users spread evenly over the id range, so the token set mixes roles as the dataset does. */
-export function tokenUserIds(users: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => 1 + Math.floor((i * users) / count));
-}
-
-/**
- * `authbench run`: infrastructure once, then per scenario: seed → tokens → (delay proxy) →
- * servers → verification → warm-up → interleaved rounds → statistics → results/*.json,
- * reports and a summary. Returns each scenario's record and where it was written.
- */
-export async function runBench(args: RunArgs, command: string): Promise<Array<{ record: ResultsRecord; path: string }>> {
-  const progress = new Progress();
-  const log = (line: string): void => progress.info(line);
+/** Runs every scenario of a plan on one infrastructure, stopping it afterwards, however it ends. */
+export async function executeRun(
+  plan: RunPlan,
+  urls: { pgUrl?: string; redisUrl?: string },
+  command: string,
+  progress = new Progress(),
+  onScenario: (outcome: ScenarioOutcome) => Promise<void> = async () => {},
+): Promise<ScenarioOutcome[]> {
   progress.phase('infrastructure');
-  const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
-  log(infra.description);
+  const infra = await resolveInfra({ ...urls, log: (line) => progress.info(line) });
+  progress.info(infra.description);
   try {
-    const out: Array<{ record: ResultsRecord; path: string }> = [];
-    for (const config of args.configs) {
-      if (args.configs.length > 1) progress.phase(`scenario ${config.scenario} (${out.length + 1} of ${args.configs.length})`);
-      if (config.strategies.includes('jwt-only')) log(JWT_ONLY_WARNING);
-      out.push(await runScenario(config, infra, progress, command));
+    const out: ScenarioOutcome[] = [];
+    for (const scenario of plan.scenarios) {
+      if (plan.scenarios.length > 1) progress.phase(`scenario ${scenario.scenario} (${out.length + 1} of ${plan.scenarios.length})`);
+      if (scenario.config.strategies.includes('jwt-only')) progress.info(JWT_ONLY_WARNING);
+      const outcome = await executeScenario(scenario, infra, progress, command);
+      await onScenario(outcome);
+      out.push(outcome);
     }
     return out;
   } finally {
@@ -76,174 +58,220 @@ export async function runBench(args: RunArgs, command: string): Promise<Array<{ 
   }
 }
 
-/**
- * One scenario against infrastructure that is already there. With `write: false` (sweep
- * points) the record is returned, not written or reported.
- */
-export async function runScenario(
-  config: BenchConfig, infra: Infra, progress: Progress, command: string, opts: { write: boolean } = { write: true },
-): Promise<{ record: ResultsRecord; path: string; seeding: { seededUsers: number; seconds: number } }> {
+/** What the phases build up as they run: each phase reads what earlier ones left. */
+interface State {
+  tokens: string[];
+  secret: string;
+  serverPgUrl: string;
+  linkRoundTripMs: number | null;
+  proxy: DelayProxy | undefined;
+  servers: Map<StrategyName, ServerProcess>;
+  serverCpu: number | null;
+  counters: Counters | undefined;
+  generator: LoadGenerator | undefined;
+  verification: VerificationResult | undefined;
+  versions: { postgres: string; redis: string } | undefined;
+  seeding: { seededUsers: number; seconds: number };
+  warmup: RoundRecord[];
+  rounds: RoundRecord[];
+  openModel: OpenModelResult[];
+  /** Position of the next timed step in run order. */
+  index: number;
+}
+
+/** One scenario against infrastructure that is already there; the record is returned, not written. */
+export async function executeScenario(plan: ScenarioPlan, infra: Infra, progress: Progress, command: string): Promise<ScenarioOutcome> {
   const started = Date.now();
+  const config = plan.config;
+  const st: State = {
+    tokens: [], secret: randomBytes(32).toString('base64url'), serverPgUrl: infra.pgUrl, linkRoundTripMs: null,
+    proxy: undefined, servers: new Map(), serverCpu: null, counters: undefined, generator: undefined,
+    verification: undefined, versions: undefined, seeding: { seededUsers: 0, seconds: 0 },
+    warmup: [], rounds: [], openModel: [], index: 0,
+  };
   const log = (line: string): void => progress.info(line);
-  const servers: ServerProcess[] = [];
-  let counters: Counters | undefined;
-  let generator: LoadGenerator | undefined;
-  let proxy: DelayProxy | undefined;
+  const steps = plan.phases.filter(isTimed).length;
+  let step = 0;
   try {
-    progress.phase(`seeding ${config.users} users (seed ${config.seed})`);
-    const seeding = await seedWithLog(infra.pgUrl, { users: config.users, seed: config.seed }, log);
-
-    progress.phase(`minting tokens for ${config.tokenUsers} users`);
-    // A fresh 256-bit secret per run: the tokens are useless outside it.
-    const secret = randomBytes(32).toString('base64url');
-    const pool = new pg.Pool({ connectionString: infra.pgUrl, max: 1 });
-    let tokens: string[];
-    try {
-      const minted = await mintTokens(pool, createJwtKey(secret), tokenUserIds(config.users, config.tokenUsers),
-        Math.max(3600, 4 * (config.rounds * 2 * config.roundSeconds + 600)));
-      tokens = [...minted.values()];
-    } finally {
-      await pool.end();
+    for (const phase of plan.phases) {
+      if (isTimed(phase)) step++;
+      await executePhase(phase, st, { infra, progress, log, step, steps, config: plan.config });
     }
-    if (tokens.length < config.tokenUsers) throw new Error(`only ${tokens.length} of ${config.tokenUsers} users could be given tokens`);
-
-    // The servers reach Postgres through the delay proxy when the scenario puts the database
-    // "across a network"; seeding, counting and verification go direct.
-    let serverPgUrl = infra.pgUrl;
-    if (config.dbDelayMs > 0) {
-      proxy = await spawnDelayProxy(infra.pgUrl, config.dbDelayMs);
-      serverPgUrl = proxy.url;
-      log(`database link: +${config.dbDelayMs} ms each way through a TCP proxy (pid ${proxy.pid})`);
-    }
-    const linkRoundTripMs = await idleRoundTripMs(serverPgUrl);
-    log(`database round trip as the servers see it, idle: ${linkRoundTripMs.toFixed(2)} ms (median of 50 × SELECT 1)`);
-
-    const serverCpu = config.serverCpu === 'auto' ? defaultServerCpu() : config.serverCpu === 'none' ? null : config.serverCpu;
-    progress.phase(`starting servers${serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${serverCpu})`}`);
-    for (const strategy of config.strategies) {
-      const s = await spawnServer({
-        strategy, pgUrl: serverPgUrl, redisUrl: infra.redisUrl, poolSize: config.poolSize, jwtSecret: secret,
-        jwtVerify: config.jwtVerify, cpu: serverCpu,
-      });
-      servers.push(s);
-      log(`${strategy}: ${s.url} (pid ${s.pid})`);
-    }
-    const byName = new Map(servers.map((s) => [s.strategy, s]));
-
-    progress.phase(`verification: ${config.verifyUsers} users × 2 routes, identical bodies, queries and Redis commands per request`);
-    counters = await Counters.open(infra.pgUrl, infra.redisUrl);
-    const verification = await verify({
-      targets: [{ strategy: servers[0]!.strategy, url: servers[0]!.url }, { strategy: servers[1]!.strategy, url: servers[1]!.url }],
-      tokens: tokens.slice(0, config.verifyUsers),
-      routes: [...new Set([config.path, '/api/articles'])],
-      measuredRoute: config.path,
-      counters,
-    });
-    for (const [name, c] of Object.entries(verification.costs)) {
-      log(`${name}: ${c.queriesPerRequest} queries/request (${c.queriesSource}; server says ${c.serverQueriesPerRequest}), ${c.redisCommandsPerRequest} Redis commands/request (server says ${c.serverRedisCommandsPerRequest})`);
-    }
-    const versions = await counters.versions();
-
-    const steps = 2 * (config.rounds + (config.warmupSeconds > 0 ? 1 : 0) + config.openFractions.length);
-    let step = 0;
-    let index = 0;
-    const measure = async (strategy: StrategyName, round: number, seconds: number): Promise<RoundRecord> => {
-      const server = byName.get(strategy)!;
-      progress.timed(`${round === 0 ? 'warm-up' : `round ${round}/${config.rounds}`} ${strategy}`, seconds, ++step, steps);
-      const heldBefore = await poolHeldSeconds(server.url);
-      const execBefore = await counters!.dbExecSeconds();
-      const cpuBefore = cpuSeconds(server.pid);
-      const proxyBefore = proxy ? cpuSeconds(proxy.pid) : null;
-      const t0 = performance.now();
-      const report = await generator!.run({
-        url: server.url, path: config.path, tokens, connections: config.connections,
-        durationSeconds: seconds, timeoutSeconds: config.timeoutSeconds,
-      });
-      const elapsed = (performance.now() - t0) / 1000;
-      const cpuAfter = cpuSeconds(server.pid);
-      const proxyAfter = proxy ? cpuSeconds(proxy.pid) : null;
-      const heldAfter = await poolHeldSeconds(server.url);
-      const execAfter = await counters!.dbExecSeconds();
-      // Utilization law: a counter's increase over the round ÷ its seconds (× 100 for CPU %).
-      const perSecond = (before: number | null, after: number | null, scale = 1): number | null =>
-        (before !== null && after !== null ? (scale * (after - before)) / elapsed : null);
-      const record = toRoundRecord(report, {
-        index: index++, round, strategy,
-        serverCpuPercent: perSecond(cpuBefore, cpuAfter, 100),
-        proxyCpuPercent: proxy ? perSecond(proxyBefore, proxyAfter, 100) : null,
-        poolBusyConnections: perSecond(heldBefore, heldAfter),
-        dbExecuting: perSecond(execBefore, execAfter),
-      });
-      progress.done(`${record.requestsPerSecond.toFixed(0)} req/s, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
-        + `${record.status === 'invalid' ? ` INVALID: ${record.invalidReasons.join('; ')}` : ''}`);
-      return record;
-    };
-
-    progress.phase('load');
-    generator = spawnLoadGenerator();
-    const warmup: RoundRecord[] = [];
-    if (config.warmupSeconds > 0) {
-      for (const s of config.strategies) warmup.push(await measure(s, 0, config.warmupSeconds));
-    }
-    const rounds: RoundRecord[] = [];
-    for (let r = 1; r <= config.rounds; r++) {
-      // Alternate which strategy goes first, so linear drift cancels within pairs.
-      const order = r % 2 === 1 ? config.strategies : [config.strategies[1], config.strategies[0]];
-      for (const s of order) rounds.push(await measure(s, r, config.roundSeconds));
-    }
-
-    // Open model: constant arrival rates below the baseline's measured maximum.
-    const openModel: OpenModelResult[] = [];
-    const baselineRps = rounds.filter((r) => r.strategy === config.strategies[0] && r.status === 'valid').map((r) => r.requestsPerSecond);
-    const baselineMax = baselineRps.length > 0 ? median(baselineRps) : 0;
-    if (config.openFractions.length > 0 && baselineMax > 0) {
-      progress.phase(`open model at ${config.openFractions.map((f) => `${f * 100}%`).join(', ')} of ${config.strategies[0]}'s ${baselineMax.toFixed(0)} req/s`);
-      for (const fraction of config.openFractions) {
-        const targetRps = Math.round(fraction * baselineMax);
-        const entry: OpenModelResult = { fraction, targetRps, strategies: {} };
-        for (const strategy of config.strategies) {
-          const server = byName.get(strategy)!;
-          progress.timed(`${strategy} at ${targetRps} req/s`, config.openSeconds, ++step, steps);
-          const o = await generator.runOpen({
-            url: server.url, path: config.path, tokens, rate: targetRps, durationSeconds: config.openSeconds,
-            maxSockets: Math.max(64, config.connections * 4), timeoutSeconds: config.timeoutSeconds,
-          });
-          const us = o.latencyUs;
-          entry.strategies[strategy] = {
-            achievedRps: o.achievedRate, non2xx: o.non2xx, errors: o.errors, unfinished: o.unfinished, generatorCpuPercent: o.cpuPercent,
-            latencyMs: { p50: us.p50 / 1000, p90: us.p90 / 1000, p99: us.p99 / 1000, p999: us.p999 / 1000, max: us.max / 1000 },
-          };
-          progress.done(`achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(us.p50 / 1000).toFixed(2)} ms, p99 ${(us.p99 / 1000).toFixed(2)} ms`);
-        }
-        openModel.push(entry);
-      }
-    }
-
     progress.phase('results');
-    await generator.stop();
-    await Promise.all(servers.map((s) => s.stop()));
-    await proxy?.stop();
+    await stopChildren(st);
+    if (!st.verification || !st.versions) throw new Error('the plan has no verification phase: nothing to compare');
     const record = buildResults({
       config,
-      env: describeEnvironment(infra, versions, serverCpu),
-      verification,
-      warmup,
-      rounds,
+      env: describeEnvironment(infra, st.versions, st.serverCpu),
+      verification: st.verification,
+      warmup: st.warmup,
+      rounds: st.rounds,
       createdAt: new Date().toISOString(),
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       command,
-      openModel,
-      linkRoundTripMs,
+      openModel: st.openModel,
+      linkRoundTripMs: st.linkRoundTripMs,
     });
-    if (!opts.write) return { record, path: '', seeding };
-    const files = await writeResults(record, config.resultsDir);
-    process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
-    process.stdout.write(describeReports(await writeReports(record, files.path)));
-    return { record, path: files.path, seeding };
+    return { record, seeding: st.seeding };
   } finally {
-    await counters?.close();
-    await generator?.stop();
-    await Promise.all(servers.map((s) => s.stop()));
-    await proxy?.stop();
+    await stopChildren(st);
   }
+}
+
+async function stopChildren(st: State): Promise<void> {
+  await st.counters?.close();
+  st.counters = undefined;
+  await st.generator?.stop();
+  await Promise.all([...st.servers.values()].map((s) => s.stop()));
+  await st.proxy?.stop();
+}
+
+interface Context {
+  infra: Infra;
+  progress: Progress;
+  log: (line: string) => void;
+  step: number;
+  steps: number;
+  config: ScenarioPlan['config'];
+}
+
+async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void> {
+  const { infra, progress, log } = ctx;
+  switch (phase.kind) {
+    case 'seed':
+      progress.phase(`seeding ${phase.users} users (seed ${phase.seed})`);
+      st.seeding = await seedWithLog(infra.pgUrl, { users: phase.users, seed: phase.seed }, log);
+      return;
+    case 'mint': {
+      progress.phase(`minting tokens for ${phase.tokenUsers} users`);
+      // A fresh 256-bit secret per scenario: the tokens are useless outside it.
+      const pool = new pg.Pool({ connectionString: infra.pgUrl, max: 1 });
+      try {
+        const ids = tokenUserIds(ctx.config.users, phase.tokenUsers);
+        st.tokens = [...(await mintTokens(pool, createJwtKey(st.secret), ids, phase.ttlSeconds)).values()];
+      } finally {
+        await pool.end();
+      }
+      if (st.tokens.length < phase.tokenUsers) throw new Error(`only ${st.tokens.length} of ${phase.tokenUsers} users could be given tokens`);
+      return;
+    }
+    case 'link':
+      // The servers reach Postgres through the delay proxy when the scenario puts the database
+      // "across a network"; seeding, counting and verification go direct.
+      if (phase.dbDelayMs > 0) {
+        st.proxy = await spawnDelayProxy(infra.pgUrl, phase.dbDelayMs);
+        st.serverPgUrl = st.proxy.url;
+        log(`database link: +${phase.dbDelayMs} ms each way through a TCP proxy (pid ${st.proxy.pid})`);
+      }
+      st.linkRoundTripMs = await idleRoundTripMs(st.serverPgUrl);
+      log(`database round trip as the servers see it, idle: ${st.linkRoundTripMs.toFixed(2)} ms (median of 50 × SELECT 1)`);
+      return;
+    case 'start-servers': {
+      st.serverCpu = phase.serverCpu === 'auto' ? defaultServerCpu() : phase.serverCpu === 'none' ? null : phase.serverCpu;
+      progress.phase(`starting servers${st.serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${st.serverCpu})`}`);
+      for (const strategy of phase.strategies) {
+        const s = await spawnServer({
+          strategy, pgUrl: st.serverPgUrl, redisUrl: infra.redisUrl, poolSize: phase.poolSize, jwtSecret: st.secret,
+          jwtVerify: phase.jwtVerify, cpu: st.serverCpu,
+        });
+        st.servers.set(strategy, s);
+        log(`${strategy}: ${s.url} (pid ${s.pid})`);
+      }
+      return;
+    }
+    case 'verify': {
+      progress.phase(`verification: ${phase.users} users × ${phase.routes.length} routes, identical bodies, queries and Redis commands per request`);
+      st.counters = await Counters.open(infra.pgUrl, infra.redisUrl);
+      st.verification = await verify({
+        targets: phase.strategies.map((strategy) => ({ strategy, url: server(st, strategy).url })),
+        tokens: st.tokens.slice(0, phase.users),
+        routes: phase.routes,
+        measuredRoute: phase.measuredRoute,
+        counters: st.counters,
+      });
+      for (const [name, c] of Object.entries(st.verification.costs)) {
+        log(`${name}: ${c.queriesPerRequest} queries/request (${c.queriesSource}; server says ${c.serverQueriesPerRequest}), `
+          + `${c.redisCommandsPerRequest} Redis commands/request (server says ${c.serverRedisCommandsPerRequest})`);
+      }
+      st.versions = await st.counters.versions();
+      st.generator = spawnLoadGenerator();
+      progress.phase('load');
+      return;
+    }
+    case 'warmup':
+    case 'round': {
+      const label = phase.kind === 'warmup' ? 'warm-up' : `round ${phase.round}/${ctx.config.rounds}`;
+      progress.timed(`${label} ${phase.strategy}`, phase.seconds, ctx.step, ctx.steps);
+      const record = await measureRound(st, ctx, phase.strategy, phase.kind === 'warmup' ? 0 : phase.round, phase.seconds, phase.connections);
+      (phase.kind === 'warmup' ? st.warmup : st.rounds).push(record);
+      progress.done(`${record.requestsPerSecond.toFixed(0)} req/s`
+        + (record.status === 'valid'
+          ? `, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
+          : ` INVALID: ${record.invalidReasons.join('; ')}`));
+      return;
+    }
+    case 'open': {
+      const [baseline] = ctx.config.strategies;
+      const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map((r) => r.requestsPerSecond);
+      if (rps.length === 0) {
+        progress.done(`skipped open model for ${phase.strategy}: ${baseline} has no valid round to take the rate from`);
+        return;
+      }
+      const targetRps = Math.round(phase.fraction * median(rps));
+      let entry = st.openModel.find((o) => o.fraction === phase.fraction);
+      if (!entry) {
+        entry = { fraction: phase.fraction, targetRps, strategies: {} };
+        st.openModel.push(entry);
+      }
+      progress.timed(`${phase.strategy} at ${targetRps} req/s (open model)`, phase.seconds, ctx.step, ctx.steps);
+      const o = await st.generator!.runOpen({
+        url: server(st, phase.strategy).url, path: ctx.config.path, tokens: st.tokens, rate: targetRps, durationSeconds: phase.seconds,
+        maxSockets: Math.max(64, ctx.config.connections * 4), timeoutSeconds: ctx.config.timeoutSeconds,
+      });
+      entry.strategies[phase.strategy] = {
+        achievedRps: o.achievedRate, non2xx: o.non2xx, errors: o.errors, unfinished: o.unfinished, generatorCpuPercent: o.cpuPercent,
+        latencyMs: toLatencyMs(o.latencyUs),
+      };
+      progress.done(`achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(o.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(o.latencyUs.p99 / 1000).toFixed(2)} ms`);
+      return;
+    }
+    case 'freshness':
+      throw new Error('a freshness phase runs after the scenarios (bench/engine/freshness/run.ts), not inside one');
+  }
+}
+
+function server(st: State, strategy: StrategyName): ServerProcess {
+  const s = st.servers.get(strategy);
+  if (!s) throw new Error(`the plan uses ${strategy} before starting it`);
+  return s;
+}
+
+/** One timed closed-model step, with the server's CPU, pool and Postgres counters around it. */
+async function measureRound(st: State, ctx: Context, strategy: StrategyName, round: number, seconds: number, connections: number): Promise<RoundRecord> {
+  const target = server(st, strategy);
+  const counters = st.counters!;
+  const heldBefore = await poolHeldSeconds(target.url);
+  const execBefore = await counters.dbExecSeconds();
+  const cpuBefore = cpuSeconds(target.pid);
+  const proxyBefore = st.proxy ? cpuSeconds(st.proxy.pid) : null;
+  const t0 = performance.now();
+  const report = await st.generator!.run({
+    url: target.url, path: ctx.config.path, tokens: st.tokens, connections,
+    durationSeconds: seconds, timeoutSeconds: ctx.config.timeoutSeconds,
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpuAfter = cpuSeconds(target.pid);
+  const proxyAfter = st.proxy ? cpuSeconds(st.proxy.pid) : null;
+  const heldAfter = await poolHeldSeconds(target.url);
+  const execAfter = await counters.dbExecSeconds();
+  // Utilization law: a counter's increase over the round ÷ its seconds (× 100 for CPU %).
+  const perSecond = (before: number | null, after: number | null, scale = 1): number | null =>
+    (before !== null && after !== null ? (scale * (after - before)) / elapsed : null);
+  return toRoundRecord(report, {
+    index: st.index++, round, strategy,
+    serverCpuPercent: perSecond(cpuBefore, cpuAfter, 100),
+    proxyCpuPercent: st.proxy ? perSecond(proxyBefore, proxyAfter, 100) : null,
+    poolBusyConnections: perSecond(heldBefore, heldAfter),
+    dbExecuting: perSecond(execBefore, execAfter),
+  });
 }

@@ -1,38 +1,8 @@
 import pg from 'pg';
-import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
+import type { SeedSpec } from '../../fixtures/generator.js';
 import { seedDatabase } from '../../fixtures/seed.js';
-import { UsageError, intFlag } from '../plan/usage.js';
 import { resolveInfra } from '../infra/index.js';
-import { givenUrl, type Service } from '../infra/urls.js';
-
-export interface SeedArgs {
-  spec: SeedSpec;
-  pgUrl?: string;
-}
-
-export function parseSeedArgs(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): SeedArgs {
-  const pgUrl = urlArg('postgres', raw, env);
-  return {
-    spec: {
-      users: intFlag('--users', String(raw.users ?? DEFAULT_USERS), 1, 10_000_000),
-      seed: intFlag('--seed', String(raw.seed ?? DEFAULT_SEED), 0, 0xffffffff),
-    },
-    ...(pgUrl ? { pgUrl } : {}),
-  };
-}
-
-/**
- * The URL from --pg-url / --redis-url, else DATABASE_URL / REDIS_URL, checked before anything
- * starts so a bad one is a usage error (exit 2) naming the flag or variable and the rule.
- */
-export function urlArg(service: Service, raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string | undefined {
-  const option = raw[service === 'postgres' ? 'pgUrl' : 'redisUrl'];
-  try {
-    return givenUrl(service, typeof option === 'string' ? option : undefined, env)?.url;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
+import type { SeedArgs } from '../plan/args.js';
 
 /** Seeds (or finds the seed in place) and says so; returns the users seeded and how long it took (0 when skipped). */
 export async function seedWithLog(pgUrl: string, spec: SeedSpec, log: (line: string) => void): Promise<{ seededUsers: number; seconds: number }> {

@@ -1,63 +1,8 @@
-import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
-import { DEV_SECRET, JWT_VERIFY_VARIANTS, createJwtKey } from '../../servers/jwt.js';
-import { startServer, type ServerOptions } from '../../servers/server.js';
-import { JWT_ONLY_WARNING, STRATEGY_NAMES } from '../../servers/strategies/index.js';
-import { UsageError, choiceFlag, hostFlag, intFlag, usage } from '../plan/usage.js';
+import { startServer } from '../../servers/server.js';
+import { JWT_ONLY_WARNING } from '../../servers/strategies/index.js';
 import { onShutdown, resolveInfra } from '../infra/index.js';
-import { seedWithLog, urlArg } from './seed.js';
-
-export interface ServeArgs {
-  server: Omit<ServerOptions, 'pgUrl' | 'redisUrl'>;
-  pgUrl?: string;
-  redisUrl?: string;
-  /** What to seed when serve owns a throwaway database. */
-  spec: SeedSpec;
-  devSecret: boolean;
-  /** Whether --users or --seed was given explicitly. */
-  seedGiven: boolean;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): ServeArgs {
-  const pgUrl = urlArg('postgres', raw, env);
-  const redisUrl = urlArg('redis', raw, env);
-  const secret = env.JWT_SECRET;
-  if (secret !== undefined) {
-    try {
-      createJwtKey(secret);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  const host = hostFlag('--host', String(raw.host));
-  const issueTokens = raw.issueTokens === true;
-  // Either would let anyone who can reach the port act as any user, admins included.
-  if (!isLoopback(host) && issueTokens) throw usage('--host', 'a loopback address (127.0.0.1, ::1, localhost) with --issue-tokens', host);
-  if (!isLoopback(host) && secret === undefined) throw usage('--host', 'a loopback address unless JWT_SECRET is set', host);
-  return {
-    server: {
-      strategy: choiceFlag('--strategy', String(raw.strategy), STRATEGY_NAMES),
-      port: intFlag('--port', String(raw.port), 0, 65535),
-      host,
-      poolSize: intFlag('--pool-size', String(raw.poolSize), 1, 1000),
-      issueTokens,
-      tokenTtlSeconds: intFlag('--token-ttl', String(raw.tokenTtl), 1, 30 * 24 * 3600),
-      jwtSecret: secret ?? DEV_SECRET,
-      jwtVerify: choiceFlag('--jwt-verify', String(raw.jwtVerify ?? 'keyobject'), JWT_VERIFY_VARIANTS),
-    },
-    ...(pgUrl ? { pgUrl } : {}),
-    ...(redisUrl ? { redisUrl } : {}),
-    spec: {
-      users: intFlag('--users', String(raw.users ?? DEFAULT_USERS), 1, 10_000_000),
-      seed: intFlag('--seed', String(raw.seed ?? DEFAULT_SEED), 0, 0xffffffff),
-    },
-    devSecret: secret === undefined,
-    seedGiven: raw.users !== undefined || raw.seed !== undefined,
-  };
-}
+import type { ServeArgs } from '../plan/args.js';
+import { seedWithLog } from './seed.js';
 
 /**
  * Resolves Postgres and Redis, seeds a database it started itself (never one it was pointed

@@ -1,26 +1,9 @@
 import type { StrategyName } from '../../servers/strategies/index.js';
+import type { VerificationResult } from '../analysis/results.js';
+import type { MeasuredCosts, StrategyMap } from '../schema/results.js';
 import type { Counters, CounterSnapshot } from './counters.js';
 
-/** Per-request costs of one strategy, measured over the verification set. */
-export interface MeasuredCosts {
-  /** Database-side statements per request (pg_stat_statements), or the server's own count where unavailable. */
-  queriesPerRequest: number;
-  queriesSource: 'pg_stat_statements' | 'server counters';
-  /** The server's own count, for the cross-check. */
-  serverQueriesPerRequest: number;
-  /** Redis-side commands per request (INFO commandstats). */
-  redisCommandsPerRequest: number;
-  serverRedisCommandsPerRequest: number;
-  requests: number;
-}
-
-export interface VerificationResult {
-  /** Responses compared across strategies (users × routes). */
-  comparedResponses: number;
-  routes: string[];
-  costs: Record<string, MeasuredCosts>;
-  warnings: string[];
-}
+export type { VerificationResult };
 
 export class VerificationError extends Error {
   override readonly name = 'VerificationError';
@@ -47,31 +30,36 @@ function firstDifference(a: string, b: string): string {
  * database's and Redis' side and on the server's. Throws VerificationError at the first fault.
  */
 export async function verify(opts: {
-  targets: [Target, Target];
+  /** At least two; every other target's bodies are compared with the first's. */
+  targets: Target[];
   tokens: string[];
   routes: string[];
   measuredRoute: string;
   counters: Counters;
 }): Promise<VerificationResult> {
   const { targets, tokens, routes } = opts;
+  if (targets.length < 2) throw new RangeError('verification compares at least two servers');
   let compared = 0;
   for (const route of routes) {
     for (const [i, token] of tokens.entries()) {
-      const [a, b] = await Promise.all(targets.map((t) => get(t.url + route, token)));
-      for (const [t, r] of [[targets[0], a!], [targets[1], b!]] as const) {
+      const answers = await Promise.all(targets.map((t) => get(t.url + route, token)));
+      for (const [j, r] of answers.entries()) {
         if (r.status < 200 || r.status > 299) {
-          throw new VerificationError(`${t.strategy} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`);
+          throw new VerificationError(`${targets[j]!.strategy} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`);
         }
       }
-      if (a!.body !== b!.body) {
-        throw new VerificationError(`${targets[0].strategy} and ${targets[1].strategy} differ for GET ${route}, token #${i + 1}, ${firstDifference(a!.body, b!.body)}`);
+      const first = answers[0]!;
+      for (const [j, r] of answers.entries()) {
+        if (r.body !== first.body) {
+          throw new VerificationError(`${targets[0]!.strategy} and ${targets[j]!.strategy} differ for GET ${route}, token #${i + 1}, ${firstDifference(first.body, r.body)}`);
+        }
       }
       compared++;
     }
   }
 
   const warnings: string[] = [];
-  const costs: Record<string, MeasuredCosts> = {};
+  const costs: StrategyMap<MeasuredCosts> = {};
   for (const target of targets) {
     const before = await opts.counters.snapshot(target.url);
     for (const token of tokens) {

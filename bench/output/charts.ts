@@ -1,7 +1,9 @@
-import type { ResultsRecord } from '../analysis/results.js';
+import type { ResultsRecord } from '../schema/results.js';
 
 /** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7'] as const;
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#F0E442', '#000000'] as const;
+/** A shape per strategy too, so the charts read in greyscale. */
+export const POINT_STYLES = ['circle', 'rectRot', 'triangle', 'rect', 'star', 'crossRot', 'rectRounded'] as const;
 const INVALID = '#D55E00';
 
 export interface ChartSpec {
@@ -24,7 +26,7 @@ const base = (title: string, yTitle: string, extra: Record<string, unknown> = {}
 /** The report's charts, from the results record alone (pure). */
 export function chartSpecs(record: ResultsRecord): ChartSpec[] {
   const names = Object.keys(record.strategies);
-  const strategies = names.map((n) => record.strategies[n]!);
+  const strategies = Object.values(record.strategies);
   const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
 
   const throughput: ChartSpec = {
@@ -54,7 +56,7 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
       type: 'line',
       data: {
         datasets: names.map((n, i) => {
-          const rs = record.strategies[n]!.rounds;
+          const rs = strategies[i]!.rounds;
           return {
             label: `${n} (✕ = invalid round)`,
             data: rs.map((r) => ({ x: r.index - firstIndex + 1, y: round1(r.requestsPerSecond) })),
@@ -62,7 +64,7 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
             backgroundColor: colour(i),
             showLine: false,
             pointRadius: rs.map((r) => (r.status === 'valid' ? 4 : 8)),
-            pointStyle: rs.map((r) => (r.status === 'valid' ? (i === 0 ? 'circle' : 'rectRot') : 'crossRot')),
+            pointStyle: rs.map((r) => (r.status === 'valid' ? POINT_STYLES[i % POINT_STYLES.length] : 'crossRot')),
             pointBorderColor: rs.map((r) => (r.status === 'valid' ? colour(i) : INVALID)),
             pointBorderWidth: rs.map((r) => (r.status === 'valid' ? 1 : 3)),
           };
@@ -87,10 +89,10 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
         labels: percentiles.map(([label]) => label),
         datasets: names.map((n, i) => ({
           label: n,
-          data: percentiles.map(([, key]) => round3(record.strategies[n]!.latencyMs[key])),
+          data: percentiles.map(([, key]) => round3(strategies[i]!.latencyMs[key])),
           borderColor: colour(i),
           backgroundColor: colour(i),
-          pointStyle: i === 0 ? 'circle' : 'rectRot',
+          pointStyle: POINT_STYLES[i % POINT_STYLES.length],
           pointRadius: 5,
         })),
       },
@@ -112,7 +114,7 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
         labels: ['database queries / request', 'Redis commands / request'],
         datasets: names.map((n, i) => ({
           label: n,
-          data: [record.strategies[n]!.queriesPerRequest, record.strategies[n]!.redisCommandsPerRequest],
+          data: [strategies[i]!.queriesPerRequest, strategies[i]!.redisCommandsPerRequest],
           backgroundColor: colour(i),
         })),
       },

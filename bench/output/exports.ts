@@ -1,4 +1,4 @@
-import type { ResultsRecord } from '../analysis/results.js';
+import type { ResultsRecord } from '../schema/results.js';
 
 /**
  * The main figures for trend-tracking tools (pure): Bencher Metric Format, and
@@ -15,8 +15,7 @@ export function toBencherMetricFormat(record: ResultsRecord): Record<string, Rec
       'redis-commands-per-request': { value: s.redisCommandsPerRequest },
     };
   }
-  const c = record.comparison;
-  if (c) {
+  for (const c of record.comparisons) {
     out[`authbench/${record.scenario}/${c.candidate}-vs-${c.baseline}`] = {
       'throughput-ratio': { value: c.throughputRatio.median, lower_value: c.throughputRatio.ci95[0], upper_value: c.throughputRatio.ci95[1] },
     };
@@ -35,8 +34,7 @@ export function toGithubActionBenchmark(record: ResultsRecord): { biggerIsBetter
     smaller.push({ name: `${record.scenario} ${name} p50 latency`, unit: 'ms', value: round(s.latencyMs.p50) });
     smaller.push({ name: `${record.scenario} ${name} p99 latency`, unit: 'ms', value: round(s.latencyMs.p99) });
   }
-  const c = record.comparison;
-  if (c) {
+  for (const c of record.comparisons) {
     bigger.push({ name: `${record.scenario} throughput ratio ${c.candidate}/${c.baseline}`, unit: 'ratio', value: round(c.throughputRatio.median, 4),
       range: `${round(c.throughputRatio.ci95[0], 4)}–${round(c.throughputRatio.ci95[1], 4)}` });
   }

@@ -1,8 +1,12 @@
-import { readFile, writeFile } from 'node:fs/promises';
+/** The writers and readers of results files and the reports beside them: the only file I/O of output/. */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import type { ResultsRecord } from '../analysis/results.js';
-import { renderSweep, type SweepRecord } from '../plan/sweep.js';
+import type { ResultsRecord } from '../schema/results.js';
+import { readRecord } from '../analysis/upgrade.js';
+import type { SweepRecord } from '../schema/sweep.js';
+import { toBencherMetricFormat, toGithubActionBenchmark } from './exports.js';
+import { renderSweep } from './sweep-text.js';
 import { chartSpecs } from './charts.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -63,26 +67,75 @@ async function writePngs(specs: ReadonlyArray<{ id: string; config: Record<strin
   return { pngs, failures: outcome.failures };
 }
 
-/** Reads a results or sweep file, checking it is one this version can render. */
-export async function readReportable(path: string): Promise<{ kind: 'run'; record: ResultsRecord } | { kind: 'sweep'; sweep: SweepRecord }> {
-  let data: Partial<ResultsRecord & SweepRecord> & { kind?: string };
+/** Reads a results or sweep file of any version this code knows, upgraded to the current schema. */
+export async function readReportable(path: string): Promise<ReturnType<typeof readRecord>> {
+  let data: unknown;
   try {
-    data = JSON.parse(await readFile(path, 'utf8')) as typeof data;
+    data = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     throw new Error(`cannot read results file ${path}: ${(err as Error).message}`);
   }
-  if (data?.schemaVersion === 1 && data.kind === 'sweep' && Array.isArray(data.points)) return { kind: 'sweep', sweep: data as SweepRecord };
-  if (data?.schemaVersion !== 1 || typeof data.strategies !== 'object') {
-    throw new Error(`${path} is not an authbench results or sweep file (schemaVersion 1)`);
+  try {
+    return readRecord(data);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
   }
-  return { kind: 'run', record: data as ResultsRecord };
 }
 
-/** Reads a results file (one run), checking it is one this version can read. */
+/** Reads a results file (one run), upgraded to the current schema. */
 export async function readResults(path: string): Promise<ResultsRecord> {
   const file = await readReportable(path);
   if (file.kind !== 'run') throw new Error(`${path} is a sweep file, not the results of one run`);
   return file.record;
+}
+
+/**
+ * Writes results/<timestamp>-<scenario>.json (never over an existing file: 'wx') and then
+ * results/latest.json by rename, so a reader never sees a half-written latest.json.
+ */
+export async function writeResults(record: ResultsRecord, dir: string): Promise<{ path: string; latest: string }> {
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  const path = await writeNew(dir, `${stamp(record.createdAt)}-${record.scenario}`, text);
+  const latest = join(dir, 'latest.json');
+  const tmp = `${latest}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, latest);
+  return { path, latest };
+}
+
+/** results/<timestamp>-sweep-<scenario>-<param>.json, never over an existing file. */
+export async function writeSweep(sweep: SweepRecord, dir: string): Promise<string> {
+  return writeNew(dir, `${stamp(sweep.createdAt)}-sweep-${sweep.scenario}-${sweep.param}`, `${JSON.stringify(sweep, null, 2)}\n`);
+}
+
+/** A file name safe timestamp: 2026-11-26T02-32-03-123Z. */
+export const stamp = (iso: string): string => iso.replace(/[:.]/g, '-');
+
+/** `<dir>/<base>.json`, or `<base>-2.json`, `-3`, … when taken: results are never overwritten. */
+async function writeNew(dir: string, base: string, text: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const path = join(dir, n === 1 ? `${base}.json` : `${base}-${n}.json`);
+    try {
+      await writeFile(path, text, { flag: 'wx' });
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** Writes the trend-tracking exports (Bencher, github-action-benchmark) next to a results file. */
+export async function writeExports(record: ResultsRecord, resultsPath: string): Promise<string[]> {
+  const base = resultsPath.replace(/\.json$/, '');
+  const gab = toGithubActionBenchmark(record);
+  const files: Array<[string, unknown]> = [
+    [`${base}.bencher.json`, toBencherMetricFormat(record)],
+    [`${base}.gab-bigger.json`, gab.biggerIsBetter],
+    [`${base}.gab-smaller.json`, gab.smallerIsBetter],
+  ];
+  for (const [file, data] of files) await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+  return files.map(([file]) => file);
 }
 
 /** What was written, and which PNGs were not, for the terminal. */

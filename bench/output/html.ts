@@ -1,23 +1,30 @@
-import type { ResultsRecord } from '../analysis/results.js';
+import type { ResultsRecord } from '../schema/results.js';
 import { chartSpecs } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
 import { gain, ms, num } from './format.js';
+import { modelExplanation, verdicts } from './prose.js';
 
 export const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON safe inside a <script> element. */
 export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 function headline(record: ResultsRecord): Array<[string, string, string]> {
-  const c = record.comparison;
-  const names = Object.keys(record.strategies);
-  const a = record.strategies[c?.baseline ?? names[0]!]!;
-  const b = record.strategies[c?.candidate ?? names[1]!]!;
+  const names = Object.keys(record.strategies) as Array<keyof ResultsRecord['strategies']>;
+  const all = names.map((n) => record.strategies[n]!);
+  const joined = (f: (s: (typeof all)[number]) => string): string => all.map(f).join(' → ');
+  const only = record.comparisons.length === 1 ? record.comparisons[0] : undefined;
+  const cards: Array<[string, string, string]> = record.comparisons.length === 0
+    ? [['Throughput gain', '–', 'no valid pairs']]
+    : record.comparisons.map((c) => [
+      record.comparisons.length > 1 ? `${c.candidate} vs ${c.baseline}` : 'Throughput gain',
+      gain(c.throughputRatio.median),
+      `95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}`,
+    ]);
   return [
-    ['Throughput gain', c ? gain(c.throughputRatio.median) : '–',
-      c ? `95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}` : 'no valid pairs'],
-    ['DB queries / request', `${num(a.queriesPerRequest, 2)} → ${num(b.queriesPerRequest, 2)}`, `measured (${esc(a.costs.queriesSource)})`],
-    ['p50 latency', `${ms(a.latencyMs.p50)} → ${ms(b.latencyMs.p50)}`, c ? `paired Δ ${num(c.p50DeltaMs.median, 2)} ms` : ''],
-    ['p99 latency', `${ms(a.latencyMs.p99)} → ${ms(b.latencyMs.p99)}`, c ? `paired Δ ${num(c.p99DeltaMs.median, 2)} ms` : ''],
+    ...cards,
+    ['DB queries / request', joined((s) => num(s.queriesPerRequest, 2)), `measured (${esc(all[0]?.costs.queriesSource ?? '')})`],
+    ['p50 latency', joined((s) => ms(s.latencyMs.p50)), only ? `paired Δ ${num(only.p50DeltaMs.median, 2)} ms` : ''],
+    ['p99 latency', joined((s) => ms(s.latencyMs.p99)), only ? `paired Δ ${num(only.p99DeltaMs.median, 2)} ms` : ''],
   ];
 }
 
@@ -33,7 +40,7 @@ function whySection(record: ResultsRecord): string {
     + `<td>${esc(s.binding)}</td><td>${num(s.predictedRps)}</td><td>${num(s.measuredRps)}</td></tr>`).join('\n');
   return `<h2>Why: where each request's time goes</h2>
 <p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time (pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput; the smallest bound is the prediction.</p>
-<p id="why">${esc(m.explanation)}</p>
+<p id="why">${esc(modelExplanation(m))}</p>
 <table><thead><tr><th scope="col">strategy</th><th scope="col">CPU / req</th><th scope="col">CPU used</th><th scope="col">pool time / req</th><th scope="col">pool busy</th><th scope="col">Postgres exec / req</th><th scope="col">link / req</th><th scope="col">CPU bound req/s</th><th scope="col">pool bound req/s</th><th scope="col">clients bound req/s</th><th scope="col">binds</th><th scope="col">predicted req/s</th><th scope="col">measured req/s</th></tr></thead>
 <tbody>
 ${rows}
@@ -41,7 +48,7 @@ ${rows}
 }
 
 function openModelSection(record: ResultsRecord): string {
-  const runs = record.openModel ?? [];
+  const runs = record.openModel;
   if (runs.length === 0) return '';
   const rows = runs.flatMap((o) => Object.entries(o.strategies).map(([n, r]) =>
     `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td><th scope="row">${esc(n)}</th><td>${num(r.achievedRps)} req/s</td>`
@@ -60,11 +67,9 @@ ${rows}
  */
 export function renderHtml(record: ResultsRecord, chartJsSource: string): string {
   const specs = chartSpecs(record);
-  const c = record.comparison;
   const names = Object.keys(record.strategies);
-  const verdict = c?.verdict ?? 'No comparison: no pair of valid rounds.';
-  const rows = names.map((n) => {
-    const s = record.strategies[n]!;
+  const rows = Object.values(record.strategies).map((s, i) => {
+    const n = names[i]!;
     return `<tr><th scope="row">${esc(n)}</th><td>${num(s.throughput.median)} req/s</td><td>${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} req/s</td>`
       + `<td>${ms(s.latencyMs.p50)}</td><td>${ms(s.latencyMs.p90)}</td><td>${ms(s.latencyMs.p99)}</td><td>${ms(s.latencyMs.p999)}</td>`
       + `<td>${num(s.queriesPerRequest, 2)}</td><td>${num(s.redisCommandsPerRequest, 2)}</td><td>${s.validRounds}/${s.rounds.length}</td></tr>`;
@@ -110,7 +115,7 @@ export function renderHtml(record: ResultsRecord, chartJsSource: string): string
 <header>
   <h1>authbench: ${esc(names.join(' vs '))}</h1>
   <p class="sub">scenario <strong>${esc(record.scenario)}</strong> · ${esc(record.createdAt)} · ${esc(env.cpuModel)}, ${env.cores} cores</p>
-  <p class="verdict" id="verdict">${esc(verdict)}</p>
+  <p class="verdict" id="verdict">${verdicts(record).map(esc).join('<br>')}</p>
 </header>
 <section class="cards" aria-label="headline figures">
 ${headline(record).map(([label, value, note]) => `  <div class="card"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${note}</div></div>`).join('\n')}

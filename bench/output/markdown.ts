@@ -1,25 +1,24 @@
-import type { ResultsRecord } from '../analysis/results.js';
+import type { ResultsRecord } from '../schema/results.js';
 import { gain, ms, num } from './format.js';
+import { modelExplanation, verdicts } from './prose.js';
 
 /** A summary fit for a CI job summary or a pull-request comment (pure). */
 export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, string>): string {
-  const c = record.comparison;
   const lines = [
     `## authbench: ${Object.keys(record.strategies).join(' vs ')} (${record.scenario})`,
     '',
-    `**${c?.verdict ?? 'No comparison: no pair of valid rounds.'}**`,
-    '',
+    ...verdicts(record).flatMap((v) => [`**${v}**`, '']),
     '| strategy | req/s (median) | 95% CI | p50 | p99 | queries/req | Redis cmds/req | valid rounds |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...Object.entries(record.strategies).map(([n, s]) =>
       `| ${n} | ${num(s.throughput.median)} | ${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p99)} | ${num(s.queriesPerRequest, 2)} | ${num(s.redisCommandsPerRequest, 2)} | ${s.validRounds}/${s.rounds.length} |`),
     '',
   ];
-  if (c) {
+  for (const c of record.comparisons) {
     lines.push(`Throughput ratio ${c.candidate}/${c.baseline}: ${gain(c.throughputRatio.median)} (95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}, ${c.throughputRatio.pairs} paired rounds).`, '');
   }
-  if (record.model) lines.push(`**Why:** ${record.model.explanation}`, '');
-  const open = record.openModel ?? [];
+  if (record.model) lines.push(`**Why:** ${modelExplanation(record.model)}`, '');
+  const open = record.openModel;
   if (open.length) {
     lines.push('| open model (fixed rate) | strategy | achieved | p50 | p99 |', '|---|---|---:|---:|---:|');
     for (const o of open) {

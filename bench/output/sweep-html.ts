@@ -1,49 +1,64 @@
-import type { SweepRecord } from '../plan/sweep.js';
-import { PALETTE } from './charts.js';
+import type { StrategyName } from '../../servers/strategies/index.js';
+import type { Estimate } from '../schema/results.js';
+import type { SweepComparison, SweepRecord } from '../schema/sweep.js';
+import { PALETTE, POINT_STYLES } from './charts.js';
 import { esc, scriptJson } from './html.js';
+import { modelExplanation } from './prose.js';
 
 
-type Point = SweepRecord['points'][number];
+type Comparison = SweepComparison;
 
 /**
- * Line charts against the swept parameter, each with its 95% CI as a shaded band; the gain
- * with the cost model's prediction, and the costs per request that explain it (pure).
+ * Line charts against the swept parameter, each candidate with its 95% CI as a shaded band; the
+ * gain with the cost model's prediction, and the costs per request that explain it (pure).
  */
 export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: string; config: Record<string, unknown> }> {
   const labels = s.points.map((p) => p.value);
+  const candidates = [...new Set(s.points.flatMap((p) => p.comparisons.map((c) => c.candidate)))];
   const options = (title: string, yTitle: string, y: Record<string, unknown> = {}): Record<string, unknown> => ({
     animation: false, responsive: true, maintainAspectRatio: false,
     plugins: { title: { display: true, text: title, font: { size: 15 } }, legend: { position: 'bottom' } },
     scales: { x: { title: { display: true, text: s.param } }, y: { title: { display: true, text: yTitle }, ...y } },
   });
-  const band = (title: string, yTitle: string, pick: (p: Point) => { median: number; ci95: [number, number] } | null, scale = 1, offset = 0, extra: unknown[] = []) => ({
+  const of = (name: string) => s.points.map((p) => p.comparisons.find((c) => c.candidate === name) ?? null);
+  const colour = (i: number): string => PALETTE[(i * 2) % PALETTE.length]!;
+  const band = (title: string, yTitle: string, pick: (c: Comparison) => Estimate, scale = 1, offset = 0, extra: unknown[] = []) => ({
     type: 'line',
     data: {
       labels,
       datasets: [
-        { label: '95% CI (upper)', data: s.points.map((p) => (pick(p) ? (pick(p)!.ci95[1] - offset) * scale : null)), borderWidth: 0, pointRadius: 0, backgroundColor: 'rgba(0,114,178,0.18)', fill: '+1' },
-        { label: '95% CI (lower)', data: s.points.map((p) => (pick(p) ? (pick(p)!.ci95[0] - offset) * scale : null)), borderWidth: 0, pointRadius: 0, fill: false },
-        { label: 'median', data: s.points.map((p) => (pick(p) ? (pick(p)!.median - offset) * scale : null)), borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 4 },
+        ...candidates.flatMap((name, i) => {
+          const values = of(name).map((c) => (c ? pick(c) : null));
+          const at = (f: (e: Estimate) => number) => values.map((e) => (e ? (f(e) - offset) * scale : null));
+          const who = candidates.length > 1 ? `${name}: ` : '';
+          return [
+            { label: `${who}95% CI (upper)`, data: at((e) => e.ci95[1]), borderWidth: 0, pointRadius: 0, backgroundColor: `${colour(i)}2e`, fill: '+1' },
+            { label: `${who}95% CI (lower)`, data: at((e) => e.ci95[0]), borderWidth: 0, pointRadius: 0, fill: false },
+            { label: `${who}median`, data: at((e) => e.median), borderColor: colour(i), backgroundColor: colour(i), pointRadius: 4 },
+          ];
+        }),
         ...extra,
       ],
     },
     options: options(title, yTitle),
   });
-  const model = {
-    label: 'model: predicted from measured costs', data: s.points.map((p) => (p.modelRatio === null ? null : (p.modelRatio - 1) * 100)),
-    borderColor: PALETTE[1], backgroundColor: PALETTE[1], borderDash: [6, 4], pointStyle: 'rectRot', pointRadius: 5,
-  };
-  const names = [...new Set(s.points.flatMap((p) => Object.keys(p.costs ?? {})))];
-  const cost = (name: string, i: number, key: 'poolMs' | 'cpuMs') => ({
+  const model = candidates.map((name, i) => ({
+    label: `${candidates.length > 1 ? `${name}: ` : ''}model: predicted from measured costs`,
+    data: of(name).map((c) => (c?.modelRatio == null ? null : (c.modelRatio - 1) * 100)),
+    borderColor: PALETTE[(i * 2 + 1) % PALETTE.length], backgroundColor: PALETTE[(i * 2 + 1) % PALETTE.length],
+    borderDash: [6, 4], pointStyle: 'rectRot', pointRadius: 5,
+  }));
+  const names = [...new Set(s.points.flatMap((p) => Object.keys(p.costs ?? {})))] as StrategyName[];
+  const cost = (name: StrategyName, i: number, key: 'poolMs' | 'cpuMs') => ({
     label: `${name}: ${key === 'poolMs' ? 'pool connection held' : 'server CPU'}`,
     data: s.points.map((p) => p.costs?.[name]?.[key] ?? null),
-    borderColor: PALETTE[i === 0 ? 0 : 2], backgroundColor: PALETTE[i === 0 ? 0 : 2],
-    borderDash: key === 'cpuMs' ? [6, 4] : [], pointStyle: i === 0 ? 'circle' : 'rectRot', pointRadius: 4,
+    borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length],
+    borderDash: key === 'cpuMs' ? [6, 4] : [], pointStyle: POINT_STYLES[i % POINT_STYLES.length], pointRadius: 4,
   });
   const specs = [
-    { id: 'gain', title: 'Throughput gain (candidate/baseline − 1), measured and predicted', config: band('Throughput gain', '%', (p) => p.throughputRatio, 100, 1, [model]) },
-    { id: 'p50', title: 'p50 latency difference (candidate − baseline)', config: band('p50 latency difference', 'ms', (p) => p.p50DeltaMs) },
-    { id: 'p99', title: 'p99 latency difference (candidate − baseline)', config: band('p99 latency difference', 'ms', (p) => p.p99DeltaMs) },
+    { id: 'gain', title: 'Throughput gain (candidate/baseline − 1), measured and predicted', config: band('Throughput gain', '%', (c) => c.throughputRatio, 100, 1, model) },
+    { id: 'p50', title: 'p50 latency difference (candidate − baseline)', config: band('p50 latency difference', 'ms', (c) => c.p50DeltaMs) },
+    { id: 'p99', title: 'p99 latency difference (candidate − baseline)', config: band('p99 latency difference', 'ms', (c) => c.p99DeltaMs) },
   ];
   if (names.length > 0) {
     specs.push({
@@ -81,9 +96,9 @@ ${specs.map((c) => `<figure><div class="chart"><canvas id="chart-${c.id}" role="
 <h2>Points</h2>
 <pre>${esc(table)}</pre>
 <h2>Why: the cost model at each point</h2>
-<p>Per request, each server spends CPU (its CPU utilization ÷ throughput) and time holding one of its pooled database connections (its connection-seconds ÷ throughput). One core allows at most 1/CPU requests per second, a pool of P connections at most P/pool time, N clients at most N/(CPU + pool time); the smallest bound is the model's prediction, and the ratio of the two strategies' predictions is the dashed line in the gain chart. Where it follows the measured gain, these two costs explain it; where it does not, something else binds (Postgres, Redis, the load generator).</p>
+<p>Per request, each server spends CPU (its CPU utilization ÷ throughput) and time holding one of its pooled database connections (its connection-seconds ÷ throughput). One core allows at most 1/CPU requests per second, a pool of P connections at most P/pool time, N clients at most N/(CPU + pool time); the smallest bound is the model's prediction, and the ratio of a candidate's prediction to the baseline's is the dashed line in the gain chart. Where it follows the measured gain, these two costs explain it; where it does not, something else binds (Postgres, Redis, the load generator).</p>
 <ul class="why">
-${s.records.map((r, i) => `<li><strong>${esc(s.param)} = ${esc(s.points[i]?.value ?? '')}</strong>: ${esc(r.model?.explanation ?? 'not measured in this record')}</li>`).join('\n')}
+${s.records.map((r, i) => `<li><strong>${esc(s.param)} = ${esc(s.points[i]?.value ?? '')}</strong>: ${esc(r.model ? modelExplanation(r.model) : 'not measured in this record')}</li>`).join('\n')}
 </ul>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>

@@ -1,46 +1,8 @@
 import { DEFAULT_SEED, DEFAULT_USERS } from '../../fixtures/generator.js';
-import { JWT_VERIFY_VARIANTS, type JwtVerifyVariant } from '../../servers/jwt.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../servers/strategies/index.js';
+import { JWT_VERIFY_VARIANTS } from '../../servers/jwt.js';
+import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
+import type { BenchConfig } from '../schema/results.js';
 import { choiceFlag, intFlag, usage } from './usage.js';
-
-/** Everything that shapes a run; stored whole in the results record. */
-export interface BenchConfig {
-  scenario: string;
-  /** Baseline first: the ratio is strategies[1] / strategies[0]. */
-  strategies: [StrategyName, StrategyName];
-  /** Measured rounds per strategy, interleaved A B A B … */
-  rounds: number;
-  roundSeconds: number;
-  warmupSeconds: number;
-  /** Closed model: this many connections, each with one request in flight. */
-  connections: number;
-  /** Distinct users whose tokens the load rotates through (mixed roles). */
-  tokenUsers: number;
-  /** Users in the seeded dataset. */
-  users: number;
-  seed: number;
-  poolSize: number;
-  /** The route under load. */
-  path: string;
-  /** Users the verification pass sends the fixed request set for. */
-  verifyUsers: number;
-  /** Request timeout in the load generator; a timeout makes a round invalid. */
-  timeoutSeconds: number;
-  /** Where results go. */
-  resultsDir: string;
-  /** Resampling iterations for the bootstrap confidence intervals. */
-  bootstrapIterations: number;
-  /** CPU the servers are pinned to: 'auto' (the last CPU where taskset exists), 'none', or a CPU number. */
-  serverCpu: 'auto' | 'none' | number;
-  /** Delay added to the servers' database link, each way, in ms (0: direct). */
-  dbDelayMs: number;
-  /** How servers hand the JWT secret to jsonwebtoken.verify. */
-  jwtVerify: JwtVerifyVariant;
-  /** Open-model rates, as fractions of the baseline's measured median throughput ([]: none). */
-  openFractions: number[];
-  /** Duration of each open-model run. */
-  openSeconds: number;
-}
 
 /**
  * Sized so one scenario (infrastructure and seeding included) fits in 3 minutes on a
@@ -104,9 +66,12 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
     c.scenario = s;
   }
   if (raw.strategies !== undefined) {
-    const parts = str(raw.strategies).split(',').map((x) => x.trim());
-    if (parts.length !== 2 || parts[0] === parts[1]) throw usage('--strategies', 'two different strategies, baseline first (e.g. db-lookup,jwt-redis)', str(raw.strategies));
-    c.strategies = [choiceFlag('--strategies', parts[0]!, STRATEGY_NAMES), choiceFlag('--strategies', parts[1]!, STRATEGY_NAMES)];
+    const list = str(raw.strategies);
+    const parts = list.split(',').map((x) => x.trim());
+    if (parts.length < 2 || new Set(parts).size !== parts.length) {
+      throw usage('--strategies', 'at least two different strategies, baseline first (e.g. db-lookup,jwt-redis)', list);
+    }
+    c.strategies = parts.map((p) => choiceFlag('--strategies', p, STRATEGY_NAMES));
   }
   if (raw.rounds !== undefined) c.rounds = intFlag('--rounds', str(raw.rounds), 2, 1000);
   if (raw.roundSeconds !== undefined) c.roundSeconds = intFlag('--round-seconds', str(raw.roundSeconds), 1, 3600);

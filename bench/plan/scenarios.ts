@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { projectRoot } from '../infra/paths.js';
-import { validateConfig, type BenchConfig, type RawBenchOptions } from './config.js';
+import type { BenchConfig } from '../schema/results.js';
+import { validateConfig, type RawBenchOptions } from './config.js';
 import { UsageError } from './usage.js';
 
 /** The scenarios `npm run bench` runs back to back when none is named. */

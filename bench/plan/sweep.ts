@@ -1,9 +1,6 @@
-import type { BenchConfig, RawBenchOptions } from './config.js';
-import { validateConfig } from './config.js';
+import type { BenchConfig } from '../schema/results.js';
+import { validateConfig, type RawBenchOptions } from './config.js';
 import { usage } from './usage.js';
-import { gain } from '../output/format.js';
-import type { Resource } from '../analysis/cost-model.js';
-import type { ResultsRecord } from '../analysis/results.js';
 
 /** Parameters a sweep can vary, by their flag-style name. */
 export const SWEEP_PARAMS: Record<string, keyof RawBenchOptions> = {
@@ -13,9 +10,6 @@ export const SWEEP_PARAMS: Record<string, keyof RawBenchOptions> = {
   users: 'users',
   'jwt-verify': 'jwtVerify',
 };
-
-/** The write-up's latency claim: 80–90 ms less per request. */
-export const CLAIMED_LATENCY_GAIN_MS = 80;
 
 /** Validates --param/--values into one config per point, before anything starts. */
 export function sweepConfigs(base: BenchConfig, param: string, values: string): Array<{ value: string; config: BenchConfig }> {
@@ -68,87 +62,14 @@ export function sweepEtaSeconds(done: readonly PointTiming[], remaining: readonl
   return total;
 }
 
-export interface SweepPoint {
-  value: string;
-  valid: boolean;
-  baselineRps: number;
-  candidateRps: number;
-  throughputRatio: { median: number; ci95: [number, number] } | null;
-  p50DeltaMs: { median: number; ci95: [number, number] } | null;
-  p99DeltaMs: { median: number; ci95: [number, number] } | null;
-  baselineP50Ms: number;
-  candidateP50Ms: number;
-  /** The cost model's predicted ratio at this point; null where its costs were not measured. */
-  modelRatio: number | null;
-  /** Per strategy, the model's costs per request (ms) and the resource that binds. */
-  costs: Record<string, { cpuMs: number; poolMs: number; dbExecMs: number | null; binding: Resource }> | null;
-}
-
-export interface SweepRecord {
-  schemaVersion: 1;
-  kind: 'sweep';
+export interface SweepArgs {
   scenario: string;
   param: string;
-  createdAt: string;
-  points: SweepPoint[];
-  /** The first swept value at which the candidate's p50 is at least 80 ms lower (CI upper bound), or null. */
-  latencyClaimReachedAt: string | null;
-  /** Every point's full record. */
-  records: ResultsRecord[];
+  points: Array<{ value: string; config: BenchConfig }>;
+  pgUrl?: string;
+  redisUrl?: string;
 }
 
-/** Folds the points' records into the sweep record (pure). */
-export function summarizeSweep(scenario: string, param: string, createdAt: string, points: Array<{ value: string; record: ResultsRecord }>): SweepRecord {
-  const summarized: SweepPoint[] = points.map(({ value, record }) => {
-    const c = record.comparison;
-    const a = c ? record.strategies[c.baseline] : undefined;
-    const b = c ? record.strategies[c.candidate] : undefined;
-    return {
-      value,
-      valid: record.valid,
-      baselineRps: a?.throughput.median ?? NaN,
-      candidateRps: b?.throughput.median ?? NaN,
-      throughputRatio: c ? { median: c.throughputRatio.median, ci95: c.throughputRatio.ci95 } : null,
-      p50DeltaMs: c?.p50DeltaMs ?? null,
-      p99DeltaMs: c?.p99DeltaMs ?? null,
-      baselineP50Ms: a?.latencyMs.p50 ?? NaN,
-      candidateP50Ms: b?.latencyMs.p50 ?? NaN,
-      modelRatio: record.model?.predictedRatio ?? null,
-      costs: record.model
-        ? Object.fromEntries(Object.entries(record.model.strategies).map(([n, m]) => [n, {
-          cpuMs: m.cpuMsPerRequest, poolMs: m.poolMsPerRequest, dbExecMs: m.dbExecMsPerRequest, binding: m.binding,
-        }]))
-        : null,
-    };
-  });
-  const reached = summarized.find((p) => p.p50DeltaMs !== null && p.p50DeltaMs.ci95[1] <= -CLAIMED_LATENCY_GAIN_MS);
-  return {
-    schemaVersion: 1, kind: 'sweep', scenario, param, createdAt, points: summarized,
-    latencyClaimReachedAt: reached?.value ?? null,
-    records: points.map((p) => p.record),
-  };
-}
-
-const SHORT: Record<Resource, string> = { 'server CPU': 'CPU', 'database pool': 'pool', 'client connections': 'clients' };
-
-export function renderSweep(s: SweepRecord): string {
-  const d = (x: { median: number; ci95: [number, number] } | null): string =>
-    (x ? `${x.median.toFixed(1)} (${x.ci95[0].toFixed(1)} to ${x.ci95[1].toFixed(1)})` : '–');
-  const header = [s.param, 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'model', 'bound by', 'p50 ms', 'p50 Δ ms', 'p99 Δ ms', 'valid'];
-  const rows = s.points.map((p) => [
-    p.value, p.baselineRps.toFixed(0), p.candidateRps.toFixed(0),
-    p.throughputRatio ? `${gain(p.throughputRatio.median)} (${gain(p.throughputRatio.ci95[0])} to ${gain(p.throughputRatio.ci95[1])})` : '–',
-    p.modelRatio !== null ? gain(p.modelRatio) : '–',
-    p.costs ? [...new Set(Object.values(p.costs).map((c) => SHORT[c.binding]))].join(' / ') : '–',
-    `${p.baselineP50Ms.toFixed(1)} → ${p.candidateP50Ms.toFixed(1)}`, d(p.p50DeltaMs), d(p.p99DeltaMs), p.valid ? 'yes' : 'NO',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
-  if (s.param === 'connections') {
-    out.push('', s.latencyClaimReachedAt !== null
-      ? `The p50 latency difference reaches the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms (95% CI entirely beyond it) at ${s.latencyClaimReachedAt} connections, measured.`
-      : `The p50 latency difference does not reach the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms anywhere in the measured range.`);
-  }
-  return `${out.join('\n')}\n`;
+export function parseSweepArgs(base: BenchConfig, param: string, values: string, urls: { pgUrl?: string; redisUrl?: string }): SweepArgs {
+  return { scenario: base.scenario, param, points: sweepConfigs(base, param, values), ...urls };
 }

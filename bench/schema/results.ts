@@ -1,4 +1,57 @@
+/**
+ * The results record of `authbench run`, types only: the engine produces it, analysis fills in
+ * the statistics, output renders it, and external tools read it. Version 2 holds any number of
+ * strategies (a baseline and candidates); readers upgrade version-1 files
+ * (bench/output/read-records.ts). Field names are a contract: external checks read `scenario`,
+ * `valid`, `strategies.<name>.{queriesPerRequest, redisCommandsPerRequest, throughput, latencyMs}`
+ * and `comparisons[]`.
+ */
+import type { JwtVerifyVariant } from '../../servers/jwt.js';
 import type { StrategyName } from '../../servers/strategies/index.js';
+
+export const RESULTS_SCHEMA_VERSION = 2;
+
+/** A value per strategy, for the strategies a run measured (baseline and candidates). */
+export type StrategyMap<T> = { [name in StrategyName]?: T };
+
+/** Everything that shapes a run; stored whole in the results record. */
+export interface BenchConfig {
+  scenario: string;
+  /** Baseline first, then one or more candidates; every ratio is candidate / baseline. */
+  strategies: StrategyName[];
+  /** Measured rounds per strategy, interleaved (order forward, then reversed, …). */
+  rounds: number;
+  roundSeconds: number;
+  warmupSeconds: number;
+  /** Closed model: this many connections, each with one request in flight. */
+  connections: number;
+  /** Distinct users whose tokens the load rotates through (mixed roles). */
+  tokenUsers: number;
+  /** Users in the seeded dataset. */
+  users: number;
+  seed: number;
+  poolSize: number;
+  /** The route under load. */
+  path: string;
+  /** Users the verification pass sends the fixed request set for. */
+  verifyUsers: number;
+  /** Request timeout in the load generator; a timeout makes a round invalid. */
+  timeoutSeconds: number;
+  /** Where results go. */
+  resultsDir: string;
+  /** Resampling iterations for the bootstrap confidence intervals. */
+  bootstrapIterations: number;
+  /** CPU the servers are pinned to: 'auto' (the last CPU where taskset exists), 'none', or a CPU number. */
+  serverCpu: 'auto' | 'none' | number;
+  /** Delay added to the servers' database link, each way, in ms (0: direct). */
+  dbDelayMs: number;
+  /** How servers hand the JWT secret to jsonwebtoken.verify. */
+  jwtVerify: JwtVerifyVariant;
+  /** Open-model rates, as fractions of the baseline's measured median throughput ([]: none). */
+  openFractions: number[];
+  /** Duration of each open-model run. */
+  openSeconds: number;
+}
 
 /** Latency percentiles in milliseconds, from an HDR histogram of 2xx responses only. */
 export interface LatencyMs {
@@ -9,24 +62,23 @@ export interface LatencyMs {
   max: number;
 }
 
-/** One measured (or warm-up) round against one server. */
-export interface RoundRecord {
-  /** Position in the run order, 0-based, across both strategies. */
+/** An estimate with its 95 % percentile-bootstrap interval. */
+export interface Estimate {
+  median: number;
+  ci95: [number, number];
+}
+
+interface RoundBase {
+  /** Position in the run order, 0-based, across all strategies (warm-ups included). */
   index: number;
   /** 1-based round number within its strategy; 0 for warm-up. */
   round: number;
   strategy: StrategyName;
-  /** An invalid round is kept and shown, but excluded from statistics. */
-  status: 'valid' | 'invalid';
-  invalidReasons: string[];
-  /** 2xx responses per second: errors never count as throughput. */
-  requestsPerSecond: number;
   requests2xx: number;
   non2xx: number;
   errors: number;
   timeouts: number;
   durationSeconds: number;
-  latencyMs: LatencyMs;
   statusCodes: Record<string, number>;
   /** CPU time of the server process over the round, in % of one core (null where unmeasurable). */
   serverCpuPercent: number | null;
@@ -34,75 +86,156 @@ export interface RoundRecord {
   generatorCpuPercent: number;
   /** CPU time of the database-link delay proxy, in % of one core (null: no proxy). */
   proxyCpuPercent: number | null;
-  /**
-   * Mean pooled database connections the server had checked out over the round (its
-   * connection-seconds ÷ the round's seconds); null where not measured (older records).
-   */
+  /** Mean pooled connections the server had checked out (connection-seconds ÷ seconds); null: not measured. */
   poolBusyConnections: number | null;
-  /**
-   * Mean statements executing inside Postgres over the round (pg_stat_statements' execution
-   * time ÷ the round's seconds); null without pg_stat_statements or in older records.
-   */
+  /** Mean statements executing inside Postgres (pg_stat_statements); null without the extension. */
   dbExecuting: number | null;
 }
 
-/**
- * The fields of an autocannon result this tool reads. autocannon names status buckets '2xx'
- * (lower case, whatever some type packages claim): read them here and nowhere else.
- */
-export interface AutocannonResultLike {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  statusCodeStats?: Record<string, { count: number | string }>;
+/** A round every request of which succeeded: its numbers enter the statistics. */
+export interface ValidRound extends RoundBase {
+  status: 'valid';
+  /** 2xx responses per second. */
+  requestsPerSecond: number;
+  latencyMs: LatencyMs;
 }
 
-/** What the load generator reports for one round besides autocannon's own result. */
-export interface GeneratorReport {
-  result: AutocannonResultLike;
-  /** Our own histogram of 2xx latencies, in microseconds (autocannon's has 1 ms resolution). */
-  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number; count: number };
-  cpuPercent: number;
+/** A round with any failure: kept and shown, never in the statistics. */
+export interface InvalidRound extends RoundBase {
+  status: 'invalid';
+  /** Why, one reason each (non-empty). */
+  invalidReasons: string[];
+  /** 2xx responses per second as observed, for the charts only. */
+  requestsPerSecond: number;
 }
 
-/** Maps one load-generator report into our record; the only place autocannon's shape is read. */
-export function toRoundRecord(
-  report: GeneratorReport,
-  meta: {
-    index: number; round: number; strategy: StrategyName; serverCpuPercent: number | null;
-    proxyCpuPercent?: number | null; poolBusyConnections?: number | null; dbExecuting?: number | null;
-  },
-): RoundRecord {
-  const r = report.result;
-  const statusCodes: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = Number(stat.count);
-  const requests2xx = Number(r['2xx']);
-  const reasons: string[] = [];
-  if (r.non2xx > 0) {
-    const codes = Object.entries(statusCodes).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${n}× ${c}`).join(', ');
-    reasons.push(`${r.non2xx} non-2xx responses (${codes})`);
-  }
-  if (r.errors > 0) reasons.push(`${r.errors} socket errors`);
-  if (r.timeouts > 0) reasons.push(`${r.timeouts} timeouts`);
-  if (requests2xx === 0) reasons.push('no successful responses');
-  const us = report.latencyUs;
-  return {
-    ...meta,
-    proxyCpuPercent: meta.proxyCpuPercent ?? null,
-    poolBusyConnections: meta.poolBusyConnections ?? null,
-    dbExecuting: meta.dbExecuting ?? null,
-    status: reasons.length === 0 ? 'valid' : 'invalid',
-    invalidReasons: reasons,
-    requestsPerSecond: r.duration > 0 ? requests2xx / r.duration : 0,
-    requests2xx,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    durationSeconds: r.duration,
-    latencyMs: { p50: us.p50 / 1000, p90: us.p90 / 1000, p99: us.p99 / 1000, p999: us.p999 / 1000, max: us.max / 1000 },
-    statusCodes,
-    generatorCpuPercent: report.cpuPercent,
-  };
+export type RoundRecord = ValidRound | InvalidRound;
+
+/** Per-request costs of one strategy, measured over the verification set. */
+export interface MeasuredCosts {
+  /** Database-side statements per request (pg_stat_statements), or the server's own count where unavailable. */
+  queriesPerRequest: number;
+  queriesSource: 'pg_stat_statements' | 'server counters';
+  /** The server's own count, for the cross-check. */
+  serverQueriesPerRequest: number;
+  /** Redis-side commands per request (INFO commandstats). */
+  redisCommandsPerRequest: number;
+  serverRedisCommandsPerRequest: number;
+  requests: number;
+}
+
+export interface Environment {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+  redis: string;
+  gitCommit: string | null;
+  infrastructure: { postgres: string; redis: string; description: string };
+  /** The CPU the servers were pinned to, or null (scheduler's choice). */
+  serverCpu: number | null;
+}
+
+export interface StrategyResult {
+  queriesPerRequest: number;
+  redisCommandsPerRequest: number;
+  costs: MeasuredCosts;
+  throughput: Estimate & { unit: 'requests/s' };
+  /** Median over valid rounds of each round's HDR percentiles. */
+  latencyMs: LatencyMs;
+  validRounds: number;
+  rounds: RoundRecord[];
+}
+
+/** A candidate against the baseline, paired by round number. */
+export interface Comparison {
+  baseline: StrategyName;
+  candidate: StrategyName;
+  /** Paired per-round candidate/baseline throughput. */
+  throughputRatio: Estimate & { significant: boolean; pairs: number };
+  /** Paired per-round latency differences, candidate − baseline, in ms. */
+  p50DeltaMs: Estimate;
+  p99DeltaMs: Estimate;
+}
+
+/** One open-model (constant arrival rate) run per strategy at a fraction of the baseline's max. */
+export interface OpenModelResult {
+  fraction: number;
+  targetRps: number;
+  strategies: StrategyMap<{
+    achievedRps: number;
+    /** From each request's intended send time (no coordinated omission), 2xx only. */
+    latencyMs: LatencyMs;
+    non2xx: number;
+    errors: number;
+    unfinished: number;
+    generatorCpuPercent: number;
+  }>;
+}
+
+export const RESOURCES = ['server CPU', 'database pool', 'client connections'] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+/** The cost model of one strategy, from the costs measured in its rounds. */
+export interface StrategyModel {
+  /** Server CPU per request, ms (median over valid rounds). */
+  cpuMsPerRequest: number;
+  /** Pooled-connection time per request, ms (median over valid rounds). */
+  poolMsPerRequest: number;
+  /** Share of one core the server used (median). */
+  cpuUtilization: number;
+  /** Mean pooled connections checked out (median). */
+  poolBusy: number;
+  /** Postgres' own execution time per request, ms (pg_stat_statements); null without it. */
+  dbExecMsPerRequest: number | null;
+  /** Database round trips (queries) per request. */
+  roundTripsPerRequest: number;
+  /** Round trips per request × the idle round trip (measured; else the configured delay), ms. */
+  linkMsPerRequest: number;
+  /** One idle round trip, ms, and whether it was measured or is the configured delay. */
+  roundTripMs: number;
+  roundTripSource: 'measured' | 'configured';
+  /** (execution + link) ÷ pool time: the database's share of the pool time; null without execution times. */
+  dbShare: number | null;
+  /** The throughput, req/s, each resource alone would allow. */
+  boundsRps: Record<Resource, number>;
+  binding: Resource;
+  predictedRps: number;
+  measuredRps: number;
+}
+
+export interface CostModel {
+  poolSize: number;
+  connections: number;
+  strategies: StrategyMap<StrategyModel>;
+  /** Per candidate: predicted and measured (medians) throughput ratio to the baseline. */
+  comparisons: Array<{ baseline: StrategyName; candidate: StrategyName; predictedRatio: number; measuredRatio: number }>;
+}
+
+export interface ResultsRecord {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  /** False when any round is invalid or a candidate has no pair of valid rounds. */
+  valid: boolean;
+  scenario: string;
+  createdAt: string;
+  wallSeconds: number;
+  command: string;
+  env: Environment;
+  config: BenchConfig;
+  fairness: Record<string, string>;
+  method: string[];
+  warnings: string[];
+  verification: { comparedResponses: number; routes: string[] };
+  warmup: RoundRecord[];
+  strategies: StrategyMap<StrategyResult>;
+  /** One per candidate, in the order of config.strategies. */
+  comparisons: Comparison[];
+  /** Latency at fixed arrival rates; empty when not measured. */
+  openModel: OpenModelResult[];
+  /** Why the gains are what they are; null where the rounds lack the costs. */
+  model: CostModel | null;
+  /** The servers' idle round trip to Postgres (through the delay proxy, if any), ms; null: not measured. */
+  linkRoundTripMs: number | null;
 }

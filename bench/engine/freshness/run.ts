@@ -1,63 +1,24 @@
 /**
  * `authbench freshness`: the safety half of the question. For each strategy, a phase of load,
- * revocations and faults (bench/freshness/phase.ts) recorded as a history, judged by the pure
+ * revocations and faults (phase.ts) recorded as a history, judged by the pure
  * checker; one results file with the seed and the schedule, one history per strategy, an HTML
  * report, and a sentence per strategy on the terminal.
  */
-import { randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pg } from '../../../sql/pg-types.js';
 import { seedDatabase } from '../../../fixtures/seed.js';
-import { DECLARED_FRESHNESS, STRATEGY_NAMES, type StrategyName } from '../../../servers/strategies/index.js';
+import { DECLARED_FRESHNESS, type StrategyName } from '../../../servers/strategies/index.js';
 import { checkFreshness } from '../../analysis/freshness/checker.js';
 import { asDeclared, boundsFor, RECOVERY_MS, strategyResult } from '../../analysis/freshness/result.js';
-import { intFlag, listFlag, numberFlag, usage } from '../../plan/usage.js';
 import { startLocalPostgres, startLocalRedis, type LocalPostgres, type LocalRedis } from '../../infra/index.js';
 import { gitCommit } from '../environment.js';
-import { FAULT_KINDS, buildSchedule } from './schedule.js';
+import { buildSchedule } from '../../plan/freshness-schedule.js';
 import { DATASET_SEED, chooseUsers, runPhase } from './phase.js';
 import { renderFreshnessHtml } from '../../output/freshness-html.js';
-import type { FaultKind, FreshnessConfig, FreshnessRecord, FreshnessStrategyResult } from '../../schema/freshness.js';
+import type { FreshnessConfig, FreshnessRecord, FreshnessStrategyResult } from '../../schema/freshness.js';
 import { FRESHNESS_SCHEMA_VERSION } from '../../schema/freshness.js';
-
-export const FRESHNESS_DEFAULTS = {
-  strategy: 'jwt-redis',
-  seconds: 30,
-  faults: FAULT_KINDS.join(','),
-  revocationsPerSecond: 5,
-  users: 2000,
-  probedUsers: 24,
-  loadRps: 200,
-  probeRps: 200,
-  slowLinkMs: 10,
-  resultsDir: 'results',
-} as const;
-
-/** Every value checked before anything starts: a bad flag costs nothing. */
-export function parseFreshnessArgs(raw: Record<string, unknown>): FreshnessConfig {
-  const str = (k: keyof typeof FRESHNESS_DEFAULTS): string => String(raw[k] ?? FRESHNESS_DEFAULTS[k]);
-  const faultsRaw = str('faults');
-  const faults: FaultKind[] = faultsRaw === 'none' ? [] : listFlag('--faults', faultsRaw, [...FAULT_KINDS, 'none'] as const)
-    .map((f) => { if (f === 'none') throw usage('--faults', `none, or a comma-separated list of ${FAULT_KINDS.join(', ')}`, faultsRaw); return f; });
-  const users = intFlag('--users', str('users'), 100, 1_000_000);
-  const probedUsers = intFlag('--probed-users', str('probedUsers'), 3, 200);
-  if (probedUsers * 4 > users) throw usage('--probed-users', `at most a quarter of --users (${Math.floor(users / 4)})`, str('probedUsers'));
-  return {
-    strategies: listFlag('--strategy', str('strategy'), STRATEGY_NAMES),
-    seconds: intFlag('--seconds', str('seconds'), 5, 3600),
-    seed: raw.seed === undefined ? randomInt(0, 2 ** 31) : intFlag('--seed', String(raw.seed), 0, 0x7fffffff),
-    faults,
-    revocationsPerSecond: numberFlag('--revocations-per-second', str('revocationsPerSecond'), 0, 100),
-    users,
-    probedUsers,
-    loadRps: intFlag('--load-rps', str('loadRps'), 0, 100_000),
-    probeRps: intFlag('--probe-rps', str('probeRps'), 1, 10_000),
-    slowLinkMs: intFlag('--slow-link-ms', str('slowLinkMs'), 1, 1000),
-    resultsDir: str('resultsDir'),
-  };
-}
 
 export interface FreshnessRun {
   record: FreshnessRecord;

@@ -4,9 +4,9 @@
  * The only module that imports autocannon.
  */
 import autocannon from 'autocannon';
-import * as hdr from 'hdr-histogram-js';
 import { runOpenLoop, type OpenLoopJob } from './open-loop.js';
-import type { GeneratorReport } from '../../schema/results.js';
+import { latencyHistogram } from './histogram.js';
+import type { GeneratorReport } from './round-record.js';
 
 export interface LoadJob {
   url: string;
@@ -19,10 +19,8 @@ export interface LoadJob {
 }
 
 export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
-  // Microsecond resolution: autocannon's own histogram rounds to whole milliseconds, too coarse
-  // for a p50 of a few ms. Only 2xx responses are recorded, as autocannon does with
-  // excludeErrorStats.
-  const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  // Only 2xx responses are recorded, as autocannon does with excludeErrorStats.
+  const latencies = latencyHistogram();
   let next = 0;
   const headers = job.tokens.map((t) => ({ authorization: `Bearer ${t}` }));
   const cpuBefore = process.cpuUsage();
@@ -45,22 +43,15 @@ export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
       }],
     }, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
+      if (statusCode >= 200 && statusCode < 300) latencies.record(responseTimeMs * 1000);
     });
   });
   const cpu = process.cpuUsage(cpuBefore);
   const wallUs = Number(process.hrtime.bigint() - wallBefore) / 1000;
   const report: GeneratorReport = {
-    // Passed on whole: records.ts is the one place that reads autocannon's field names.
+    // Passed on whole: round-record.ts is the one place that reads autocannon's field names.
     result: JSON.parse(JSON.stringify(result)) as GeneratorReport['result'],
-    latencyUs: {
-      p50: latencies.getValueAtPercentile(50),
-      p90: latencies.getValueAtPercentile(90),
-      p99: latencies.getValueAtPercentile(99),
-      p999: latencies.getValueAtPercentile(99.9),
-      max: latencies.maxValue,
-      count: latencies.totalCount,
-    },
+    latencyUs: latencies.summary(),
     cpuPercent: (100 * (cpu.user + cpu.system)) / wallUs,
   };
   latencies.destroy();

@@ -3,10 +3,10 @@
  * server does, and each is timed from its *intended* send time. A server stall then shows up
  * as the queue it causes, instead of being hidden by clients that politely wait
  * (coordinated omission). autocannon's -R caps each connection's rate and corrects for 1 ms,
- * which is not this (DESIGN.md). Runs in the load-generator process.
+ * which is not this (docs/method.md). Runs in the load-generator process.
  */
 import http from 'node:http';
-import * as hdr from 'hdr-histogram-js';
+import { latencyHistogram, type LatencyUs } from './histogram.js';
 
 export interface OpenLoopJob {
   url: string;
@@ -31,14 +31,14 @@ export interface OpenLoopReport {
   /** Requests still unanswered when the run ended plus a grace period. */
   unfinished: number;
   /** From intended send time to the end of the response, 2xx only, in microseconds. */
-  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number; count: number };
+  latencyUs: LatencyUs;
   cpuPercent: number;
 }
 
 export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
   const url = new URL(job.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.maxSockets });
-  const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const latencies = latencyHistogram();
   const headers = job.tokens.map((t) => ({ authorization: `Bearer ${t}` }));
   const cpuBefore = process.cpuUsage();
   const total = Math.floor(job.rate * job.durationSeconds);
@@ -56,7 +56,7 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
         finished++;
         if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
           ok++;
-          latencies.recordValue(Math.max(1, Number((process.hrtime.bigint() - intended) / 1000n)));
+          latencies.record(Number((process.hrtime.bigint() - intended) / 1000n));
         } else {
           non2xx++;
         }
@@ -85,11 +85,7 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
     achievedRate: finished / elapsedS,
     sent, ok, non2xx, errors,
     unfinished: sent - finished,
-    latencyUs: {
-      p50: latencies.getValueAtPercentile(50), p90: latencies.getValueAtPercentile(90),
-      p99: latencies.getValueAtPercentile(99), p999: latencies.getValueAtPercentile(99.9),
-      max: latencies.maxValue, count: latencies.totalCount,
-    },
+    latencyUs: latencies.summary(),
     cpuPercent: (100 * (cpu.user + cpu.system)) / (elapsedS * 1e6),
   };
   latencies.destroy();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { costModel } from '../../../bench/analysis/cost-model.js';
+import { modelExplanation } from '../../../bench/output/prose.js';
 import type { RoundRecord } from '../../../bench/schema/results.js';
 import type { StrategyName } from '../../../servers/strategies/index.js';
 
@@ -8,14 +9,16 @@ function round(
   strategy: StrategyName, n: number, rps: number, cpuPercent: number | null, poolBusy: number | null,
   dbExecuting: number | null = null, status: RoundRecord['status'] = 'valid',
 ): RoundRecord {
-  return {
-    index: 0, round: n, strategy, status, invalidReasons: [], requestsPerSecond: rps,
-    requests2xx: rps * 3, non2xx: 0, errors: 0, timeouts: 0, durationSeconds: 3,
-    latencyMs: { p50: 1, p90: 2, p99: 3, p999: 4, max: 5 }, statusCodes: { 200: rps * 3 },
+  const common = {
+    index: 0, round: n, strategy, requestsPerSecond: rps,
+    requests2xx: rps * 3, non2xx: 0, errors: 0, timeouts: 0, durationSeconds: 3, statusCodes: { 200: rps * 3 },
     serverCpuPercent: cpuPercent, generatorCpuPercent: 20, proxyCpuPercent: null, poolBusyConnections: poolBusy, dbExecuting,
   };
+  return status === 'valid'
+    ? { ...common, status, latencyMs: { p50: 1, p90: 2, p99: 3, p999: 4, max: 5 } }
+    : { ...common, status, invalidReasons: ['a failure'] };
 }
-const config = { poolSize: 10, connections: 200, dbDelayMs: 1, strategies: ['db-lookup', 'jwt-redis'] };
+const config = { poolSize: 10, connections: 200, dbDelayMs: 1, strategies: ['db-lookup', 'jwt-redis'] as StrategyName[] };
 const queries = { 'db-lookup': 3, 'jwt-redis': 2 };
 const close = (a: number | null, b: number, tol = 1e-9): boolean => a !== null && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -36,10 +39,10 @@ test('a pool-bound pair: the gain is the ratio of pool time per request, and the
   assert.equal(a.binding, 'database pool');
   assert.equal(b.binding, 'database pool');
   assert.ok(close(a.predictedRps, 10_000 / 9.9));
-  assert.ok(close(m.predictedRatio, 1.5), `${m.predictedRatio}`);
-  assert.ok(close(m.measuredRatio, 1.5));
-  assert.match(m.explanation, /^db-lookup is bound by the database pool: 9\.90 ms holding a connection per request allows ≤ 1,010 req\/s with 10 connections \(9\.9 of 10 busy on average; of the 9\.90 ms held per request, 3 round trips take ≥ 6\.00 ms \(2\.00 ms each, configured\) and Postgres executes 0\.90 ms; 3\.00 ms more pass in the server\); jwt-redis is bound by the database pool: 6\.60 ms/);
-  assert.match(m.explanation, /the model predicts \+50\.0%; the measured medians differ by \+50\.0%\.$/);
+  assert.ok(close(m.comparisons[0]!.predictedRatio, 1.5), `${m.comparisons[0]!.predictedRatio}`);
+  assert.ok(close(m.comparisons[0]!.measuredRatio, 1.5));
+  assert.match(modelExplanation(m), /^db-lookup is bound by the database pool: 9\.90 ms holding a connection per request allows ≤ 1,010 req\/s with 10 connections \(9\.9 of 10 busy on average; of the 9\.90 ms held per request, 3 round trips take ≥ 6\.00 ms \(2\.00 ms each, configured\) and Postgres executes 0\.90 ms; 3\.00 ms more pass in the server\); jwt-redis is bound by the database pool: 6\.60 ms/);
+  assert.match(modelExplanation(m), /the model predicts \+50\.0%; the measured medians differ by \+50\.0%\.$/);
 });
 
 test('a CPU-bound pair: the gain is the ratio of CPU per request', () => {
@@ -48,8 +51,8 @@ test('a CPU-bound pair: the gain is the ratio of CPU per request', () => {
   assert.equal(m.strategies['db-lookup']!.binding, 'server CPU');
   assert.equal(m.strategies['db-lookup']!.dbShare, null, 'no execution times: no share');
   assert.ok(close(m.strategies['db-lookup']!.cpuMsPerRequest, 0.49));
-  assert.ok(close(m.predictedRatio, 1.05), `${m.predictedRatio}`);
-  assert.match(m.explanation, /^db-lookup is bound by server CPU: 0\.490 ms of CPU per request allows ≤ 2,041 req\/s on one core \(it used 98%\); jwt-redis/);
+  assert.ok(close(m.comparisons[0]!.predictedRatio, 1.05), `${m.comparisons[0]!.predictedRatio}`);
+  assert.match(modelExplanation(m), /^db-lookup is bound by server CPU: 0\.490 ms of CPU per request allows ≤ 2,041 req\/s on one core \(it used 98%\); jwt-redis/);
 });
 
 test('a nearly saturated core fills the pool too: pool-bound, and the explanation says the CPU is close', () => {
@@ -62,7 +65,7 @@ test('a nearly saturated core fills the pool too: pool-bound, and the explanatio
   assert.ok(close(a.linkMsPerRequest, 0.45), 'the measured idle round trip × 3 queries');
   assert.equal(a.binding, 'database pool');
   assert.ok(close(a.predictedRps, 10_000 / 6.6));
-  assert.match(m.explanation, /^db-lookup is bound by the database pool: 6\.60 ms holding a connection per request allows ≤ 1,515 req\/s with 10 connections \(9\.9 of 10 busy on average; of the 6\.60 ms held per request, 3 round trips take 0\.45 ms \(0\.15 ms each, measured idle\) and Postgres executes 0\.45 ms; 5\.70 ms more pass in the server; its core is 90% busy too \(CPU alone would allow ≤ 1,667 req\/s\), so that time is mostly replies waiting for the event loop\);/);
+  assert.match(modelExplanation(m), /^db-lookup is bound by the database pool: 6\.60 ms holding a connection per request allows ≤ 1,515 req\/s with 10 connections \(9\.9 of 10 busy on average; of the 6\.60 ms held per request, 3 round trips take 0\.45 ms \(0\.15 ms each, measured idle\) and Postgres executes 0\.45 ms; 5\.70 ms more pass in the server; its core is 90% busy too \(CPU alone would allow ≤ 1,667 req\/s\), so that time is mostly replies waiting for the event loop\);/);
 });
 
 test('few clients: the population bound binds before any resource saturates', () => {
@@ -72,7 +75,7 @@ test('few clients: the population bound binds before any resource saturates', ()
   const a = m.strategies['db-lookup']!;
   assert.equal(a.binding, 'client connections');
   assert.ok(close(a.predictedRps, 2000 / (0.5 + 9.5)));
-  assert.match(m.explanation, /db-lookup is bound by its 2 clients: each waits ≥ 10\.00 ms per request \(CPU \+ pool\), so ≤ 200 req\/s/);
+  assert.match(modelExplanation(m), /db-lookup is bound by its 2 clients: each waits ≥ 10\.00 ms per request \(CPU \+ pool\), so ≤ 200 req\/s/);
 });
 
 test('medians over valid rounds only; no model without the measurements', () => {

@@ -3,14 +3,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { compareResults, medianDifferenceCI, renderComparisonMarkdown, renderComparisonText } from '../../../bench/analysis/compare.js';
+import { compareResults, medianDifferenceCI } from '../../../bench/analysis/compare.js';
+import { renderComparisonMarkdown, renderComparisonText } from '../../../bench/output/compare.js';
+import { renderChecks } from '../../../bench/output/checks.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../../../bench/output/exports.js';
-import { gate, parseBaseline, renderChecks, type Baseline } from '../../../bench/analysis/gate.js';
-import type { ResultsRecord } from '../../../bench/analysis/results.js';
+import { gate, parseBaseline, type Baseline } from '../../../bench/analysis/gate.js';
+import type { ResultsRecord } from '../../../bench/schema/results.js';
+import { resultsFixture as fixture } from '../fixture-records.js';
 import { projectRoot } from '../../../bench/infra/paths.js';
 
 const root = projectRoot();
-const fixture = (): ResultsRecord => JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'data', 'results.json'), 'utf8')) as ResultsRecord;
 const baselineText = readFileSync(join(root, 'bench', 'baseline.json'), 'utf8');
 const baseline: Baseline = parseBaseline(baselineText, 'bench/baseline.json');
 const failed = (record: ResultsRecord): string[] => gate(record, baseline).filter((c) => !c.pass).map((c) => c.name);
@@ -34,21 +36,22 @@ test('a changed queries/request fails, naming the strategy, the value and the li
 
 test('an invalid round fails the gate', () => {
   const r = fixture();
-  r.strategies['db-lookup']!.rounds[4]!.status = 'invalid';
+  const rounds = r.strategies['db-lookup']!.rounds;
+  rounds[4] = { ...rounds[4]!, status: 'invalid', invalidReasons: ['1 timeouts'] };
   assert.deepEqual(failed(r), ['invalid rounds']);
   assert.match(renderChecks(gate(r, baseline)), /FAIL {2}invalid rounds +measured 1, limit ≤ 0\n.*\n.*\n1 of 7 checks FAILED/);
 });
 
 test('a ratio below the limit fails; so does a p99 ratio above it', () => {
   const r = fixture();
-  r.comparison!.throughputRatio.ci95 = [0.8, 0.95];
+  r.comparisons[0]!.throughputRatio.ci95 = [0.8, 0.95];
   assert.deepEqual(failed(r), ['throughput jwt-redis/db-lookup: 95% CI lower bound']);
   assert.match(renderChecks(gate(r, baseline)), /measured 0\.8 \(median 1\.059\), limit ≥ 0\.85/);
   const slow = fixture();
   slow.strategies['jwt-redis']!.latencyMs.p99 = slow.strategies['db-lookup']!.latencyMs.p99 * 2.5;
   assert.deepEqual(failed(slow), ['p99 latency jwt-redis/db-lookup']);
   const none = fixture();
-  none.comparison = null;
+  none.comparisons = [];
   assert.ok(failed(none).includes('throughput jwt-redis/db-lookup: 95% CI lower bound'), 'no comparison cannot pass');
 });
 
@@ -90,7 +93,7 @@ test('exports: Bencher Metric Format and github-action-benchmark JSON', () => {
   assert.deepEqual(Object.keys(bmf).sort(), ['authbench/default/db-lookup', 'authbench/default/jwt-redis', 'authbench/default/jwt-redis-vs-db-lookup']);
   assert.equal(bmf['authbench/default/db-lookup']!['requests-per-second']!.value, r.strategies['db-lookup']!.throughput.median);
   assert.equal(bmf['authbench/default/db-lookup']!['requests-per-second']!.lower_value, r.strategies['db-lookup']!.throughput.ci95[0]);
-  assert.equal(bmf['authbench/default/jwt-redis-vs-db-lookup']!['throughput-ratio']!.value, r.comparison!.throughputRatio.median);
+  assert.equal(bmf['authbench/default/jwt-redis-vs-db-lookup']!['throughput-ratio']!.value, r.comparisons[0]!.throughputRatio.median);
   const gab = toGithubActionBenchmark(r);
   for (const e of [...gab.biggerIsBetter, ...gab.smallerIsBetter]) {
     assert.equal(typeof e.name, 'string');

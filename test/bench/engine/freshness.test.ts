@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../bench/infra/paths.js';
-import { parseFreshnessArgs, runFreshness } from '../../../bench/engine/freshness/run.js';
+import { runFreshness } from '../../../bench/engine/freshness/run.js';
+import { parseFreshnessArgs } from '../../../bench/plan/freshness.js';
 import type { FreshnessRecord, History } from '../../../bench/schema/freshness.js';
 
 const CLI = join(projectRoot(), 'dist', 'bench', 'cli', 'bin.js');

@@ -9,14 +9,14 @@ import { renderHtml } from '../../../bench/output/html.js';
 import { chartJsSource, readReportable, readResults, writeReports, writeSweepReports, type ReportFiles } from '../../../bench/output/files.js';
 import { renderMarkdown } from '../../../bench/output/markdown.js';
 import { PNG_HEIGHT, PNG_WIDTH } from '../../../bench/output/png.js';
-import type { ResultsRecord } from '../../../bench/analysis/results.js';
-import type { SweepRecord } from '../../../bench/plan/sweep.js';
+import { modelExplanation } from '../../../bench/output/prose.js';
+import { renderSweep } from '../../../bench/output/sweep-text.js';
+import type { ResultsRecord } from '../../../bench/schema/results.js';
 import { projectRoot } from '../../../bench/infra/paths.js';
+import { RESULTS_V1 as FIXTURE, SWEEP_V1 as SWEEP_FIXTURE, rawJson, sweepFixture } from '../fixture-records.js';
 
-const FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
-/** A real 5-point connections sweep of seed-regime, every record with its cost model. */
-const SWEEP_FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json');
-const sweepFixture = (): SweepRecord => JSON.parse(readFileSync(SWEEP_FIXTURE, 'utf8')) as SweepRecord;
+/** The verdict the version-1 file stored: the sentence rendered from the upgraded numbers must match it. */
+const STORED_VERDICT = (rawJson(FIXTURE) as { comparison: { verdict: string } }).comparison.verdict;
 const CHROMIUM = '/usr/bin/chromium';
 
 /**
@@ -112,7 +112,7 @@ describe('reports from a committed results file', () => {
 
   test('the HTML holds the verdict, every strategy and Chart.js inline, and fetches nothing', async () => {
     const html = renderHtml(record, await chartJsSource());
-    assert.ok(html.includes(record.comparison!.verdict.replace(/'/g, '&#39;')), 'the verdict');
+    assert.ok(html.includes(STORED_VERDICT.replace(/'/g, '&#39;')), 'the verdict');
     for (const name of Object.keys(record.strategies)) assert.ok(html.includes(`<th scope="row">${name}</th>`), name);
     for (const spec of chartSpecs(record)) assert.ok(html.includes(`id="chart-${spec.id}"`), spec.id);
     assert.ok(html.includes('Chart.register'), 'charts are created');
@@ -123,7 +123,7 @@ describe('reports from a committed results file', () => {
   test('the Markdown table has the right numbers', () => {
     const md = renderMarkdown(record, { throughput: 'x-throughput.png' });
     assert.match(md, /^## authbench: db-lookup vs jwt-redis \(default\)$/m);
-    assert.ok(md.includes(`**${record.comparison!.verdict}**`));
+    assert.ok(md.includes(`**${STORED_VERDICT}**`));
     // The fixture's figures: medians 2 543 and 2 637 req/s, p50 10.987 and 9.942 ms, ratio 1.0591.
     assert.match(md, /^\| db-lookup \| 2,543 \| 2,381–2,647 \| 11\.0 ms \| 38\.3 ms \| 3\.00 \| 0\.00 \| 20\/20 \|$/m);
     assert.match(md, /^\| jwt-redis \| 2,637 \| 2,500–2,853 \| 9\.94 ms \| 31\.3 ms \| 2\.00 \| 1\.00 \| 20\/20 \|$/m);
@@ -144,7 +144,8 @@ describe('reports from a committed results file', () => {
     assert.ok(withModel.model, 'the fixture was measured with pool time');
     const html = renderHtml(withModel, await chartJsSource());
     assert.match(html, /<h2>Why: where each request's time goes<\/h2>/);
-    assert.ok(html.includes(`<p id="why">${withModel.model.explanation}</p>`), 'the explanation, verbatim');
+    const stored = (rawJson(SWEEP_FIXTURE) as { records: Array<{ model: { explanation: string } }> }).records[2]!.model.explanation;
+    assert.ok(html.includes(`<p id="why">${stored}</p>`), 'the explanation version 1 stored, rendered again from the numbers');
     assert.match(html, /<th scope="row">db-lookup<\/th><td>0\.\d{3} ms<\/td><td>\d+%<\/td><td>\d+\.\d\d ms<\/td><td>\d+\.\d of 10<\/td>/, 'CPU and pool time per request, pool busy');
     assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* db-lookup is bound by the database pool: /m);
     const old = renderHtml(record, await chartJsSource());
@@ -166,13 +167,12 @@ describe('reports from a committed results file', () => {
 
   test('the sweep page, in a real browser, offline: four charts draw, the model line among them', async (t) => {
     if (!chromiumOrSkip(t)) return;
-    const { renderSweep } = await import('../../../bench/plan/sweep.js');
     const { renderSweepHtml } = await import('../../../bench/output/sweep-html.js');
     const sweep = sweepFixture();
     const page = renderSweepHtml(sweep, await chartJsSource(), renderSweep(sweep));
     assert.ok(page.includes('varying connections'));
     assert.ok(page.includes('model: predicted from measured costs'));
-    for (const r of sweep.records) assert.ok(page.includes(r.model!.explanation), 'each point\'s explanation');
+    for (const r of sweep.records) assert.ok(page.includes(modelExplanation(r.model!)), 'each point\'s explanation');
     const file = join(dir, 'sweep.html');
     writeFileSync(file, page);
     await inChromium(file, 'sweep-screenshot.png', async (_tab, problems, drawn) => {
@@ -191,7 +191,7 @@ describe('reports from a committed results file', () => {
       assert.deepEqual(problems, [], 'no console errors or failed requests');
       assert.equal(drawn.length, 4);
       for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
-      assert.equal(await page.locator('#verdict').innerText(), record.comparison!.verdict);
+      assert.equal(await page.locator('#verdict').innerText(), STORED_VERDICT);
     });
   });
 });

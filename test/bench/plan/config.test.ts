@@ -12,6 +12,7 @@ test('string values from the command line become numbers', () => {
   assert.equal(c.connections, 16);
   assert.equal(c.roundSeconds, 3);
   assert.deepEqual(c.strategies, ['jwt-redis', 'db-lookup']);
+  assert.deepEqual(validateConfig({ strategies: 'db-lookup, jwt-redis,jwt-only' }).strategies, ['db-lookup', 'jwt-redis', 'jwt-only'], 'a baseline and any number of candidates');
   assert.equal(validateConfig({ serverCpu: '0' }).serverCpu, 0);
   assert.equal(validateConfig({ serverCpu: 'none' }).serverCpu, 'none');
 });
@@ -23,8 +24,8 @@ test('bad values name the flag, the rule and the value', () => {
     [{ rounds: '1' }, /^--rounds must be an integer from 2 to 1000 \(got "1"\)$/],
     [{ roundSeconds: '1.5' }, /^--round-seconds must be an integer/],
     [{ strategies: 'db-lookup,nope' }, /^--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "nope"\)$/],
-    [{ strategies: 'db-lookup' }, /^--strategies must be two different strategies/],
-    [{ strategies: 'jwt-redis,jwt-redis' }, /^--strategies must be two different strategies/],
+    [{ strategies: 'db-lookup' }, /^--strategies must be at least two different strategies, baseline first/],
+    [{ strategies: 'jwt-redis,jwt-redis' }, /^--strategies must be at least two different strategies, baseline first/],
     [{ scenario: 'Bad Name' }, /^--scenario must be lowercase letters/],
     [{ users: '100', tokenUsers: '200' }, /^--token-users must be at most --users \(100\) \(got "200"\)$/],
     [{ tokenUsers: '10', verifyUsers: '20' }, /^--verify-users must be at most --token-users \(10\)/],

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../../bench/plan/config.js';
-import { parseRunArgs } from '../../../bench/engine/run.js';
+import { parseRunArgs } from '../../../bench/plan/args.js';
 import { DEFAULT_SCENARIOS, listScenarios, scenarioConfig } from '../../../bench/plan/scenarios.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authbench-scenarios-'));

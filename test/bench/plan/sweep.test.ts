@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DEFAULTS } from '../../../bench/plan/config.js';
+import { summarizeSweep } from '../../../bench/analysis/sweep.js';
 import { gain } from '../../../bench/output/format.js';
-import type { ResultsRecord } from '../../../bench/analysis/results.js';
-import { plannedLoadSeconds, renderSweep, summarizeSweep, sweepConfigs, sweepEtaSeconds } from '../../../bench/plan/sweep.js';
-import { projectRoot } from '../../../bench/infra/paths.js';
-
-const fixture = (): ResultsRecord => JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'results.json'), 'utf8')) as ResultsRecord;
+import { modelExplanation, verdicts } from '../../../bench/output/prose.js';
+import { renderSweep } from '../../../bench/output/sweep-text.js';
+import { plannedLoadSeconds, sweepConfigs, sweepEtaSeconds } from '../../../bench/plan/sweep.js';
+import { RESULTS_V1, SWEEP_V1, rawJson, resultsFixture as fixture, sweepFixture } from '../fixture-records.js';
 
 test('sweep points: one validated config per value', () => {
   const points = sweepConfigs(DEFAULTS, 'connections', '10, 50,200');
@@ -27,14 +25,14 @@ test('bad sweep input names the flag and the rule', () => {
 test('the summary finds where the latency difference reaches the write-up\'s 80 ms', () => {
   const small = fixture();
   const large = fixture();
-  large.comparison!.p50DeltaMs = { median: -95, ci95: [-110, -85] };
+  large.comparisons[0]!.p50DeltaMs = { median: -95, ci95: [-110, -85] };
   const s = summarizeSweep('seed-regime', 'connections', 'now', [{ value: '50', record: small }, { value: '400', record: large }]);
   assert.equal(s.points.length, 2);
-  assert.equal(s.points[0]!.throughputRatio!.median, small.comparison!.throughputRatio.median);
-  assert.equal(s.latencyClaimReachedAt, '400');
+  assert.equal(s.points[0]!.comparisons[0]!.throughputRatio.median, small.comparisons[0]!.throughputRatio.median);
+  assert.equal(s.latencyClaimReachedAt['jwt-redis'], '400');
   assert.match(renderSweep(s), /reaches the write-up's 80 ms \(95% CI entirely beyond it\) at 400 connections, measured\./);
   const none = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: small }, { value: '16', record: fixture() }]);
-  assert.equal(none.latencyClaimReachedAt, null);
+  assert.equal(none.latencyClaimReachedAt['jwt-redis'], null);
   assert.match(renderSweep(none), /does not reach the write-up's 80 ms anywhere in the measured range/);
 });
 
@@ -55,22 +53,42 @@ test('the ETA: planned load, the fixed overhead finished points took, and re-see
 });
 
 test('each point carries the cost model\'s prediction and what binds, and the table shows them', () => {
-  const real = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json'), 'utf8')) as { records: ResultsRecord[]; points: Array<{ value: string }> };
+  const real = sweepFixture();
   const s = summarizeSweep('seed-regime', 'connections', 'now', real.records.map((record, i) => ({ value: real.points[i]!.value, record })));
+  assert.deepEqual(s.points, real.points, 'the upgrade summarizes the same way');
   for (const [i, p] of s.points.entries()) {
     const m = real.records[i]!.model!;
-    assert.equal(p.modelRatio, m.predictedRatio);
+    assert.equal(p.comparisons[0]!.modelRatio, m.comparisons[0]!.predictedRatio);
     assert.deepEqual(Object.keys(p.costs!), ['db-lookup', 'jwt-redis']);
     assert.equal(p.costs!['db-lookup']!.poolMs, m.strategies['db-lookup']!.poolMsPerRequest);
     assert.equal(p.costs!['jwt-redis']!.binding, m.strategies['jwt-redis']!.binding);
   }
   const table = renderSweep(s);
-  assert.match(table, /^connections +baseline req\/s +candidate req\/s +gain \(95% CI\) +model +bound by +p50 ms/);
+  assert.match(table, /^connections +db-lookup req\/s +jwt-redis req\/s +gain \(95% CI\) +model +bound by +p50 ms/);
   const row = table.split('\n').find((l) => l.startsWith('200 '))!;
-  assert.ok(row.includes(gain(s.points[2]!.modelRatio!)), row);
+  assert.ok(row.includes(gain(s.points[2]!.comparisons[0]!.modelRatio!)), row);
   assert.match(row, / pool /, 'seed-regime is bound by the database pool');
   // A record from before pool time was counted has no model: the columns say so.
   const old = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: fixture() }, { value: '16', record: fixture() }]);
-  assert.equal(old.points[0]!.modelRatio, null);
+  assert.equal(old.points[0]!.comparisons[0]!.modelRatio, null);
   assert.equal(old.points[0]!.costs, null);
+});
+
+test('version-1 files upgrade: the same numbers under the new names', () => {
+  const v1 = rawJson(RESULTS_V1) as { comparison: { throughputRatio: { median: number } }; strategies: Record<string, { rounds: unknown[] }> };
+  const r = fixture();
+  assert.equal(r.schemaVersion, 2);
+  assert.equal(r.comparisons.length, 1);
+  assert.equal(r.comparisons[0]!.throughputRatio.median, v1.comparison.throughputRatio.median);
+  assert.equal(r.strategies['db-lookup']!.rounds.length, v1.strategies['db-lookup']!.rounds.length);
+  assert.ok(r.strategies['db-lookup']!.rounds.every((x) => x.poolBusyConnections === null), 'not measured then: null, not missing');
+  assert.equal(r.linkRoundTripMs, null);
+  const sweep = rawJson(SWEEP_V1) as { points: unknown[]; records: Array<{ model: { explanation: string }; comparison: { verdict: string } }> };
+  const upgraded = sweepFixture();
+  assert.equal(upgraded.points.length, sweep.points.length);
+  for (const [i, stored] of sweep.records.entries()) {
+    const record = upgraded.records[i]!;
+    assert.equal(modelExplanation(record.model!), stored.model.explanation, `point ${i}: the sentences come back from the numbers`);
+    assert.deepEqual(verdicts(record), [stored.comparison.verdict], `point ${i}`);
+  }
 });

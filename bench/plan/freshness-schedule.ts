@@ -4,8 +4,8 @@
  * lasts. The same seed replays the same schedule (what the servers then do is timing-dependent,
  * as in any Jepsen test, but a failure found with a seed is found again with it).
  */
-import { seededRandom } from '../../analysis/stats.js';
-import type { FaultKind, PlannedFault, PlannedKind, PlannedRevocation, Schedule } from '../../schema/freshness.js';
+import { seededRandom } from '../analysis/stats.js';
+import type { FaultKind, PlannedFault, PlannedKind, PlannedRevocation, Schedule } from '../schema/freshness.js';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'redis-pause', 'redis-stall', 'redis-restart-empty', 'redis-restore-snapshot', 'redis-evict-records',

@@ -1,0 +1,116 @@
+/**
+ * Reads records of older schema versions as the current one (pure), so `report` and `compare`
+ * keep working on files written before. Version 1 held exactly two strategies, one
+ * `comparison` with its verdict sentence, a model with its explanation, and optional fields for
+ * what it had not yet measured; version 2 holds `comparisons[]`, round status as a
+ * discriminated union, and null for "not measured". Sentences are rendered from the numbers now.
+ */
+import type { StrategyName } from '../../servers/strategies/index.js';
+import type { Comparison, CostModel, ResultsRecord, RoundRecord, StrategyMap, StrategyModel, StrategyResult } from '../schema/results.js';
+import { RESULTS_SCHEMA_VERSION } from '../schema/results.js';
+import { SWEEP_SCHEMA_VERSION, type SweepRecord } from '../schema/sweep.js';
+import { summarizeSweep } from './sweep.js';
+
+/** Thrown for a file that is no results record of a version this code reads. */
+export class RecordFormatError extends Error {
+  override readonly name = 'RecordFormatError';
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface V1Round extends Loose {
+  status: 'valid' | 'invalid';
+  invalidReasons?: string[];
+  latencyMs?: unknown;
+}
+
+function upgradeRound(r: V1Round): RoundRecord {
+  const { invalidReasons, latencyMs, ...rest } = r;
+  const filled = {
+    ...rest,
+    proxyCpuPercent: rest.proxyCpuPercent ?? null,
+    poolBusyConnections: rest.poolBusyConnections ?? null,
+    dbExecuting: rest.dbExecuting ?? null,
+  };
+  return (r.status === 'valid'
+    ? { ...filled, status: 'valid', latencyMs }
+    : { ...filled, status: 'invalid', invalidReasons: invalidReasons ?? [] }) as RoundRecord;
+}
+
+/** Early version-1 models lack roundTripsPerRequest: it was the strategy's queries per request. */
+function upgradeModel(m: unknown, strategies: Record<string, StrategyResult>): CostModel | null {
+  if (!isObject(m) || !isObject(m.strategies)) return null;
+  const models: Record<string, StrategyModel> = {};
+  for (const [name, sm] of Object.entries(m.strategies as Record<string, StrategyModel>)) {
+    models[name] = { ...sm, roundTripsPerRequest: sm.roundTripsPerRequest ?? strategies[name]?.queriesPerRequest ?? NaN };
+  }
+  return {
+    poolSize: m.poolSize as number,
+    connections: m.connections as number,
+    strategies: models as StrategyMap<StrategyModel>,
+    comparisons: typeof m.baseline === 'string' && typeof m.candidate === 'string'
+      ? [{
+        baseline: m.baseline as StrategyName,
+        candidate: m.candidate as StrategyName,
+        predictedRatio: m.predictedRatio as number,
+        measuredRatio: m.measuredRatio as number,
+      }]
+      : [],
+  };
+}
+
+/** A version-1 results record as version 2. */
+export function upgradeResultsV1(v1: Loose): ResultsRecord {
+  if (!isObject(v1.strategies) || !isObject(v1.config)) throw new RecordFormatError('a version-1 results record needs strategies and config');
+  const strategies: Record<string, StrategyResult> = {};
+  for (const [name, s] of Object.entries(v1.strategies)) {
+    if (!isObject(s) || !Array.isArray(s.rounds)) throw new RecordFormatError(`strategies.${name} has no rounds`);
+    strategies[name] = { ...(s as unknown as StrategyResult), rounds: (s.rounds as V1Round[]).map(upgradeRound) };
+  }
+  let comparisons: Comparison[] = [];
+  if (isObject(v1.comparison)) {
+    const { verdict: _sentence, ...numbers } = v1.comparison;
+    comparisons = [numbers as unknown as Comparison];
+  }
+  const { comparison: _one, ...rest } = v1;
+  return {
+    ...(rest as unknown as ResultsRecord),
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    warmup: (Array.isArray(v1.warmup) ? (v1.warmup as V1Round[]) : []).map(upgradeRound),
+    strategies: strategies as StrategyMap<StrategyResult>,
+    comparisons,
+    openModel: Array.isArray(v1.openModel) ? (v1.openModel as ResultsRecord['openModel']) : [],
+    model: upgradeModel(v1.model, strategies),
+    linkRoundTripMs: typeof v1.linkRoundTripMs === 'number' ? v1.linkRoundTripMs : null,
+  };
+}
+
+/** A version-1 sweep as version 2: its records upgraded, its points summarized anew from them. */
+export function upgradeSweepV1(v1: Loose): SweepRecord {
+  if (!Array.isArray(v1.points) || !Array.isArray(v1.records) || v1.points.length !== v1.records.length) {
+    throw new RecordFormatError('a version-1 sweep needs as many records as points');
+  }
+  const points = (v1.points as Loose[]).map((p, i) => ({
+    value: String(p.value),
+    record: upgradeResultsV1((v1.records as Loose[])[i]!),
+  }));
+  const s = summarizeSweep(String(v1.scenario), String(v1.param), String(v1.createdAt), points);
+  return { ...s, schemaVersion: SWEEP_SCHEMA_VERSION };
+}
+
+/** Any results or sweep file this version reads, as the current schema. */
+export function readRecord(data: unknown): { kind: 'run'; record: ResultsRecord } | { kind: 'sweep'; sweep: SweepRecord } {
+  if (!isObject(data)) throw new RecordFormatError('not a JSON object');
+  const version = data.schemaVersion;
+  const sweep = data.kind === 'sweep';
+  if (sweep && Array.isArray(data.points)) {
+    if (version === SWEEP_SCHEMA_VERSION) return { kind: 'sweep', sweep: data as unknown as SweepRecord };
+    if (version === 1) return { kind: 'sweep', sweep: upgradeSweepV1(data) };
+  } else if (isObject(data.strategies) && data.kind === undefined) {
+    if (version === RESULTS_SCHEMA_VERSION) return { kind: 'run', record: data as unknown as ResultsRecord };
+    if (version === 1) return { kind: 'run', record: upgradeResultsV1(data) };
+  }
+  throw new RecordFormatError(
+    `not an authbench results or sweep file of schemaVersion 1 or ${RESULTS_SCHEMA_VERSION} (found ${JSON.stringify(version ?? null)}${data.kind ? `, kind ${JSON.stringify(data.kind)}` : ''})`);
+}

@@ -1,0 +1,46 @@
+/**
+ * A plan, types only: what a run will do, in order, with every parameter — produced by a pure
+ * function from the config (bench/plan/plan.ts), printed by `authbench run --dry-run`, and
+ * executed phase by phase by the engine. Nothing in it depends on a measurement, except the
+ * open-model rates, which are fractions of the baseline's measured median.
+ */
+import type { JwtVerifyVariant } from '../../servers/jwt.js';
+import type { StrategyName } from '../../servers/strategies/index.js';
+import type { FreshnessConfig } from './freshness.js';
+import type { BenchConfig } from './results.js';
+
+export type Phase =
+  | { kind: 'seed'; users: number; seed: number }
+  | { kind: 'mint'; tokenUsers: number; ttlSeconds: number }
+  /** The servers' database link: a delay proxy when dbDelayMs > 0, and the idle round trip measured. */
+  | { kind: 'link'; dbDelayMs: number }
+  | {
+      kind: 'start-servers';
+      strategies: StrategyName[];
+      poolSize: number;
+      jwtVerify: JwtVerifyVariant;
+      serverCpu: BenchConfig['serverCpu'];
+    }
+  | { kind: 'verify'; users: number; routes: string[]; measuredRoute: string; strategies: StrategyName[] }
+  | { kind: 'warmup'; strategy: StrategyName; seconds: number; connections: number }
+  | { kind: 'round'; round: number; strategy: StrategyName; seconds: number; connections: number }
+  /** At `fraction` of the baseline's median req/s over the valid rounds. */
+  | { kind: 'open'; fraction: number; strategy: StrategyName; seconds: number }
+  | { kind: 'freshness'; config: FreshnessConfig };
+
+export type PhaseKind = Phase['kind'];
+
+export interface ScenarioPlan {
+  scenario: string;
+  config: BenchConfig;
+  phases: Phase[];
+  /** Seconds this scenario is expected to take, overheads included (an estimate, see plan.ts). */
+  estimatedSeconds: number;
+}
+
+export interface RunPlan {
+  scenarios: ScenarioPlan[];
+  /** The freshness phase after all scenarios, or null. */
+  freshness: { phase: Extract<Phase, { kind: 'freshness' }>; estimatedSeconds: number } | null;
+  estimatedSeconds: number;
+}
