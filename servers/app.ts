@@ -1,14 +1,30 @@
 import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
-  ARTICLES_PAGE, ARTICLE_UPDATE, DASHBOARD_RECENT, DASHBOARD_STATS, HEALTH, MINT_CLAIMS, OWN_REVOCATIONS,
-  REVOCATION_LOCK, ROLE_IDS_BY_NAME, USER_DELETE, USER_LOCK, USER_ROLES_DELETE, USER_ROLES_INSERT,
+  ARTICLES_PAGE,
+  ARTICLE_UPDATE,
+  DASHBOARD_RECENT,
+  DASHBOARD_STATS,
+  HEALTH,
+  MINT_CLAIMS,
+  OWN_REVOCATIONS,
+  REVOCATION_LOCK,
+  ROLE_IDS_BY_NAME,
+  USER_DELETE,
+  USER_LOCK,
+  USER_ROLES_DELETE,
+  USER_ROLES_INSERT,
 } from '../sql/queries.js';
 import { authenticate, requirePermission, userOf } from './authenticate.js';
 import { claimsFromRows, type RbacRow } from './claims.js';
 import type { Db, Queryable } from './db.js';
 import {
-  DependencyError, HttpError, badRequest, isInvalidData, notFound, serviceUnavailable,
+  DependencyError,
+  HttpError,
+  badRequest,
+  isInvalidData,
+  notFound,
+  serviceUnavailable,
 } from './errors.js';
 import { claimsOf, parseUserId, signToken } from './jwt.js';
 import type { Metrics } from './metrics.js';
@@ -99,7 +115,9 @@ export function createApp(deps: AppDeps): express.Express {
       const userId = parseUserId(bodyObject(req).userId);
       if (userId === null) throw badRequest('userId must be a positive integer');
       // One statement, one snapshot: the claims and the version they belong to cannot disagree.
-      const rows = await db.query<RbacRow & { token_version: number; incarnation: number }>(MINT_CLAIMS, [userId]);
+      const rows = await db.query<RbacRow & { token_version: number; incarnation: number }>(MINT_CLAIMS, [
+        userId,
+      ]);
       if (rows.length === 0) throw notFound('no such user');
       const user = claimsFromRows(rows);
       if (user === null) throw notFound('the user has no role');
@@ -113,12 +131,21 @@ export function createApp(deps: AppDeps): express.Express {
 
   api.get('/dashboard', requirePermission('view_dashboard'), async (_req, res) => {
     const user = userOf(res);
-    const [stats] = await db.query<{ articles: number; last_updated_at: Date | null }>(DASHBOARD_STATS, [user.id]);
-    const recent = await db.query<{ id: number; title: string; author_id: number | null; updated_at: Date }>(DASHBOARD_RECENT);
+    const [stats] = await db.query<{ articles: number; last_updated_at: Date | null }>(DASHBOARD_STATS, [
+      user.id,
+    ]);
+    const recent = await db.query<{ id: number; title: string; author_id: number | null; updated_at: Date }>(
+      DASHBOARD_RECENT,
+    );
     res.json({
       user: { id: user.id, role: user.role, permissions: user.permissions },
       stats: { articles: stats?.articles ?? 0, lastUpdatedAt: stats?.last_updated_at ?? null },
-      recent: recent.map((a) => ({ id: a.id, title: a.title, authorId: a.author_id, updatedAt: a.updated_at })),
+      recent: recent.map((a) => ({
+        id: a.id,
+        title: a.title,
+        authorId: a.author_id,
+        updatedAt: a.updated_at,
+      })),
     });
   });
 
@@ -126,11 +153,22 @@ export function createApp(deps: AppDeps): express.Express {
     const raw = req.query.page ?? '1';
     const page = typeof raw === 'string' && /^[1-9][0-9]{0,5}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(page)) throw badRequest('page must be an integer from 1 to 999999');
-    const rows = await db.query<{ id: number; title: string; author_id: number | null; updated_at: Date; revision: number }>(
-      ARTICLES_PAGE, [PAGE_SIZE, (page - 1) * PAGE_SIZE]);
+    const rows = await db.query<{
+      id: number;
+      title: string;
+      author_id: number | null;
+      updated_at: Date;
+      revision: number;
+    }>(ARTICLES_PAGE, [PAGE_SIZE, (page - 1) * PAGE_SIZE]);
     res.json({
       page,
-      articles: rows.map((a) => ({ id: a.id, title: a.title, authorId: a.author_id, updatedAt: a.updated_at, revision: a.revision })),
+      articles: rows.map((a) => ({
+        id: a.id,
+        title: a.title,
+        authorId: a.author_id,
+        updatedAt: a.updated_at,
+        revision: a.revision,
+      })),
     });
   });
 
@@ -139,17 +177,33 @@ export function createApp(deps: AppDeps): express.Express {
     const body = bodyObject(req);
     const title = stringField(body, 'title', 200);
     const text = stringField(body, 'body', 10_000);
-    const [row] = await db.query<{ id: number; title: string; body: string; author_id: number | null; revision: number }>(
-      ARTICLE_UPDATE, [id, title, text]);
+    const [row] = await db.query<{
+      id: number;
+      title: string;
+      body: string;
+      author_id: number | null;
+      revision: number;
+    }>(ARTICLE_UPDATE, [id, title, text]);
     if (!row) throw notFound('no such article');
-    res.json({ id: row.id, title: row.title, body: row.body, authorId: row.author_id, revision: row.revision });
+    res.json({
+      id: row.id,
+      title: row.title,
+      body: row.body,
+      authorId: row.author_id,
+      revision: row.revision,
+    });
   });
 
   api.put('/users/:id/roles', requirePermission('manage_users'), json, async (req, res) => {
     const id = idParam(req, 'id');
     const roles = bodyObject(req).roles;
-    if (!Array.isArray(roles) || roles.length < 1 || roles.length > MAX_ROLES
-      || !roles.every((r) => typeof r === 'string') || new Set(roles).size !== roles.length) {
+    if (
+      !Array.isArray(roles) ||
+      roles.length < 1 ||
+      roles.length > MAX_ROLES ||
+      !roles.every((r) => typeof r === 'string') ||
+      new Set(roles).size !== roles.length
+    ) {
       throw badRequest(`roles must be an array of 1 to ${MAX_ROLES} distinct role names`);
     }
     const { result: names, updates } = await revokeWith(revocations, db, async (tx) => {
@@ -197,11 +251,23 @@ async function revokeWith<T>(
   const result = await db.transaction(async (tx) => {
     await tx.query(REVOCATION_LOCK);
     const r = await change(tx);
-    const rows = await tx.query<{ pos: number; xid: string; user_id: number | null; version: number; deleted: boolean }>(OWN_REVOCATIONS);
+    const rows = await tx.query<{
+      pos: number;
+      xid: string;
+      user_id: number | null;
+      version: number;
+      deleted: boolean;
+    }>(OWN_REVOCATIONS);
     // A change of several statements logs a user once per statement: the last entry counts.
     const latest = new Map<number, RecordUpdate>();
     for (const row of rows) {
-      if (row.user_id !== null) latest.set(row.user_id, { userId: row.user_id, version: row.version, deleted: row.deleted, xid: row.xid });
+      if (row.user_id !== null)
+        latest.set(row.user_id, {
+          userId: row.user_id,
+          version: row.version,
+          deleted: row.deleted,
+          xid: row.xid,
+        });
     }
     updates = [...latest.values()];
     const xid = rows[0]?.xid;
@@ -222,17 +288,25 @@ function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFun
     httpError = badRequest('A value in the request cannot be stored');
   } else if (isClientError(err)) {
     // body-parser's errors (malformed JSON, too large, bad charset): the client's fault.
-    httpError = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'bad_request',
-      err.status === 413 ? 'The request body is too large' : 'The request body could not be parsed');
+    httpError = new HttpError(
+      err.status,
+      err.status === 413 ? 'payload_too_large' : 'bad_request',
+      err.status === 413 ? 'The request body is too large' : 'The request body could not be parsed',
+    );
   } else {
-    process.stderr.write(`authbench server: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(
+      `authbench server: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`,
+    );
     httpError = new HttpError(500, 'internal_error', 'Internal server error');
   }
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.status(httpError.status).set(httpError.headers).json({ error: httpError.code, message: httpError.message });
+  res
+    .status(httpError.status)
+    .set(httpError.headers)
+    .json({ error: httpError.code, message: httpError.message });
 }
 
 function isClientError(err: unknown): err is { status: number } {

@@ -5,7 +5,7 @@ import type { Metrics } from './metrics.js';
 
 export interface DbOptions {
   url: string;
-  /** Same for every strategy: fairness (DESIGN.md). */
+  /** Same for every strategy: fairness (docs/method.md). */
   poolSize: number;
   metrics: Metrics;
   /** How long a request waits for a pooled connection or a (re)connect before 503. */
@@ -51,13 +51,17 @@ export function createDb(opts: DbOptions): Db {
   // From check-out to return, whoever holds the connection (pool.query or a transaction):
   // the round trip, Postgres' work and any wait for this process's event loop in between.
   const acquiredAt = new WeakMap<pg.PoolClient, number>();
-  pool.on('acquire', (client) => { acquiredAt.set(client, performance.now()); });
+  pool.on('acquire', (client) => {
+    acquiredAt.set(client, performance.now());
+  });
   pool.on('release', (_err, client) => {
     const t0 = acquiredAt.get(client);
     if (t0 !== undefined) metrics.addPoolHeld((performance.now() - t0) / 1000);
   });
   const run = async <R extends pg.QueryResultRow>(
-    target: pg.Pool | pg.PoolClient, q: NamedQuery, values: unknown[] = [],
+    target: pg.Pool | pg.PoolClient,
+    q: NamedQuery,
+    values: unknown[] = [],
   ): Promise<R[]> => {
     metrics.countQuery(q.name);
     try {
@@ -80,12 +84,17 @@ export function createDb(opts: DbOptions): Db {
       // ready message and the termination that follows it can arrive in one read, and the
       // second is parsed before any promise continuation runs (the freshness nemesis crashed a
       // server this way once, terminating its connections while the pool reconnected).
-      const onError = (): void => { broken = true; };
+      const onError = (): void => {
+        broken = true;
+      };
       let client: pg.PoolClient;
       try {
         client = await new Promise<pg.PoolClient>((resolve, reject) => {
           pool.connect((err, c) => {
-            if (err || !c) { reject(err ?? new Error('no client')); return; }
+            if (err || !c) {
+              reject(err ?? new Error('no client'));
+              return;
+            }
             c.on('error', onError);
             resolve(c);
           });
@@ -101,7 +110,9 @@ export function createDb(opts: DbOptions): Db {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => { broken = true; });
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
         throw wrap(err);
       } finally {
         client.removeListener('error', onError);

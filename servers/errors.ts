@@ -44,7 +44,10 @@ export function notFound(message = 'Not found'): HttpError {
 
 /** A dependency (Postgres, Redis) could not be asked: the request fails closed. */
 export class DependencyError extends Error {
-  constructor(readonly dependency: 'postgres' | 'redis', options?: { cause?: unknown }) {
+  constructor(
+    readonly dependency: 'postgres' | 'redis',
+    options?: { cause?: unknown },
+  ) {
     super(`${dependency} unavailable`, options);
   }
 }
@@ -70,8 +73,16 @@ export function isInvalidData(err: unknown): boolean {
 }
 
 const SOCKET_ERRORS = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-  'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', // ENOENT: a unix socket path that is gone
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOENT', // ENOENT: a unix socket path that is gone
 ]);
 
 /** True when a pg error says Postgres is unreachable or going away rather than a query bug. */
@@ -82,6 +93,7 @@ export function isPostgresUnavailable(err: unknown): boolean {
     if (SOCKET_ERRORS.has(code)) return true;
     if (/^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
   }
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|not queryable/i
-    .test(err.message);
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|not queryable/i.test(
+    err.message,
+  );
 }

@@ -33,11 +33,13 @@ export const DEV_SECRET = 'authbench-development-secret-do-not-use-in-production
 /**
  * A KeyObject, not the string: jsonwebtoken first tries to parse a string secret as a PEM
  * public key, which costs ~0.33 ms per verify here against ~7 µs with a KeyObject
- * (DESIGN.md, "Known costs"). Both strategies verify with the same key.
+ * (docs/method.md, "Fairness"). Both strategies verify with the same key.
  */
 export function createJwtKey(secret: string): KeyObject {
   if (Buffer.byteLength(secret) < 32) {
-    throw new RangeError(`JWT_SECRET must be at least 32 bytes (256 bits) long (got ${Buffer.byteLength(secret)})`);
+    throw new RangeError(
+      `JWT_SECRET must be at least 32 bytes (256 bits) long (got ${Buffer.byteLength(secret)})`,
+    );
   }
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
@@ -54,8 +56,14 @@ export function verificationKey(secret: string, variant: JwtVerifyVariant): KeyO
 
 export function signToken(claims: TokenClaims, key: KeyObject, ttlSeconds = DEFAULT_TOKEN_TTL_S): string {
   return jwt.sign(
-    { userId: claims.userId, role: claims.role, permissions: claims.permissions, ver: claims.ver, inc: claims.inc,
-      ds: claims.ds },
+    {
+      userId: claims.userId,
+      role: claims.role,
+      permissions: claims.permissions,
+      ver: claims.ver,
+      inc: claims.inc,
+      ds: claims.ds,
+    },
     key,
     { algorithm: ALGORITHM, expiresIn: ttlSeconds },
   );
@@ -96,7 +104,15 @@ export function verifyToken(token: string, key: KeyObject | string): VerifiedTok
   if (!Array.isArray(p.permissions) || !p.permissions.every((x) => typeof x === 'string')) return null;
   if (!isPositiveInteger(p.ver) || !isPositiveInteger(p.inc)) return null;
   if (typeof p.ds !== 'string' || p.ds === '' || p.ds.length > 64) return null;
-  return { userId, role: p.role, permissions: p.permissions as string[], ver: p.ver, inc: p.inc, ds: p.ds, exp: p.exp };
+  return {
+    userId,
+    role: p.role,
+    permissions: p.permissions as string[],
+    ver: p.ver,
+    inc: p.inc,
+    ds: p.ds,
+    exp: p.exp,
+  };
 }
 
 function isPositiveInteger(x: unknown): x is number {

@@ -50,14 +50,41 @@ export class Metrics {
         lines.push(`${name}{strategy="${labels.strategy}",${label}="${key}"} ${value}`);
       }
     };
-    family('authbench_db_queries_total', 'Database queries sent by this server, by statement name.', 'query', this.dbQueries);
-    family('authbench_redis_commands_total', 'Redis commands sent by this server.', 'command', this.redisCommands);
-    family('authbench_http_responses_total', 'HTTP responses sent, by status code.', 'status', this.httpResponses);
-    family('authbench_background_queries_total', 'Revocation bookkeeping statements (not per request).', 'query', this.backgroundQueries);
-    family('authbench_revocation_events_total', 'Revocation events: lease lapses, refills, intents, key spaces, entries applied.', 'event', this.revocationEvents);
-    lines.push('# HELP authbench_db_pool_held_seconds_total Time pooled connections spent checked out, summed over connections.',
+    family(
+      'authbench_db_queries_total',
+      'Database queries sent by this server, by statement name.',
+      'query',
+      this.dbQueries,
+    );
+    family(
+      'authbench_redis_commands_total',
+      'Redis commands sent by this server.',
+      'command',
+      this.redisCommands,
+    );
+    family(
+      'authbench_http_responses_total',
+      'HTTP responses sent, by status code.',
+      'status',
+      this.httpResponses,
+    );
+    family(
+      'authbench_background_queries_total',
+      'Revocation bookkeeping statements (not per request).',
+      'query',
+      this.backgroundQueries,
+    );
+    family(
+      'authbench_revocation_events_total',
+      'Revocation events: lease lapses, refills, intents, key spaces, entries applied.',
+      'event',
+      this.revocationEvents,
+    );
+    lines.push(
+      '# HELP authbench_db_pool_held_seconds_total Time pooled connections spent checked out, summed over connections.',
       '# TYPE authbench_db_pool_held_seconds_total counter',
-      `authbench_db_pool_held_seconds_total{strategy="${labels.strategy}"} ${this.poolHeldSeconds}`);
+      `authbench_db_pool_held_seconds_total{strategy="${labels.strategy}"} ${this.poolHeldSeconds}`,
+    );
     return `${lines.join('\n')}\n`;
   }
 }
@@ -74,7 +101,11 @@ export function parseMetrics(text: string): Map<string, number> {
 }
 
 /** Sum of one family's samples, optionally excluding some label values (e.g. health checks). */
-export function sumFamily(metrics: Map<string, number>, family: string, exclude: readonly string[] = []): number {
+export function sumFamily(
+  metrics: Map<string, number>,
+  family: string,
+  exclude: readonly string[] = [],
+): number {
   let total = 0;
   for (const [key, value] of metrics) {
     if (!key.startsWith(`${family}{`)) continue;

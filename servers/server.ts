@@ -21,7 +21,7 @@ export interface ServerOptions {
   issueTokens: boolean;
   jwtSecret: string;
   tokenTtlSeconds: number;
-  /** Default 'keyobject' (DESIGN.md, "Known costs"). */
+  /** Default 'keyobject' (docs/method.md, "Fairness"). */
   jwtVerify?: JwtVerifyVariant;
 }
 
@@ -63,18 +63,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw err;
   }
 
-  const revocations = new Revocations(redis, db, opts.pgUrl, datasetId, metrics, opts.strategy === 'jwt-redis');
+  const revocations = new Revocations(
+    redis,
+    db,
+    opts.pgUrl,
+    datasetId,
+    metrics,
+    opts.strategy === 'jwt-redis',
+  );
   const strategy = createStrategy(opts.strategy, { db, revocations });
   try {
     await revocations.start();
   } catch (err) {
     await revocations.stop();
     await cleanup();
-    throw new Error(`cannot check the revocation records in Redis against Postgres: ${(err as Error).message}`);
+    throw new Error(
+      `cannot check the revocation records in Redis against Postgres: ${(err as Error).message}`,
+    );
   }
   const app = createApp({
-    strategy, db, revocations, datasetId, key, verifyKey, metrics,
-    pingRedis: async () => { await redis.ping(); },
+    strategy,
+    db,
+    revocations,
+    datasetId,
+    key,
+    verifyKey,
+    metrics,
+    pingRedis: async () => {
+      await redis.ping();
+    },
     issueTokens: opts.issueTokens,
     tokenTtlSeconds: opts.tokenTtlSeconds,
   });
@@ -83,7 +100,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   }).catch(async (err: unknown) => {
     await revocations.stop();
     await cleanup();

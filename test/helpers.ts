@@ -25,7 +25,10 @@ function withDatabase(url: string, database: string): string {
  * A database of this test file's own on the resolved server, created empty. Tests never write
  * to a database they did not create, so pointing them at a shared server is safe.
  */
-export async function createTestDatabase(name: string, baseUrl = serviceUrls().pgUrl): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  name: string,
+  baseUrl = serviceUrls().pgUrl,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const database = `authbench_test_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
   const admin = new pg.Client({ connectionString: withDatabase(baseUrl, 'postgres') });
   await admin.connect();
@@ -58,15 +61,32 @@ export async function seedUrl(url: string, spec: SeedSpec): Promise<void> {
   }
 }
 
-export function serverOptions(strategy: StrategyName, pgUrl: string, redisUrl: string, extra: Partial<ServerOptions> = {}): ServerOptions {
+export function serverOptions(
+  strategy: StrategyName,
+  pgUrl: string,
+  redisUrl: string,
+  extra: Partial<ServerOptions> = {},
+): ServerOptions {
   return {
-    strategy, pgUrl, redisUrl, host: '127.0.0.1', port: 0, poolSize: 4, issueTokens: true,
-    jwtSecret: TEST_SECRET, tokenTtlSeconds: 600, ...extra,
+    strategy,
+    pgUrl,
+    redisUrl,
+    host: '127.0.0.1',
+    port: 0,
+    poolSize: 4,
+    issueTokens: true,
+    jwtSecret: TEST_SECRET,
+    tokenTtlSeconds: 600,
+    ...extra,
   };
 }
 
 /** Both strategies against the same database and Redis, as the bench runs them. */
-export async function startBoth(pgUrl: string, redisUrl: string, extra: Partial<ServerOptions> = {}): Promise<Record<WriteUpStrategy, RunningServer>> {
+export async function startBoth(
+  pgUrl: string,
+  redisUrl: string,
+  extra: Partial<ServerOptions> = {},
+): Promise<Record<WriteUpStrategy, RunningServer>> {
   const [a, b] = await Promise.all([
     startServer(serverOptions('db-lookup', pgUrl, redisUrl, extra)),
     startServer(serverOptions('jwt-redis', pgUrl, redisUrl, extra)),
@@ -81,7 +101,11 @@ export interface Reply {
   json(): unknown;
 }
 
-export async function request(base: string, path: string, init: { method?: string; token?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
+export async function request(
+  base: string,
+  path: string,
+  init: { method?: string; token?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
   let body: string | undefined;
@@ -89,7 +113,12 @@ export async function request(base: string, path: string, init: { method?: strin
     headers['content-type'] = 'application/json';
     body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
   }
-  const res = await fetch(base + path, { method: init.method ?? 'GET', headers, body, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(base + path, {
+    method: init.method ?? 'GET',
+    headers,
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
 }

@@ -22,8 +22,9 @@ function testFiles(dir: string): string[] {
 async function main(): Promise<number> {
   const root = projectRoot();
   const filter = process.argv.slice(2);
-  const files = testFiles(join(root, 'dist', 'test'))
-    .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
+  const files = testFiles(join(root, 'dist', 'test')).filter(
+    (f) => filter.length === 0 || filter.some((x) => f.includes(x)),
+  );
   if (files.length === 0) {
     process.stderr.write(`no test files match ${filter.join(' ')}\n`);
     return 1;
@@ -31,15 +32,18 @@ async function main(): Promise<number> {
   const infra = await resolveInfra({ log: (line) => process.stderr.write(`[infra] ${line}\n`) });
   process.stderr.write(`[infra] ${infra.description}\n`);
   try {
-    const child = spawn(process.execPath, [
-      '--test', '--test-concurrency=1', '--test-reporter=spec',
-      ...files.map((f) => relative(root, f)),
-    ], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, DATABASE_URL: infra.pgUrl, REDIS_URL: infra.redisUrl, AUTHBENCH_TEST: '1' },
-    });
-    const forward = (signal: NodeJS.Signals): void => { child.kill(signal); };
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files.map((f) => relative(root, f))],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, DATABASE_URL: infra.pgUrl, REDIS_URL: infra.redisUrl, AUTHBENCH_TEST: '1' },
+      },
+    );
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
     process.once('SIGINT', forward);
     process.once('SIGTERM', forward);
     return await new Promise<number>((resolve) => {
@@ -50,7 +54,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`npm test: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`npm test: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -24,22 +24,59 @@ export function medianDifferenceCI(a: readonly number[], b: readonly number[]): 
 
 export function compareResults(older: ResultsRecord, newer: ResultsRecord): MetricChange[] {
   const out: MetricChange[] = [];
-  for (const [name, n] of Object.entries(newer.strategies) as Array<[keyof ResultsRecord['strategies'], StrategyResult]>) {
+  for (const [name, n] of Object.entries(newer.strategies) as Array<
+    [keyof ResultsRecord['strategies'], StrategyResult]
+  >) {
     const o = older.strategies[name];
     if (!o) continue;
-    type Sampled = [metric: string, unit: string, higherIsBetter: boolean, get: (r: RoundRecord) => number, old: number, new: number];
+    type Sampled = [
+      metric: string,
+      unit: string,
+      higherIsBetter: boolean,
+      get: (r: RoundRecord) => number,
+      old: number,
+      new: number,
+    ];
     const sampled: Sampled[] = [
-      ['throughput (median)', 'req/s', true, (r) => r.requestsPerSecond, o.throughput.median, n.throughput.median],
-      ['p50 latency', 'ms', false, (r) => (r.status === 'valid' ? r.latencyMs.p50 : NaN), o.latencyMs.p50, n.latencyMs.p50],
-      ['p99 latency', 'ms', false, (r) => (r.status === 'valid' ? r.latencyMs.p99 : NaN), o.latencyMs.p99, n.latencyMs.p99],
+      [
+        'throughput (median)',
+        'req/s',
+        true,
+        (r) => r.requestsPerSecond,
+        o.throughput.median,
+        n.throughput.median,
+      ],
+      [
+        'p50 latency',
+        'ms',
+        false,
+        (r) => (r.status === 'valid' ? r.latencyMs.p50 : NaN),
+        o.latencyMs.p50,
+        n.latencyMs.p50,
+      ],
+      [
+        'p99 latency',
+        'ms',
+        false,
+        (r) => (r.status === 'valid' ? r.latencyMs.p99 : NaN),
+        o.latencyMs.p99,
+        n.latencyMs.p99,
+      ],
     ];
     for (const [metric, unit, higherIsBetter, get, oldV, newV] of sampled) {
       const a = validRounds(o.rounds).map(get);
       const b = validRounds(n.rounds).map(get);
       const ci = a.length > 1 && b.length > 1 ? medianDifferenceCI(a, b) : null;
       out.push({
-        strategy: name, metric, unit, old: oldV, new: newV, changePercent: ((newV - oldV) / oldV) * 100,
-        ci95: ci, significant: ci !== null && (ci[0] > 0 || ci[1] < 0), higherIsBetter,
+        strategy: name,
+        metric,
+        unit,
+        old: oldV,
+        new: newV,
+        changePercent: ((newV - oldV) / oldV) * 100,
+        ci95: ci,
+        significant: ci !== null && (ci[0] > 0 || ci[1] < 0),
+        higherIsBetter,
       });
     }
     const counted = [
@@ -49,9 +86,15 @@ export function compareResults(older: ResultsRecord, newer: ResultsRecord): Metr
     for (const [metric, oldV, newV] of counted) {
       // Counted, not sampled: any change is a real one.
       out.push({
-        strategy: name, metric, unit: 'per request', old: oldV, new: newV,
+        strategy: name,
+        metric,
+        unit: 'per request',
+        old: oldV,
+        new: newV,
         changePercent: oldV === 0 ? (newV === 0 ? 0 : Infinity) : ((newV - oldV) / oldV) * 100,
-        ci95: null, significant: oldV !== newV, higherIsBetter: false,
+        ci95: null,
+        significant: oldV !== newV,
+        higherIsBetter: false,
       });
     }
   }
@@ -61,5 +104,5 @@ export function compareResults(older: ResultsRecord, newer: ResultsRecord): Metr
 /** A change's direction in words: better, WORSE, or no significant change. */
 export function changeVerdict(c: MetricChange): 'better' | 'WORSE' | 'no significant change' {
   if (!c.significant) return 'no significant change';
-  return (c.new > c.old) === c.higherIsBetter ? 'better' : 'WORSE';
+  return c.new > c.old === c.higherIsBetter ? 'better' : 'WORSE';
 }

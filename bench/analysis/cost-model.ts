@@ -1,5 +1,13 @@
 import type { StrategyName } from '../../servers/strategies/index.js';
-import { RESOURCES, type CostModel, type Resource, type RoundRecord, type StrategyMap, type StrategyModel, type ValidRound } from '../schema/results.js';
+import {
+  RESOURCES,
+  type CostModel,
+  type Resource,
+  type RoundRecord,
+  type StrategyMap,
+  type StrategyModel,
+  type ValidRound,
+} from '../schema/results.js';
 import { median } from './stats.js';
 
 /**
@@ -28,12 +36,22 @@ export interface ModelConfig {
   strategies: readonly StrategyName[];
 }
 
-function strategyModel(rounds: readonly RoundRecord[], config: ModelConfig, queriesPerRequest: number): StrategyModel | null {
-  const usable = rounds.filter((r): r is ValidRound => r.status === 'valid' && r.requestsPerSecond > 0
-    && r.serverCpuPercent !== null && r.poolBusyConnections !== null);
+function strategyModel(
+  rounds: readonly RoundRecord[],
+  config: ModelConfig,
+  queriesPerRequest: number,
+): StrategyModel | null {
+  const usable = rounds.filter(
+    (r): r is ValidRound =>
+      r.status === 'valid' &&
+      r.requestsPerSecond > 0 &&
+      r.serverCpuPercent !== null &&
+      r.poolBusyConnections !== null,
+  );
   if (usable.length === 0) return null;
   // Utilization law per round: a resource's busy share ÷ throughput = its demand per request.
-  const perRequestMs = (busy: (r: ValidRound) => number): number => median(usable.map((r) => (1000 * busy(r)) / r.requestsPerSecond));
+  const perRequestMs = (busy: (r: ValidRound) => number): number =>
+    median(usable.map((r) => (1000 * busy(r)) / r.requestsPerSecond));
   const cpuMs = perRequestMs((r) => r.serverCpuPercent! / 100);
   const poolMs = perRequestMs((r) => r.poolBusyConnections!);
   const withExec = usable.every((r) => r.dbExecuting !== null);
@@ -80,7 +98,11 @@ export function costModel(
   if (baseline === undefined || candidates.length === 0) return null;
   const strategies: StrategyMap<StrategyModel> = {};
   for (const name of config.strategies) {
-    const m = strategyModel(rounds.filter((r) => r.strategy === name), config, queriesPerRequest[name] ?? 0);
+    const m = strategyModel(
+      rounds.filter((r) => r.strategy === name),
+      config,
+      queriesPerRequest[name] ?? 0,
+    );
     if (!m) return null;
     strategies[name] = m;
   }
@@ -91,7 +113,12 @@ export function costModel(
     strategies,
     comparisons: candidates.map((candidate) => {
       const b = strategies[candidate]!;
-      return { baseline, candidate, predictedRatio: b.predictedRps / a.predictedRps, measuredRatio: b.measuredRps / a.measuredRps };
+      return {
+        baseline,
+        candidate,
+        predictedRatio: b.predictedRps / a.predictedRps,
+        measuredRatio: b.measuredRps / a.measuredRps,
+      };
     }),
   };
 }

@@ -32,12 +32,18 @@ export function gate(record: ResultsRecord, baseline: Baseline): Check[] {
       });
     }
   }
-  const invalid = Object.values(record.strategies).flatMap((s) => s.rounds).filter((r) => r.status === 'invalid').length;
+  const invalid = Object.values(record.strategies)
+    .flatMap((s) => s.rounds)
+    .filter((r) => r.status === 'invalid').length;
   checks.push({
-    name: 'invalid rounds', measured: invalid, limit: { op: '≤', value: baseline.maxInvalidRounds },
+    name: 'invalid rounds',
+    measured: invalid,
+    limit: { op: '≤', value: baseline.maxInvalidRounds },
     pass: invalid <= baseline.maxInvalidRounds,
   });
-  const c = record.comparisons.find((x) => x.baseline === baseline.baseline && x.candidate === baseline.candidate);
+  const c = record.comparisons.find(
+    (x) => x.baseline === baseline.baseline && x.candidate === baseline.candidate,
+  );
   checks.push({
     name: `throughput ${baseline.candidate}/${baseline.baseline}: 95% CI lower bound`,
     measured: c ? c.throughputRatio.ci95[0] : null,
@@ -67,10 +73,15 @@ export function parseBaseline(text: string, source: string): Baseline {
   }
   const bad = (field: string, rule: string): Error => new Error(`${source}: ${field} must be ${rule}`);
   if (b.schemaVersion !== 1) throw bad('schemaVersion', '1');
-  if (typeof b.baseline !== 'string' || typeof b.candidate !== 'string') throw bad('baseline and candidate', 'strategy names');
+  if (typeof b.baseline !== 'string' || typeof b.candidate !== 'string')
+    throw bad('baseline and candidate', 'strategy names');
   for (const field of ['queriesPerRequest', 'redisCommandsPerRequest'] as const) {
     const v = b[field];
-    if (typeof v !== 'object' || v === null || ![b.baseline, b.candidate].every((n) => typeof v[n] === 'number')) {
+    if (
+      typeof v !== 'object' ||
+      v === null ||
+      ![b.baseline, b.candidate].every((n) => typeof v[n] === 'number')
+    ) {
       throw bad(field, `an object with a number for ${b.baseline} and ${b.candidate}`);
     }
   }

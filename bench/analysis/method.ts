@@ -6,19 +6,23 @@ import type { BenchConfig, Environment } from '../schema/results.js';
 
 export function fairness(config: BenchConfig, env: Environment): Record<string, string> {
   const all = `(all ${config.strategies.length} strategies)`;
-  const verify = config.jwtVerify === 'keyobject'
-    ? 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey'
-    : 'jsonwebtoken.verify with the secret as a string (parsed per call)';
+  const verify =
+    config.jwtVerify === 'keyobject'
+      ? 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey'
+      : 'jsonwebtoken.verify with the secret as a string (parsed per call)';
   return {
     statements: `every query is a named pg statement, prepared once per connection ${all}`,
     pool: `one pg pool of ${config.poolSize} connections per server ${all}`,
     jwtVerification: `${verify}, HS256 only ${all}`,
     tokens: `the same tokens, minted from the database's current claims, for every strategy`,
-    redis: 'ioredis, one round trip per request where a strategy uses Redis, no pipelining, offline queue off (fail fast)',
-    processes: 'each server and the load generator in its own process; only the server being measured is under load',
-    cpu: env.serverCpu === null
-      ? 'servers not pinned: the scheduler places them'
-      : `every server pinned to CPU ${env.serverCpu} (one at a time under load)`,
+    redis:
+      'ioredis, one round trip per request where a strategy uses Redis, no pipelining, offline queue off (fail fast)',
+    processes:
+      'each server and the load generator in its own process; only the server being measured is under load',
+    cpu:
+      env.serverCpu === null
+        ? 'servers not pinned: the scheduler places them'
+        : `every server pinned to CPU ${env.serverCpu} (one at a time under load)`,
   };
 }
 
@@ -26,15 +30,29 @@ export function method(config: BenchConfig): string[] {
   const [baseline] = config.strategies;
   const fractions = config.openFractions.map((f) => `${f * 100}%`).join(' and ');
   return [
-    `closed model: ${config.connections} connections, one request in flight each, rotating through ${config.tokenUsers} distinct users' tokens (mixed roles)`,
-    `warm-up ${config.warmupSeconds} s per strategy, then ${config.rounds} rounds of ${config.roundSeconds} s per strategy, interleaved; the order within a round alternates (forward, then reversed) so linear drift hits every strategy alike`,
-    'throughput = 2xx responses / round duration; any non-2xx, socket error or timeout makes a round invalid (kept, excluded from statistics)',
-    'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; per strategy the median over valid rounds',
-    `gain = median of paired per-round ratios candidate/${baseline}, 95% percentile-bootstrap CI (${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
-    'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) and Redis side (INFO commandstats) over the verification set, cross-checked with the servers\' counters',
-    'cost model: per request, server CPU (CPU utilization ÷ throughput) and time holding a pooled connection (the servers\' connection-seconds ÷ throughput), medians over valid rounds; each bounds throughput (1/CPU, pool size/pool time, connections/(CPU + pool time)) and the smallest bound is the prediction',
+    `closed model: ${config.connections} connections, one request in flight each, ` +
+      `rotating through ${config.tokenUsers} distinct users' tokens (mixed roles)`,
+    `warm-up ${config.warmupSeconds} s per strategy, then ${config.rounds} rounds of ${config.roundSeconds} s ` +
+      'per strategy, interleaved; the order within a round alternates (forward, then reversed) ' +
+      'so linear drift hits every strategy alike',
+    'throughput = 2xx responses / round duration; any non-2xx, socket error or timeout makes a round invalid ' +
+      '(kept, excluded from statistics)',
+    'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; ' +
+      'per strategy the median over valid rounds',
+    `gain = median of paired per-round ratios candidate/${baseline}, 95% percentile-bootstrap CI ` +
+      `(${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
+    'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) ' +
+      "and Redis side (INFO commandstats) over the verification set, cross-checked with the servers' counters",
+    'cost model: per request, server CPU (CPU utilization ÷ throughput) and time holding a pooled connection ' +
+      "(the servers' connection-seconds ÷ throughput), medians over valid rounds; each bounds throughput " +
+      '(1/CPU, pool size/pool time, connections/(CPU + pool time)) and the smallest bound is the prediction',
     ...(config.openFractions.length
-      ? [`open model: after the rounds, each strategy at a constant arrival rate of ${fractions} of ${baseline}'s median req/s for ${config.openSeconds} s, latency timed from each request's intended send time (no coordinated omission); closed-model latency follows Little's law (≈ connections ÷ throughput) instead`]
+      ? [
+          `open model: after the rounds, each strategy at a constant arrival rate of ${fractions} of ` +
+            `${baseline}'s median req/s for ${config.openSeconds} s, latency timed from each request's ` +
+            "intended send time (no coordinated omission); closed-model latency follows Little's law " +
+            '(≈ connections ÷ throughput) instead',
+        ]
       : []),
   ];
 }

@@ -50,12 +50,18 @@ function medianLatency(rounds: readonly ValidRound[]): LatencyMs {
  * The baseline's and a candidate's rounds paired by round number: the i-th rounds of both ran
  * back to back, so drift in the machine hits both alike. Only pairs of valid rounds count.
  */
-export function pairRounds(rounds: readonly RoundRecord[], baseline: StrategyName, candidate: StrategyName): Array<[ValidRound, ValidRound]> {
+export function pairRounds(
+  rounds: readonly RoundRecord[],
+  baseline: StrategyName,
+  candidate: StrategyName,
+): Array<[ValidRound, ValidRound]> {
   const byRound = (name: StrategyName): Map<number, ValidRound> =>
     new Map(validRounds(rounds.filter((r) => r.strategy === name)).map((r) => [r.round, r]));
   const a = byRound(baseline);
   const b = byRound(candidate);
-  return [...a.keys()].sort((x, y) => x - y).flatMap((i) => (b.has(i) ? [[a.get(i)!, b.get(i)!] as [ValidRound, ValidRound]] : []));
+  return [...a.keys()]
+    .sort((x, y) => x - y)
+    .flatMap((i) => (b.has(i) ? [[a.get(i)!, b.get(i)!] as [ValidRound, ValidRound]] : []));
 }
 
 /** The paired comparison of one candidate with the baseline; null without a pair of valid rounds. */
@@ -72,8 +78,14 @@ export function compareStrategies(
     const b = bootstrap(values, median, opts);
     return { median: b.estimate, ci95: b.ci95 };
   };
-  const ratio = estimate(pairedRatios(pairs.map((p) => p[0].requestsPerSecond), pairs.map((p) => p[1].requestsPerSecond)));
-  const delta = (k: 'p50' | 'p99'): Estimate => estimate(pairs.map(([a, b]) => b.latencyMs[k] - a.latencyMs[k]));
+  const ratio = estimate(
+    pairedRatios(
+      pairs.map((p) => p[0].requestsPerSecond),
+      pairs.map((p) => p[1].requestsPerSecond),
+    ),
+  );
+  const delta = (k: 'p50' | 'p99'): Estimate =>
+    estimate(pairs.map(([a, b]) => b.latencyMs[k] - a.latencyMs[k]));
   return {
     baseline,
     candidate,
@@ -97,16 +109,22 @@ export function buildResults(input: {
 }): ResultsRecord {
   const { config, rounds } = input;
   const [baseline, ...candidates] = config.strategies;
-  if (baseline === undefined || candidates.length === 0) throw new RangeError('a run compares at least two strategies');
+  if (baseline === undefined || candidates.length === 0)
+    throw new RangeError('a run compares at least two strategies');
   const opts = { iterations: config.bootstrapIterations, seed: BOOTSTRAP_SEED };
 
   const strategies: StrategyMap<StrategyResult> = {};
   for (const name of config.strategies) {
     const own = rounds.filter((r) => r.strategy === name);
     const valid = validRounds(own);
-    const t = valid.length > 0
-      ? bootstrap(valid.map((r) => r.requestsPerSecond), median, opts)
-      : { estimate: NaN, ci95: [NaN, NaN] as [number, number] };
+    const t =
+      valid.length > 0
+        ? bootstrap(
+            valid.map((r) => r.requestsPerSecond),
+            median,
+            opts,
+          )
+        : { estimate: NaN, ci95: [NaN, NaN] as [number, number] };
     const costs = input.verification.costs[name];
     if (!costs) throw new Error(`the verification pass measured no costs for ${name}`);
     strategies[name] = {
@@ -147,7 +165,10 @@ export function buildResults(input: {
     fairness: fairness(config, input.env),
     method: method(config),
     warnings,
-    verification: { comparedResponses: input.verification.comparedResponses, routes: input.verification.routes },
+    verification: {
+      comparedResponses: input.verification.comparedResponses,
+      routes: input.verification.routes,
+    },
     warmup: input.warmup,
     strategies,
     comparisons,

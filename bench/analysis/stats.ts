@@ -70,7 +70,9 @@ export function bootstrap(
  */
 export function pairedRatios(baseline: readonly number[], candidate: readonly number[]): number[] {
   if (baseline.length !== candidate.length) {
-    throw new RangeError(`paired samples must have equal lengths (${baseline.length} vs ${candidate.length})`);
+    throw new RangeError(
+      `paired samples must have equal lengths (${baseline.length} vs ${candidate.length})`,
+    );
   }
   return baseline.map((b, i) => {
     if (!(b > 0)) throw new RangeError(`baseline value must be > 0 (round ${i + 1}: ${b})`);

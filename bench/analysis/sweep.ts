@@ -7,14 +7,23 @@ import { CLAIMED_LATENCY_GAIN_MS } from './claims.js';
 function point(value: string, record: ResultsRecord): SweepPoint {
   const model = record.model;
   const strategies: SweepPoint['strategies'] = {};
-  for (const [name, s] of Object.entries(record.strategies) as Array<[StrategyName, NonNullable<ResultsRecord['strategies'][StrategyName]>]>) {
+  for (const [name, s] of Object.entries(record.strategies) as Array<
+    [StrategyName, NonNullable<ResultsRecord['strategies'][StrategyName]>]
+  >) {
     strategies[name] = { requestsPerSecond: s.throughput.median, p50Ms: s.latencyMs.p50 };
   }
   let costs: SweepPoint['costs'] = null;
   if (model) {
     costs = {};
-    for (const [name, m] of Object.entries(model.strategies) as Array<[StrategyName, NonNullable<typeof model.strategies[StrategyName]>]>) {
-      costs[name] = { cpuMs: m.cpuMsPerRequest, poolMs: m.poolMsPerRequest, dbExecMs: m.dbExecMsPerRequest, binding: m.binding };
+    for (const [name, m] of Object.entries(model.strategies) as Array<
+      [StrategyName, NonNullable<(typeof model.strategies)[StrategyName]>]
+    >) {
+      costs[name] = {
+        cpuMs: m.cpuMsPerRequest,
+        poolMs: m.poolMsPerRequest,
+        dbExecMs: m.dbExecMsPerRequest,
+        binding: m.binding,
+      };
     }
   }
   return {

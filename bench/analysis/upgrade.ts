@@ -6,7 +6,15 @@
  * discriminated union, and null for "not measured". Sentences are rendered from the numbers now.
  */
 import type { StrategyName } from '../../servers/strategies/index.js';
-import type { Comparison, CostModel, ResultsRecord, RoundRecord, StrategyMap, StrategyModel, StrategyResult } from '../schema/results.js';
+import type {
+  Comparison,
+  CostModel,
+  ResultsRecord,
+  RoundRecord,
+  StrategyMap,
+  StrategyModel,
+  StrategyResult,
+} from '../schema/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../schema/results.js';
 import { SWEEP_SCHEMA_VERSION, type SweepRecord } from '../schema/sweep.js';
 import { summarizeSweep } from './sweep.js';
@@ -33,9 +41,11 @@ function upgradeRound(r: V1Round): RoundRecord {
     poolBusyConnections: rest.poolBusyConnections ?? null,
     dbExecuting: rest.dbExecuting ?? null,
   };
-  return (r.status === 'valid'
-    ? { ...filled, status: 'valid', latencyMs }
-    : { ...filled, status: 'invalid', invalidReasons: invalidReasons ?? [] }) as RoundRecord;
+  return (
+    r.status === 'valid'
+      ? { ...filled, status: 'valid', latencyMs }
+      : { ...filled, status: 'invalid', invalidReasons: invalidReasons ?? [] }
+  ) as RoundRecord;
 }
 
 /** Early version-1 models lack roundTripsPerRequest: it was the strategy's queries per request. */
@@ -43,30 +53,41 @@ function upgradeModel(m: unknown, strategies: Record<string, StrategyResult>): C
   if (!isObject(m) || !isObject(m.strategies)) return null;
   const models: Record<string, StrategyModel> = {};
   for (const [name, sm] of Object.entries(m.strategies as Record<string, StrategyModel>)) {
-    models[name] = { ...sm, roundTripsPerRequest: sm.roundTripsPerRequest ?? strategies[name]?.queriesPerRequest ?? NaN };
+    models[name] = {
+      ...sm,
+      roundTripsPerRequest: sm.roundTripsPerRequest ?? strategies[name]?.queriesPerRequest ?? NaN,
+    };
   }
   return {
     poolSize: m.poolSize as number,
     connections: m.connections as number,
     strategies: models as StrategyMap<StrategyModel>,
-    comparisons: typeof m.baseline === 'string' && typeof m.candidate === 'string'
-      ? [{
-        baseline: m.baseline as StrategyName,
-        candidate: m.candidate as StrategyName,
-        predictedRatio: m.predictedRatio as number,
-        measuredRatio: m.measuredRatio as number,
-      }]
-      : [],
+    comparisons:
+      typeof m.baseline === 'string' && typeof m.candidate === 'string'
+        ? [
+            {
+              baseline: m.baseline as StrategyName,
+              candidate: m.candidate as StrategyName,
+              predictedRatio: m.predictedRatio as number,
+              measuredRatio: m.measuredRatio as number,
+            },
+          ]
+        : [],
   };
 }
 
 /** A version-1 results record as version 2. */
 export function upgradeResultsV1(v1: Loose): ResultsRecord {
-  if (!isObject(v1.strategies) || !isObject(v1.config)) throw new RecordFormatError('a version-1 results record needs strategies and config');
+  if (!isObject(v1.strategies) || !isObject(v1.config))
+    throw new RecordFormatError('a version-1 results record needs strategies and config');
   const strategies: Record<string, StrategyResult> = {};
   for (const [name, s] of Object.entries(v1.strategies)) {
-    if (!isObject(s) || !Array.isArray(s.rounds)) throw new RecordFormatError(`strategies.${name} has no rounds`);
-    strategies[name] = { ...(s as unknown as StrategyResult), rounds: (s.rounds as V1Round[]).map(upgradeRound) };
+    if (!isObject(s) || !Array.isArray(s.rounds))
+      throw new RecordFormatError(`strategies.${name} has no rounds`);
+    strategies[name] = {
+      ...(s as unknown as StrategyResult),
+      rounds: (s.rounds as V1Round[]).map(upgradeRound),
+    };
   }
   let comparisons: Comparison[] = [];
   if (isObject(v1.comparison)) {
@@ -100,7 +121,9 @@ export function upgradeSweepV1(v1: Loose): SweepRecord {
 }
 
 /** Any results or sweep file this version reads, as the current schema. */
-export function readRecord(data: unknown): { kind: 'run'; record: ResultsRecord } | { kind: 'sweep'; sweep: SweepRecord } {
+export function readRecord(
+  data: unknown,
+): { kind: 'run'; record: ResultsRecord } | { kind: 'sweep'; sweep: SweepRecord } {
   if (!isObject(data)) throw new RecordFormatError('not a JSON object');
   const version = data.schemaVersion;
   const sweep = data.kind === 'sweep';
@@ -112,5 +135,6 @@ export function readRecord(data: unknown): { kind: 'run'; record: ResultsRecord 
     if (version === 1) return { kind: 'run', record: upgradeResultsV1(data) };
   }
   throw new RecordFormatError(
-    `not an authbench results or sweep file of schemaVersion 1 or ${RESULTS_SCHEMA_VERSION} (found ${JSON.stringify(version ?? null)}${data.kind ? `, kind ${JSON.stringify(data.kind)}` : ''})`);
+    `not an authbench results or sweep file of schemaVersion 1 or ${RESULTS_SCHEMA_VERSION} (found ${JSON.stringify(version ?? null)}${data.kind ? `, kind ${JSON.stringify(data.kind)}` : ''})`,
+  );
 }

@@ -13,12 +13,15 @@ export const FEW_PAIRS = 5;
 export function roundWarnings(warmup: readonly RoundRecord[], rounds: readonly RoundRecord[]): string[] {
   const out: string[] = [];
   for (const r of rounds) {
-    if (r.status === 'invalid') out.push(`${r.strategy} round ${r.round} is invalid: ${r.invalidReasons.join('; ')}`);
+    if (r.status === 'invalid')
+      out.push(`${r.strategy} round ${r.round} is invalid: ${r.invalidReasons.join('; ')}`);
   }
   for (const r of [...warmup, ...rounds]) {
     if (r.generatorCpuPercent > GENERATOR_SATURATION_PERCENT) {
       const which = r.round === 0 ? 'warm-up' : `round ${r.round}`;
-      out.push(`the load generator used ${r.generatorCpuPercent.toFixed(0)}% of a core in ${r.strategy} ${which}: it may be measuring itself`);
+      out.push(
+        `the load generator used ${r.generatorCpuPercent.toFixed(0)}% of a core in ${r.strategy} ${which}: it may be measuring itself`,
+      );
     }
   }
   return out;
@@ -30,7 +33,9 @@ export function openModelWarnings(runs: readonly OpenModelResult[]): string[] {
     const at = `open model at ${o.fraction * 100}%`;
     for (const [name, r] of Object.entries(o.strategies)) {
       if (r.non2xx + r.errors + r.unfinished > 0) {
-        out.push(`${at} (${o.targetRps.toFixed(0)} req/s), ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.unfinished} unanswered`);
+        out.push(
+          `${at} (${o.targetRps.toFixed(0)} req/s), ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.unfinished} unanswered`,
+        );
       }
       if (r.achievedRps < 0.95 * o.targetRps) {
         out.push(`${at}, ${name}: achieved ${r.achievedRps.toFixed(0)} of ${o.targetRps.toFixed(0)} req/s`);
@@ -40,13 +45,20 @@ export function openModelWarnings(runs: readonly OpenModelResult[]): string[] {
   return out;
 }
 
-export function comparisonWarnings(comparisons: readonly Comparison[], missing: readonly StrategyName[], baseline: StrategyName): string[] {
+export function comparisonWarnings(
+  comparisons: readonly Comparison[],
+  missing: readonly StrategyName[],
+  baseline: StrategyName,
+): string[] {
   const out: string[] = [];
-  for (const name of missing) out.push(`${name} vs ${baseline}: no pair of valid rounds, no comparison possible`);
+  for (const name of missing)
+    out.push(`${name} vs ${baseline}: no pair of valid rounds, no comparison possible`);
   for (const c of comparisons) {
     const which = comparisons.length + missing.length > 1 ? `${c.candidate} vs ${c.baseline}: ` : '';
-    if (!c.throughputRatio.significant) out.push(`${which}no significant difference in throughput: the 95% CI of the ratio contains 1`);
-    if (c.throughputRatio.pairs < FEW_PAIRS) out.push(`${which}only ${c.throughputRatio.pairs} valid pairs: the confidence interval is wide`);
+    if (!c.throughputRatio.significant)
+      out.push(`${which}no significant difference in throughput: the 95% CI of the ratio contains 1`);
+    if (c.throughputRatio.pairs < FEW_PAIRS)
+      out.push(`${which}only ${c.throughputRatio.pairs} valid pairs: the confidence interval is wide`);
   }
   return out;
 }

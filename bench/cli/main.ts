@@ -14,7 +14,14 @@ import { executeSweep } from '../engine/sweep.js';
 import { renderChecks } from '../output/checks.js';
 import { renderComparisonMarkdown, renderComparisonText } from '../output/compare.js';
 import {
-  describeReports, readReportable, readResults, writeExports, writeReports, writeResults, writeSweep, writeSweepReports,
+  describeReports,
+  readReportable,
+  readResults,
+  writeExports,
+  writeReports,
+  writeResults,
+  writeSweep,
+  writeSweepReports,
 } from '../output/files.js';
 import { renderPlan } from '../output/plan-text.js';
 import { renderSideBySide, renderSummary } from '../output/summary.js';
@@ -37,43 +44,77 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program.command('serve')
+  program
+    .command('serve')
     .description('run the API under one auth strategy; prints one line when ready')
     .addOption(new Option('--strategy <name>', `auth strategy: ${STRATEGY_HELP}`).makeOptionMandatory())
     .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--pool-size <n>', 'Postgres pool size (the same for every strategy)', '10')
-    .option('--issue-tokens', 'enable POST /auth/token, which mints a token for ANY user id (benchmarks and tests only)', false)
+    .option(
+      '--issue-tokens',
+      'enable POST /auth/token, which mints a token for ANY user id (benchmarks and tests only)',
+      false,
+    )
     .option('--token-ttl <seconds>', 'lifetime of minted tokens', '3600')
-    .option('--jwt-verify <variant>', 'keyobject (default: crypto.createSecretKey) or string (jsonwebtoken parses it per call)', 'keyobject')
-    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
-    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)')
+    .option(
+      '--jwt-verify <variant>',
+      'keyobject (default: crypto.createSecretKey) or string (jsonwebtoken parses it per call)',
+      'keyobject',
+    )
+    .option(
+      '--pg-url <url>',
+      'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)',
+    )
+    .option(
+      '--redis-url <url>',
+      'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)',
+    )
     .option('--users <n>', 'users to seed when serve starts its own throwaway database (default: 100000)')
     .option('--seed <n>', 'generator seed for that database (default: 42)')
     .action(async (raw: Record<string, unknown>) => {
       await runServe(parseServeArgs(raw, process.env));
     });
 
-  program.command('seed')
+  program
+    .command('seed')
     .description('create the schema and load the deterministic dataset (skipped when already there)')
     .option('--users <n>', 'number of users', '100000')
     .option('--seed <n>', 'generator seed', '42')
-    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
+    .option(
+      '--pg-url <url>',
+      'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)',
+    )
     .action(async (raw: Record<string, unknown>) => {
       await runSeed(parseSeedArgs(raw, process.env));
     });
 
   addRunOptions(program.command('run'), DEFAULTS)
-    .description(`verify the servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`)
-    .option('--freshness-seconds <n>', 'then check each strategy\'s freshness for this long (authbench freshness; 0: skip)', '0')
-    .option('--dry-run', 'print the plan (every phase, in order) and its estimated duration; start nothing', false)
+    .description(
+      `verify the servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`,
+    )
+    .option(
+      '--freshness-seconds <n>',
+      "then check each strategy's freshness for this long (authbench freshness; 0: skip)",
+      '0',
+    )
+    .option(
+      '--dry-run',
+      'print the plan (every phase, in order) and its estimated duration; start nothing',
+      false,
+    )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw));
       const freshnessSeconds = intFlag('--freshness-seconds', String(raw.freshnessSeconds), 0, 3600);
       const first = args.configs[0]!;
-      const freshness = freshnessSeconds === 0 ? null : parseFreshnessArgs({
-        strategy: first.strategies.join(','), seconds: String(freshnessSeconds), resultsDir: first.resultsDir,
-      });
+      const freshness =
+        freshnessSeconds === 0
+          ? null
+          : parseFreshnessArgs({
+              strategy: first.strategies.join(','),
+              seconds: String(freshnessSeconds),
+              resultsDir: first.resultsDir,
+            });
       const plan = runPlan(args.configs, freshness);
       if (raw.dryRun === true) {
         process.stdout.write(renderPlan(plan));
@@ -87,15 +128,23 @@ export function buildProgram(): Command {
       let safe = true;
       if (freshness) {
         process.stdout.write('\nfreshness: is it safe? (authbench freshness)\n');
-        const f = await runFreshness(freshness, commandLine(), (line) => { process.stderr.write(`${line}\n`); });
-        process.stdout.write(`${Object.values(f.record.strategies).map((r) => r.summary).join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n`);
+        const f = await runFreshness(freshness, commandLine(), (line) => {
+          process.stderr.write(`${line}\n`);
+        });
+        process.stdout.write(
+          `${Object.values(f.record.strategies)
+            .map((r) => r.summary)
+            .join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n`,
+        );
         safe = f.record.valid;
       }
       if (records.some((r) => !r.valid) || !safe) throw new ExitCode(1);
     });
 
   addRunOptions(program.command('ci'), CI_DEFAULTS)
-    .description('a short run checked against committed thresholds (ratios, not absolute req/s); exit 1 when a check fails')
+    .description(
+      'a short run checked against committed thresholds (ratios, not absolute req/s); exit 1 when a check fails',
+    )
     .option('--baseline <file>', 'thresholds file', DEFAULT_BASELINE)
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
@@ -104,7 +153,9 @@ export function buildProgram(): Command {
       await executeRun(runPlan(args.configs), urls(args), commandLine(), undefined, async ({ record }) => {
         const path = await publish(record);
         const exports = await writeExports(record, path);
-        process.stdout.write(`${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`);
+        process.stdout.write(
+          `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
+        );
         const checks = gate(record, baseline);
         process.stdout.write(renderChecks(checks));
         failed ||= checks.some((c) => !c.pass);
@@ -113,7 +164,9 @@ export function buildProgram(): Command {
     });
 
   addRunOptions(program.command('sweep'), DEFAULTS)
-    .description('one full interleaved comparison per value of a parameter; one results file holds all points, with an HTML page and PNG charts')
+    .description(
+      'one full interleaved comparison per value of a parameter; one results file holds all points, with an HTML page and PNG charts',
+    )
     .requiredOption('--param <name>', `the parameter to vary: ${Object.keys(SWEEP_PARAMS).join(', ')}`)
     .requiredOption('--values <a,b,c>', 'comma-separated values')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
@@ -126,42 +179,88 @@ export function buildProgram(): Command {
       if (!sweep.points.every((p) => p.valid)) throw new ExitCode(1);
     });
 
-  program.command('freshness')
-    .description('is it safe? each strategy under load, revocations (API and plain SQL) and faults; a pure checker judges the recorded history')
-    .option('--strategy <a,b>', `strategies to check, comma-separated: ${STRATEGY_HELP}`, FRESHNESS_DEFAULTS.strategy)
-    .option('--seconds <n>', 'duration of each strategy\'s phase', String(FRESHNESS_DEFAULTS.seconds))
-    .option('--seed <n>', 'seed of the nemesis\'s schedule (default: random, printed; replays a run)')
+  program
+    .command('freshness')
+    .description(
+      'is it safe? each strategy under load, revocations (API and plain SQL) and faults; a pure checker judges the recorded history',
+    )
+    .option(
+      '--strategy <a,b>',
+      `strategies to check, comma-separated: ${STRATEGY_HELP}`,
+      FRESHNESS_DEFAULTS.strategy,
+    )
+    .option('--seconds <n>', "duration of each strategy's phase", String(FRESHNESS_DEFAULTS.seconds))
+    .option('--seed <n>', "seed of the nemesis's schedule (default: random, printed; replays a run)")
     .option('--faults <list|none>', 'faults to inject', FRESHNESS_DEFAULTS.faults)
-    .option('--revocations-per-second <x>', 'mean rate of revocations', String(FRESHNESS_DEFAULTS.revocationsPerSecond))
+    .option(
+      '--revocations-per-second <x>',
+      'mean rate of revocations',
+      String(FRESHNESS_DEFAULTS.revocationsPerSecond),
+    )
     .option('--users <n>', 'users in the dataset', String(FRESHNESS_DEFAULTS.users))
-    .option('--probed-users <n>', 'users whose tokens are revoked and probed', String(FRESHNESS_DEFAULTS.probedUsers))
-    .option('--load-rps <n>', 'background load on the directly linked server (requests/s, open model)', String(FRESHNESS_DEFAULTS.loadRps))
-    .option('--probe-rps <n>', 'probe requests per second, besides the bursts after each revocation', String(FRESHNESS_DEFAULTS.probeRps))
-    .option('--slow-link-ms <n>', 'the second server\'s database link, ms each way', String(FRESHNESS_DEFAULTS.slowLinkMs))
+    .option(
+      '--probed-users <n>',
+      'users whose tokens are revoked and probed',
+      String(FRESHNESS_DEFAULTS.probedUsers),
+    )
+    .option(
+      '--load-rps <n>',
+      'background load on the directly linked server (requests/s, open model)',
+      String(FRESHNESS_DEFAULTS.loadRps),
+    )
+    .option(
+      '--probe-rps <n>',
+      'probe requests per second, besides the bursts after each revocation',
+      String(FRESHNESS_DEFAULTS.probeRps),
+    )
+    .option(
+      '--slow-link-ms <n>',
+      "the second server's database link, ms each way",
+      String(FRESHNESS_DEFAULTS.slowLinkMs),
+    )
     .option('--results-dir <dir>', 'where results files go', FRESHNESS_DEFAULTS.resultsDir)
     .action(async (raw: Record<string, unknown>) => {
       const config = parseFreshnessArgs(raw);
-      const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+      const log = (line: string): void => {
+        process.stderr.write(`${line}\n`);
+      };
       const { record, path, html } = await runFreshness(config, commandLine(), log);
-      process.stdout.write(`\n${Object.values(record.strategies).map((r) => r.summary).join('\n')}\nresults: ${path}\nreport: ${html}\n`);
+      process.stdout.write(
+        `\n${Object.values(record.strategies)
+          .map((r) => r.summary)
+          .join('\n')}\nresults: ${path}\nreport: ${html}\n`,
+      );
       if (!record.valid) throw new ExitCode(1);
     });
 
-  program.command('compare')
+  program
+    .command('compare')
     .description('compare two results files: per strategy and metric, old → new, change and significance')
-    .argument('<old.json>').argument('<new.json>')
+    .argument('<old.json>')
+    .argument('<new.json>')
     .option('--markdown', 'print Markdown instead of a table', false)
     .action(async (oldPath: string, newPath: string, opts: { markdown: boolean }) => {
       const changes = compareResults(await readResults(oldPath), await readResults(newPath));
-      process.stdout.write(opts.markdown ? renderComparisonMarkdown(changes, oldPath, newPath) : renderComparisonText(changes));
+      process.stdout.write(
+        opts.markdown ? renderComparisonMarkdown(changes, oldPath, newPath) : renderComparisonText(changes),
+      );
     });
 
-  program.command('report')
-    .description('(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file (any schema version)')
-    .argument('<results.json>', 'a results file written by authbench run, or a sweep file written by authbench sweep')
+  program
+    .command('report')
+    .description(
+      '(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file (any schema version)',
+    )
+    .argument(
+      '<results.json>',
+      'a results file written by authbench run, or a sweep file written by authbench sweep',
+    )
     .action(async (path: string) => {
       const file = await readReportable(path);
-      const files = file.kind === 'run' ? await writeReports(file.record, path) : await writeSweepReports(file.sweep, path);
+      const files =
+        file.kind === 'run'
+          ? await writeReports(file.record, path)
+          : await writeSweepReports(file.sweep, path);
       process.stdout.write(describeReports(files));
     });
 
@@ -176,8 +275,10 @@ async function publish(record: ResultsRecord): Promise<string> {
   return files.path;
 }
 
-const urls = (a: { pgUrl?: string; redisUrl?: string }): { pgUrl?: string; redisUrl?: string } =>
-  ({ ...(a.pgUrl ? { pgUrl: a.pgUrl } : {}), ...(a.redisUrl ? { redisUrl: a.redisUrl } : {}) });
+const urls = (a: { pgUrl?: string; redisUrl?: string }): { pgUrl?: string; redisUrl?: string } => ({
+  ...(a.pgUrl ? { pgUrl: a.pgUrl } : {}),
+  ...(a.redisUrl ? { redisUrl: a.redisUrl } : {}),
+});
 
 /** The options given on the command line (not defaults): they override a scenario file. */
 function explicitOptions(cmd: Command, raw: Record<string, unknown>): Record<string, unknown> {
@@ -191,11 +292,18 @@ function commandLine(): string {
 /** The options run, ci and sweep share; ci has shorter defaults. */
 function addRunOptions(cmd: Command, d: BenchConfig): Command {
   return cmd
-    .option('--scenario <name|path>', 'a scenario file: a name in bench/scenarios/ or a path (its values, overridden by explicit flags)')
+    .option(
+      '--scenario <name|path>',
+      'a scenario file: a name in bench/scenarios/ or a path (its values, overridden by explicit flags)',
+    )
     .option('--strategies <a,b,…>', 'baseline first, then one or more candidates', d.strategies.join(','))
     .option('--rounds <n>', 'measured rounds per strategy', String(d.rounds))
     .option('--round-seconds <n>', 'duration of each round', String(d.roundSeconds))
-    .option('--warmup-seconds <n>', 'warm-up per strategy before the rounds (0: none)', String(d.warmupSeconds))
+    .option(
+      '--warmup-seconds <n>',
+      'warm-up per strategy before the rounds (0: none)',
+      String(d.warmupSeconds),
+    )
     .option('--connections <n>', 'concurrent connections (closed model)', String(d.connections))
     .option('--users <n>', 'users in the seeded dataset', String(d.users))
     .option('--seed <n>', 'generator seed', String(d.seed))
@@ -203,16 +311,41 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     .option('--verify-users <n>', 'users in the verification pass', String(d.verifyUsers))
     .option('--pool-size <n>', 'Postgres pool size of each server', String(d.poolSize))
     .option('--timeout-seconds <n>', 'request timeout in the load generator', String(d.timeoutSeconds))
-    .option('--bootstrap-iterations <n>', 'bootstrap resamples for confidence intervals', String(d.bootstrapIterations))
+    .option(
+      '--bootstrap-iterations <n>',
+      'bootstrap resamples for confidence intervals',
+      String(d.bootstrapIterations),
+    )
     .option('--results-dir <dir>', 'where results files go', d.resultsDir)
-    .option('--server-cpu <n|auto|none>', 'pin the servers to one CPU (auto: the last CPU, where taskset exists)', String(d.serverCpu))
-    .option('--db-delay-ms <n>', 'delay added each way on the servers\' database link by a TCP proxy (0: direct)', String(d.dbDelayMs))
-    .option('--jwt-verify <variant>', 'keyobject or string: how servers pass the secret to jsonwebtoken.verify', d.jwtVerify)
-    .option('--open-fractions <list|none>', 'open-model (constant arrival rate) runs at these fractions of the baseline\'s median req/s',
-      d.openFractions.length ? d.openFractions.join(',') : 'none')
+    .option(
+      '--server-cpu <n|auto|none>',
+      'pin the servers to one CPU (auto: the last CPU, where taskset exists)',
+      String(d.serverCpu),
+    )
+    .option(
+      '--db-delay-ms <n>',
+      "delay added each way on the servers' database link by a TCP proxy (0: direct)",
+      String(d.dbDelayMs),
+    )
+    .option(
+      '--jwt-verify <variant>',
+      'keyobject or string: how servers pass the secret to jsonwebtoken.verify',
+      d.jwtVerify,
+    )
+    .option(
+      '--open-fractions <list|none>',
+      "open-model (constant arrival rate) runs at these fractions of the baseline's median req/s",
+      d.openFractions.length ? d.openFractions.join(',') : 'none',
+    )
     .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
-    .option('--pg-url <url>', 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)')
-    .option('--redis-url <url>', 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)');
+    .option(
+      '--pg-url <url>',
+      'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)',
+    )
+    .option(
+      '--redis-url <url>',
+      'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)',
+    );
 }
 
 /** A finished command that wants a non-zero exit code without an error message. */

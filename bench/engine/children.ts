@@ -51,7 +51,9 @@ function tracked(child: ChildProcess): { stop(): Promise<void> } {
       clearTimeout(timer);
     }
   };
-  const unregister = registerCleanup(stop, () => { child.kill('SIGKILL'); });
+  const unregister = registerCleanup(stop, () => {
+    child.kill('SIGKILL');
+  });
   void exited.then(unregister);
   return { stop };
 }
@@ -70,32 +72,69 @@ export interface ServerProcess {
  * ready line. The secret travels in the environment, never on the command line.
  */
 export async function spawnServer(opts: {
-  strategy: StrategyName; pgUrl: string; redisUrl: string; poolSize: number; jwtSecret: string;
+  strategy: StrategyName;
+  pgUrl: string;
+  redisUrl: string;
+  poolSize: number;
+  jwtSecret: string;
   jwtVerify: JwtVerifyVariant;
   /** Pin the server to this CPU (taskset), or leave placement to the scheduler. */
   cpu: number | null;
 }): Promise<ServerProcess> {
   const cli = join(projectRoot(), 'dist', 'bench', 'cli', 'bin.js');
-  const [command, ...prefix] = opts.cpu === null ? [process.execPath] : [TASKSET, '-c', String(opts.cpu), process.execPath];
-  const child = spawn(command!, [...prefix, cli, 'serve', '--strategy', opts.strategy, '--port', '0',
-    '--pool-size', String(opts.poolSize), '--jwt-verify', opts.jwtVerify, '--pg-url', opts.pgUrl, '--redis-url', opts.redisUrl], {
-    env: { ...process.env, JWT_SECRET: opts.jwtSecret, DATABASE_URL: '', REDIS_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const [command, ...prefix] =
+    opts.cpu === null ? [process.execPath] : [TASKSET, '-c', String(opts.cpu), process.execPath];
+  const child = spawn(
+    command!,
+    [
+      ...prefix,
+      cli,
+      'serve',
+      '--strategy',
+      opts.strategy,
+      '--port',
+      '0',
+      '--pool-size',
+      String(opts.poolSize),
+      '--jwt-verify',
+      opts.jwtVerify,
+      '--pg-url',
+      opts.pgUrl,
+      '--redis-url',
+      opts.redisUrl,
+    ],
+    {
+      env: { ...process.env, JWT_SECRET: opts.jwtSecret, DATABASE_URL: '', REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const handle = tracked(child);
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, stderr }));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal, stderr }));
+    },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${opts.strategy} server not ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${opts.strategy} server not ready within ${READY_TIMEOUT_MS / 1000} s`)),
+        READY_TIMEOUT_MS,
+      );
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const found = /ready at (http:\/\/\S+)/.exec(line)?.[1];
-        if (found) { clearTimeout(timer); resolve(found); }
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
       });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${opts.strategy} server exited with code ${code}`)); });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${opts.strategy} server exited with code ${code}`));
+      });
     });
     return { strategy: opts.strategy, url, pid: child.pid!, exited, stop: handle.stop };
   } catch (err) {
@@ -115,22 +154,34 @@ export interface LoadGenerator {
 
 /** Starts the load-generator process, which then runs the run's rounds one after another. */
 export function spawnLoadGenerator(): LoadGenerator {
-  const child = fork(join(projectRoot(), 'dist', 'bench', 'engine', 'load', 'closed-loop.js'), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const handle = tracked(child);
-  const ask = <T>(job: unknown): Promise<T> => new Promise<T>((resolve, reject) => {
-    const onExit = (code: number | null): void => reject(new Error(`load generator exited with code ${code} before reporting`));
-    child.once('exit', onExit);
-    child.once('message', (msg: { ok: true; report: T } | { ok: false; error: string }) => {
-      child.off('exit', onExit);
-      if (msg.ok) resolve(msg.report);
-      else reject(new Error(`load generator failed: ${msg.error}`));
-    });
-    // A shutdown (Ctrl-C) may have stopped the generator while the caller was between jobs:
-    // reject rather than let a failed send surface as an unhandled 'error' event.
-    const fail = (err: Error): void => { child.off('exit', onExit); reject(err); };
-    if (!child.connected) { fail(new Error('the load generator is no longer running')); return; }
-    child.send(job as object, (err) => { if (err) fail(err); });
+  const child = fork(join(projectRoot(), 'dist', 'bench', 'engine', 'load', 'closed-loop.js'), ['--child'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const handle = tracked(child);
+  const ask = <T>(job: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null): void =>
+        reject(new Error(`load generator exited with code ${code} before reporting`));
+      child.once('exit', onExit);
+      child.once('message', (msg: { ok: true; report: T } | { ok: false; error: string }) => {
+        child.off('exit', onExit);
+        if (msg.ok) resolve(msg.report);
+        else reject(new Error(`load generator failed: ${msg.error}`));
+      });
+      // A shutdown (Ctrl-C) may have stopped the generator while the caller was between jobs:
+      // reject rather than let a failed send surface as an unhandled 'error' event.
+      const fail = (err: Error): void => {
+        child.off('exit', onExit);
+        reject(err);
+      };
+      if (!child.connected) {
+        fail(new Error('the load generator is no longer running'));
+        return;
+      }
+      child.send(job as object, (err) => {
+        if (err) fail(err);
+      });
+    });
   return {
     pid: child.pid!,
     run: (job) => ask<GeneratorReport>(job),
@@ -152,9 +203,13 @@ export interface DelayProxy {
 export async function spawnDelayProxy(pgUrl: string, delayMs: number): Promise<DelayProxy> {
   const target = new URL(pgUrl);
   const options = { targetHost: target.hostname, targetPort: Number(target.port || 5432), delayMs };
-  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'bench', 'engine', 'delay-proxy.js'), '--child', JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(projectRoot(), 'dist', 'bench', 'engine', 'delay-proxy.js'), '--child', JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const handle = tracked(child);
   const acks: Array<() => void> = [];
   try {
@@ -162,19 +217,29 @@ export async function spawnDelayProxy(pgUrl: string, delayMs: number): Promise<D
       const timer = setTimeout(() => reject(new Error('delay proxy not listening within 10 s')), 10_000);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const found = /^port (\d+)$/.exec(line)?.[1];
-        if (found) { clearTimeout(timer); resolve(Number(found)); }
+        if (found) {
+          clearTimeout(timer);
+          resolve(Number(found));
+        }
         if (line.startsWith('delay ')) acks.shift()?.();
       });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`delay proxy exited with code ${code}`)); });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`delay proxy exited with code ${code}`));
+      });
     });
     const url = new URL(pgUrl);
     url.hostname = '127.0.0.1';
     url.port = String(port);
-    const setDelay = (ms: number): Promise<void> => new Promise<void>((resolve, reject) => {
-      if (child.exitCode !== null || !child.stdin!.writable) { reject(new Error('the delay proxy is not running')); return; }
-      acks.push(resolve);
-      child.stdin!.write(`delay ${ms}\n`);
-    });
+    const setDelay = (ms: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        if (child.exitCode !== null || !child.stdin!.writable) {
+          reject(new Error('the delay proxy is not running'));
+          return;
+        }
+        acks.push(resolve);
+        child.stdin!.write(`delay ${ms}\n`);
+      });
     return { url: url.toString(), pid: child.pid!, setDelay, stop: handle.stop };
   } catch (err) {
     await handle.stop();

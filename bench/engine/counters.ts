@@ -43,7 +43,8 @@ export class Counters {
     let has = false;
     try {
       const { rows } = await client.query<{ loaded: boolean }>(
-        `SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%' AS loaded`);
+        `SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%' AS loaded`,
+      );
       if (rows[0]?.loaded) {
         await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
         has = true;
@@ -97,7 +98,9 @@ export class Counters {
   }
 
   async versions(): Promise<{ postgres: string; redis: string }> {
-    const { rows } = await this.pgClient.query<{ v: string }>("/* authbench-counters */ SELECT current_setting('server_version') AS v");
+    const { rows } = await this.pgClient.query<{ v: string }>(
+      "/* authbench-counters */ SELECT current_setting('server_version') AS v",
+    );
     const server = await this.redis.info('server');
     return { postgres: rows[0]?.v ?? 'unknown', redis: /redis_version:(\S+)/.exec(server)?.[1] ?? 'unknown' };
   }

@@ -58,9 +58,15 @@ function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): voi
     queue.push({ id, chunk, due: now + wait });
     setTimeout(() => releaseThrough(id), wait);
   });
-  from.on('end', () => { ended = true; if (queue.length === 0) finish(); });
+  from.on('end', () => {
+    ended = true;
+    if (queue.length === 0) finish();
+  });
   from.on('error', () => to.destroy());
-  from.on('close', () => { closed = true; if (queue.length === 0) finish(); });
+  from.on('close', () => {
+    closed = true;
+    if (queue.length === 0) finish();
+  });
 }
 
 /** Forwards bytes with `delayMs` added each way. */
@@ -79,14 +85,18 @@ export function startDelayProxy(opts: ProxyOptions): Promise<DelayProxyServer> {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, opts.listenHost ?? '127.0.0.1', () => resolve({
-      server,
-      setDelay: (ms) => { delayMs = ms; },
-      close: () => {
-        server.close();
-        for (const s of sockets) s.destroy();
-      },
-    }));
+    server.listen(0, opts.listenHost ?? '127.0.0.1', () =>
+      resolve({
+        server,
+        setDelay: (ms) => {
+          delayMs = ms;
+        },
+        close: () => {
+          server.close();
+          for (const s of sockets) s.destroy();
+        },
+      }),
+    );
   });
 }
 
@@ -94,20 +104,23 @@ export function startDelayProxy(opts: ProxyOptions): Promise<DelayProxyServer> {
 // "delay <ms>" lines on stdin.
 if (process.argv[2] === '--child') {
   const opts = JSON.parse(process.argv[3] ?? '{}') as ProxyOptions;
-  startDelayProxy(opts).then((proxy) => {
-    const address = proxy.server.address() as net.AddressInfo;
-    process.stdout.write(`port ${address.port}\n`);
-    createInterface({ input: process.stdin }).on('line', (line) => {
-      const ms = /^delay (\d+(?:\.\d+)?)$/.exec(line.trim())?.[1];
-      if (ms !== undefined) {
-        proxy.setDelay(Number(ms));
-        process.stdout.write(`delay ${ms}\n`);
-      }
-    });
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
-    process.on('disconnect', () => process.exit(0));
-  }, (err: unknown) => {
-    process.stderr.write(`proxy: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
+  startDelayProxy(opts).then(
+    (proxy) => {
+      const address = proxy.server.address() as net.AddressInfo;
+      process.stdout.write(`port ${address.port}\n`);
+      createInterface({ input: process.stdin }).on('line', (line) => {
+        const ms = /^delay (\d+(?:\.\d+)?)$/.exec(line.trim())?.[1];
+        if (ms !== undefined) {
+          proxy.setDelay(Number(ms));
+          process.stdout.write(`delay ${ms}\n`);
+        }
+      });
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
+      process.on('disconnect', () => process.exit(0));
+    },
+    (err: unknown) => {
+      process.stderr.write(`proxy: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -6,8 +6,18 @@ import type { Environment } from '../schema/results.js';
 
 export function gitCommit(): string | null {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: projectRoot(),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: projectRoot(),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
     return dirty ? `${commit}+dirty` : commit;
   } catch {
     return null;
@@ -15,7 +25,11 @@ export function gitCommit(): string | null {
 }
 
 /** The machine and versions, stored next to the numbers. */
-export function describeEnvironment(infra: Infra, versions: { postgres: string; redis: string }, serverCpu: number | null): Environment {
+export function describeEnvironment(
+  infra: Infra,
+  versions: { postgres: string; redis: string },
+  serverCpu: number | null,
+): Environment {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',

@@ -15,8 +15,14 @@ import { isTimed, tokenUserIds } from '../plan/plan.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
 import type { OpenModelResult, ResultsRecord, RoundRecord } from '../schema/results.js';
 import {
-  cpuSeconds, defaultServerCpu, spawnDelayProxy, spawnLoadGenerator, spawnServer,
-  type DelayProxy, type LoadGenerator, type ServerProcess,
+  cpuSeconds,
+  defaultServerCpu,
+  spawnDelayProxy,
+  spawnLoadGenerator,
+  spawnServer,
+  type DelayProxy,
+  type LoadGenerator,
+  type ServerProcess,
 } from './children.js';
 import { Counters, poolHeldSeconds } from './counters.js';
 import { describeEnvironment } from './environment.js';
@@ -46,7 +52,8 @@ export async function executeRun(
   try {
     const out: ScenarioOutcome[] = [];
     for (const scenario of plan.scenarios) {
-      if (plan.scenarios.length > 1) progress.phase(`scenario ${scenario.scenario} (${out.length + 1} of ${plan.scenarios.length})`);
+      if (plan.scenarios.length > 1)
+        progress.phase(`scenario ${scenario.scenario} (${out.length + 1} of ${plan.scenarios.length})`);
       if (scenario.config.strategies.includes('jwt-only')) progress.info(JWT_ONLY_WARNING);
       const outcome = await executeScenario(scenario, infra, progress, command);
       await onScenario(outcome);
@@ -80,14 +87,31 @@ interface State {
 }
 
 /** One scenario against infrastructure that is already there; the record is returned, not written. */
-export async function executeScenario(plan: ScenarioPlan, infra: Infra, progress: Progress, command: string): Promise<ScenarioOutcome> {
+export async function executeScenario(
+  plan: ScenarioPlan,
+  infra: Infra,
+  progress: Progress,
+  command: string,
+): Promise<ScenarioOutcome> {
   const started = Date.now();
   const config = plan.config;
   const st: State = {
-    tokens: [], secret: randomBytes(32).toString('base64url'), serverPgUrl: infra.pgUrl, linkRoundTripMs: null,
-    proxy: undefined, servers: new Map(), serverCpu: null, counters: undefined, generator: undefined,
-    verification: undefined, versions: undefined, seeding: { seededUsers: 0, seconds: 0 },
-    warmup: [], rounds: [], openModel: [], index: 0,
+    tokens: [],
+    secret: randomBytes(32).toString('base64url'),
+    serverPgUrl: infra.pgUrl,
+    linkRoundTripMs: null,
+    proxy: undefined,
+    servers: new Map(),
+    serverCpu: null,
+    counters: undefined,
+    generator: undefined,
+    verification: undefined,
+    versions: undefined,
+    seeding: { seededUsers: 0, seconds: 0 },
+    warmup: [],
+    rounds: [],
+    openModel: [],
+    index: 0,
   };
   const log = (line: string): void => progress.info(line);
   const steps = plan.phases.filter(isTimed).length;
@@ -99,7 +123,8 @@ export async function executeScenario(plan: ScenarioPlan, infra: Infra, progress
     }
     progress.phase('results');
     await stopChildren(st);
-    if (!st.verification || !st.versions) throw new Error('the plan has no verification phase: nothing to compare');
+    if (!st.verification || !st.versions)
+      throw new Error('the plan has no verification phase: nothing to compare');
     const record = buildResults({
       config,
       env: describeEnvironment(infra, st.versions, st.serverCpu),
@@ -152,7 +177,8 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
       } finally {
         await pool.end();
       }
-      if (st.tokens.length < phase.tokenUsers) throw new Error(`only ${st.tokens.length} of ${phase.tokenUsers} users could be given tokens`);
+      if (st.tokens.length < phase.tokenUsers)
+        throw new Error(`only ${st.tokens.length} of ${phase.tokenUsers} users could be given tokens`);
       return;
     }
     case 'link':
@@ -164,15 +190,25 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         log(`database link: +${phase.dbDelayMs} ms each way through a TCP proxy (pid ${st.proxy.pid})`);
       }
       st.linkRoundTripMs = await idleRoundTripMs(st.serverPgUrl);
-      log(`database round trip as the servers see it, idle: ${st.linkRoundTripMs.toFixed(2)} ms (median of 50 × SELECT 1)`);
+      log(
+        `database round trip as the servers see it, idle: ${st.linkRoundTripMs.toFixed(2)} ms (median of 50 × SELECT 1)`,
+      );
       return;
     case 'start-servers': {
-      st.serverCpu = phase.serverCpu === 'auto' ? defaultServerCpu() : phase.serverCpu === 'none' ? null : phase.serverCpu;
-      progress.phase(`starting servers${st.serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${st.serverCpu})`}`);
+      st.serverCpu =
+        phase.serverCpu === 'auto' ? defaultServerCpu() : phase.serverCpu === 'none' ? null : phase.serverCpu;
+      progress.phase(
+        `starting servers${st.serverCpu === null ? ' (not pinned to a CPU)' : ` (pinned to CPU ${st.serverCpu})`}`,
+      );
       for (const strategy of phase.strategies) {
         const s = await spawnServer({
-          strategy, pgUrl: st.serverPgUrl, redisUrl: infra.redisUrl, poolSize: phase.poolSize, jwtSecret: st.secret,
-          jwtVerify: phase.jwtVerify, cpu: st.serverCpu,
+          strategy,
+          pgUrl: st.serverPgUrl,
+          redisUrl: infra.redisUrl,
+          poolSize: phase.poolSize,
+          jwtSecret: st.secret,
+          jwtVerify: phase.jwtVerify,
+          cpu: st.serverCpu,
         });
         st.servers.set(strategy, s);
         log(`${strategy}: ${s.url} (pid ${s.pid})`);
@@ -180,7 +216,9 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
       return;
     }
     case 'verify': {
-      progress.phase(`verification: ${phase.users} users × ${phase.routes.length} routes, identical bodies, queries and Redis commands per request`);
+      progress.phase(
+        `verification: ${phase.users} users × ${phase.routes.length} routes, identical bodies, queries and Redis commands per request`,
+      );
       st.counters = await Counters.open(infra.pgUrl, infra.redisUrl);
       st.verification = await verify({
         targets: phase.strategies.map((strategy) => ({ strategy, url: server(st, strategy).url })),
@@ -190,8 +228,10 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         counters: st.counters,
       });
       for (const [name, c] of Object.entries(st.verification.costs)) {
-        log(`${name}: ${c.queriesPerRequest} queries/request (${c.queriesSource}; server says ${c.serverQueriesPerRequest}), `
-          + `${c.redisCommandsPerRequest} Redis commands/request (server says ${c.serverRedisCommandsPerRequest})`);
+        log(
+          `${name}: ${c.queriesPerRequest} queries/request (${c.queriesSource}; server says ${c.serverQueriesPerRequest}), ` +
+            `${c.redisCommandsPerRequest} Redis commands/request (server says ${c.serverRedisCommandsPerRequest})`,
+        );
       }
       st.versions = await st.counters.versions();
       st.generator = spawnLoadGenerator();
@@ -202,19 +242,32 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
     case 'round': {
       const label = phase.kind === 'warmup' ? 'warm-up' : `round ${phase.round}/${ctx.config.rounds}`;
       progress.timed(`${label} ${phase.strategy}`, phase.seconds, ctx.step, ctx.steps);
-      const record = await measureRound(st, ctx, phase.strategy, phase.kind === 'warmup' ? 0 : phase.round, phase.seconds, phase.connections);
+      const record = await measureRound(
+        st,
+        ctx,
+        phase.strategy,
+        phase.kind === 'warmup' ? 0 : phase.round,
+        phase.seconds,
+        phase.connections,
+      );
       (phase.kind === 'warmup' ? st.warmup : st.rounds).push(record);
-      progress.done(`${record.requestsPerSecond.toFixed(0)} req/s`
-        + (record.status === 'valid'
-          ? `, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
-          : ` INVALID: ${record.invalidReasons.join('; ')}`));
+      progress.done(
+        `${record.requestsPerSecond.toFixed(0)} req/s` +
+          (record.status === 'valid'
+            ? `, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
+            : ` INVALID: ${record.invalidReasons.join('; ')}`),
+      );
       return;
     }
     case 'open': {
       const [baseline] = ctx.config.strategies;
-      const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map((r) => r.requestsPerSecond);
+      const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map(
+        (r) => r.requestsPerSecond,
+      );
       if (rps.length === 0) {
-        progress.done(`skipped open model for ${phase.strategy}: ${baseline} has no valid round to take the rate from`);
+        progress.done(
+          `skipped open model for ${phase.strategy}: ${baseline} has no valid round to take the rate from`,
+        );
         return;
       }
       const targetRps = Math.round(phase.fraction * median(rps));
@@ -223,20 +276,38 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         entry = { fraction: phase.fraction, targetRps, strategies: {} };
         st.openModel.push(entry);
       }
-      progress.timed(`${phase.strategy} at ${targetRps} req/s (open model)`, phase.seconds, ctx.step, ctx.steps);
+      progress.timed(
+        `${phase.strategy} at ${targetRps} req/s (open model)`,
+        phase.seconds,
+        ctx.step,
+        ctx.steps,
+      );
       const o = await st.generator!.runOpen({
-        url: server(st, phase.strategy).url, path: ctx.config.path, tokens: st.tokens, rate: targetRps, durationSeconds: phase.seconds,
-        maxSockets: Math.max(64, ctx.config.connections * 4), timeoutSeconds: ctx.config.timeoutSeconds,
+        url: server(st, phase.strategy).url,
+        path: ctx.config.path,
+        tokens: st.tokens,
+        rate: targetRps,
+        durationSeconds: phase.seconds,
+        maxSockets: Math.max(64, ctx.config.connections * 4),
+        timeoutSeconds: ctx.config.timeoutSeconds,
       });
       entry.strategies[phase.strategy] = {
-        achievedRps: o.achievedRate, non2xx: o.non2xx, errors: o.errors, unfinished: o.unfinished, generatorCpuPercent: o.cpuPercent,
+        achievedRps: o.achievedRate,
+        non2xx: o.non2xx,
+        errors: o.errors,
+        unfinished: o.unfinished,
+        generatorCpuPercent: o.cpuPercent,
         latencyMs: toLatencyMs(o.latencyUs),
       };
-      progress.done(`achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(o.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(o.latencyUs.p99 / 1000).toFixed(2)} ms`);
+      progress.done(
+        `achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(o.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(o.latencyUs.p99 / 1000).toFixed(2)} ms`,
+      );
       return;
     }
     case 'freshness':
-      throw new Error('a freshness phase runs after the scenarios (bench/engine/freshness/run.ts), not inside one');
+      throw new Error(
+        'a freshness phase runs after the scenarios (bench/engine/freshness/run.ts), not inside one',
+      );
   }
 }
 
@@ -247,7 +318,14 @@ function server(st: State, strategy: StrategyName): ServerProcess {
 }
 
 /** One timed closed-model step, with the server's CPU, pool and Postgres counters around it. */
-async function measureRound(st: State, ctx: Context, strategy: StrategyName, round: number, seconds: number, connections: number): Promise<RoundRecord> {
+async function measureRound(
+  st: State,
+  ctx: Context,
+  strategy: StrategyName,
+  round: number,
+  seconds: number,
+  connections: number,
+): Promise<RoundRecord> {
   const target = server(st, strategy);
   const counters = st.counters!;
   const heldBefore = await poolHeldSeconds(target.url);
@@ -256,8 +334,12 @@ async function measureRound(st: State, ctx: Context, strategy: StrategyName, rou
   const proxyBefore = st.proxy ? cpuSeconds(st.proxy.pid) : null;
   const t0 = performance.now();
   const report = await st.generator!.run({
-    url: target.url, path: ctx.config.path, tokens: st.tokens, connections,
-    durationSeconds: seconds, timeoutSeconds: ctx.config.timeoutSeconds,
+    url: target.url,
+    path: ctx.config.path,
+    tokens: st.tokens,
+    connections,
+    durationSeconds: seconds,
+    timeoutSeconds: ctx.config.timeoutSeconds,
   });
   const elapsed = (performance.now() - t0) / 1000;
   const cpuAfter = cpuSeconds(target.pid);
@@ -266,9 +348,11 @@ async function measureRound(st: State, ctx: Context, strategy: StrategyName, rou
   const execAfter = await counters.dbExecSeconds();
   // Utilization law: a counter's increase over the round ÷ its seconds (× 100 for CPU %).
   const perSecond = (before: number | null, after: number | null, scale = 1): number | null =>
-    (before !== null && after !== null ? (scale * (after - before)) / elapsed : null);
+    before !== null && after !== null ? (scale * (after - before)) / elapsed : null;
   return toRoundRecord(report, {
-    index: st.index++, round, strategy,
+    index: st.index++,
+    round,
+    strategy,
     serverCpuPercent: perSecond(cpuBefore, cpuAfter, 100),
     proxyCpuPercent: st.proxy ? perSecond(proxyBefore, proxyAfter, 100) : null,
     poolBusyConnections: perSecond(heldBefore, heldAfter),

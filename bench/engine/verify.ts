@@ -9,10 +9,16 @@ export class VerificationError extends Error {
   override readonly name = 'VerificationError';
 }
 
-interface Target { strategy: StrategyName; url: string }
+interface Target {
+  strategy: StrategyName;
+  url: string;
+}
 
 async function get(url: string, token: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: res.status, body: await res.text() };
 }
 
@@ -45,13 +51,17 @@ export async function verify(opts: {
       const answers = await Promise.all(targets.map((t) => get(t.url + route, token)));
       for (const [j, r] of answers.entries()) {
         if (r.status < 200 || r.status > 299) {
-          throw new VerificationError(`${targets[j]!.strategy} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`);
+          throw new VerificationError(
+            `${targets[j]!.strategy} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`,
+          );
         }
       }
       const first = answers[0]!;
       for (const [j, r] of answers.entries()) {
         if (r.body !== first.body) {
-          throw new VerificationError(`${targets[0]!.strategy} and ${targets[j]!.strategy} differ for GET ${route}, token #${i + 1}, ${firstDifference(first.body, r.body)}`);
+          throw new VerificationError(
+            `${targets[0]!.strategy} and ${targets[j]!.strategy} differ for GET ${route}, token #${i + 1}, ${firstDifference(first.body, r.body)}`,
+          );
         }
       }
       compared++;
@@ -64,20 +74,27 @@ export async function verify(opts: {
     const before = await opts.counters.snapshot(target.url);
     for (const token of tokens) {
       const r = await get(target.url + opts.measuredRoute, token);
-      if (r.status < 200 || r.status > 299) throw new VerificationError(`${target.strategy} answered ${r.status} to GET ${opts.measuredRoute}`);
+      if (r.status < 200 || r.status > 299)
+        throw new VerificationError(`${target.strategy} answered ${r.status} to GET ${opts.measuredRoute}`);
     }
     const after = await opts.counters.snapshot(target.url);
     const c = perRequest(before, after, tokens.length);
     costs[target.strategy] = c;
     if (c.queriesSource === 'pg_stat_statements' && c.queriesPerRequest !== c.serverQueriesPerRequest) {
-      warnings.push(`${target.strategy}: Postgres counted ${c.queriesPerRequest} statements/request, the server ${c.serverQueriesPerRequest}`);
+      warnings.push(
+        `${target.strategy}: Postgres counted ${c.queriesPerRequest} statements/request, the server ${c.serverQueriesPerRequest}`,
+      );
     }
     if (c.redisCommandsPerRequest !== c.serverRedisCommandsPerRequest) {
-      warnings.push(`${target.strategy}: Redis counted ${c.redisCommandsPerRequest} commands/request, the server ${c.serverRedisCommandsPerRequest} (other Redis clients?)`);
+      warnings.push(
+        `${target.strategy}: Redis counted ${c.redisCommandsPerRequest} commands/request, the server ${c.serverRedisCommandsPerRequest} (other Redis clients?)`,
+      );
     }
   }
   if (!opts.counters.hasStatementStats) {
-    warnings.push('pg_stat_statements is not loaded in this Postgres: queries/request come from the servers\' own counters');
+    warnings.push(
+      "pg_stat_statements is not loaded in this Postgres: queries/request come from the servers' own counters",
+    );
   }
   return { comparedResponses: compared, routes, costs, warnings };
 }
@@ -86,7 +103,10 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 function perRequest(before: CounterSnapshot, after: CounterSnapshot, n: number): MeasuredCosts {
   const server = round2((after.serverQueries - before.serverQueries) / n);
-  const db = before.dbStatements !== null && after.dbStatements !== null ? round2((after.dbStatements - before.dbStatements) / n) : null;
+  const db =
+    before.dbStatements !== null && after.dbStatements !== null
+      ? round2((after.dbStatements - before.dbStatements) / n)
+      : null;
   return {
     queriesPerRequest: db ?? server,
     queriesSource: db === null ? 'server counters' : 'pg_stat_statements',

@@ -24,18 +24,25 @@ export interface ContainerService {
  * Starts postgres:16-alpine with trust auth, a database `authbench` and the same settings as
  * the local throwaway cluster (pg_stat_statements preloaded, no fsync), so results compare.
  */
-export async function startPostgresContainer(log: (line: string) => void = () => {}): Promise<ContainerService> {
+export async function startPostgresContainer(
+  log: (line: string) => void = () => {},
+): Promise<ContainerService> {
   const { GenericContainer, Wait } = await import('testcontainers');
   log(`postgres: starting container ${POSTGRES_IMAGE}`);
   const container = await new GenericContainer(POSTGRES_IMAGE)
     .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust', POSTGRES_DB: 'authbench' })
     .withCommand([
       'postgres',
-      '-c', 'shared_preload_libraries=pg_stat_statements',
-      '-c', 'max_connections=200',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
     ])
     .withExposedPorts(5432)
     // The entrypoint runs a temporary server for initialisation first; the second
@@ -43,7 +50,12 @@ export async function startPostgresContainer(log: (line: string) => void = () =>
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .withStartupTimeout(120_000)
     .start();
-  const service = wrap(container, POSTGRES_IMAGE, 5432, (host, port) => `postgres://postgres@${host}:${port}/authbench`);
+  const service = wrap(
+    container,
+    POSTGRES_IMAGE,
+    5432,
+    (host, port) => `postgres://postgres@${host}:${port}/authbench`,
+  );
   log(`postgres: container ${container.getId().slice(0, 12)} on ${service.host}:${service.port}`);
   return service;
 }

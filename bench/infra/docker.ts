@@ -128,7 +128,10 @@ function ping(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
       endpoint.kind === 'socket'
         ? http.request({ ...options, socketPath: endpoint.socketPath }, onResponse)
         : endpoint.tls
-          ? https.request({ ...options, host: endpoint.host, port: endpoint.port, ...endpoint.tls }, onResponse)
+          ? https.request(
+              { ...options, host: endpoint.host, port: endpoint.port, ...endpoint.tls },
+              onResponse,
+            )
           : http.request({ ...options, host: endpoint.host, port: endpoint.port }, onResponse);
     request.on('error', () => finish(false));
     request.end();

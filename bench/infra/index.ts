@@ -49,7 +49,10 @@ export interface ResolveOptions {
    * (PATH, /usr/lib/postgresql/*\/bin, /usr/bin, /usr/local/bin).
    */
   searchPath?: string[];
-  /** Default true. False for commands that need only Postgres (seed): no Redis is resolved or started, and Infra.redisUrl is ''. */
+  /**
+   * Default true. False for commands that need only Postgres (seed): no Redis is resolved or
+   * started, and Infra.redisUrl is ''.
+   */
   redis?: boolean;
 }
 
@@ -79,7 +82,10 @@ export async function resolveInfra(opts: ResolveOptions = {}): Promise<Infra> {
   const wantRedis = opts.redis ?? true;
   const redisGiven = wantRedis ? givenUrl('redis', opts.redisUrl, env) : NOT_NEEDED;
 
-  const needed: Service[] = [...(pgGiven ? [] : ['postgres' as const]), ...(redisGiven ? [] : ['redis' as const])];
+  const needed: Service[] = [
+    ...(pgGiven ? [] : ['postgres' as const]),
+    ...(redisGiven ? [] : ['redis' as const]),
+  ];
   let useDocker = false;
   if (needed.length > 0 && opts.docker !== 'never') {
     useDocker = await dockerAvailable(env);
@@ -91,7 +97,9 @@ export async function resolveInfra(opts: ResolveOptions = {}): Promise<Infra> {
     // Check every binary before starting anything, so a missing one fails fast and clean.
     const missing: string[] = [];
     if (needed.includes('postgres') && !findPgBinaries(pgSearchPath)) {
-      missing.push(`postgres (no initdb/pg_ctl/postgres in ${pgSearchPath.join(':') || 'an empty search path'})`);
+      missing.push(
+        `postgres (no initdb/pg_ctl/postgres in ${pgSearchPath.join(':') || 'an empty search path'})`,
+      );
     }
     if (needed.includes('redis') && !findExecutable('redis-server', redisSearchPath)) {
       missing.push(`redis (no redis-server in ${redisSearchPath.join(':') || 'an empty search path'})`);

@@ -82,7 +82,15 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const version = await postgresVersion(bins, runAs);
   const port = opts.port ?? (await freePort());
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-pg-'));
-  const cluster = new Cluster(bins, runAs, version, port, dir, opts.log ?? (() => {}), opts.logicalDecoding ?? false);
+  const cluster = new Cluster(
+    bins,
+    runAs,
+    version,
+    port,
+    dir,
+    opts.log ?? (() => {}),
+    opts.logicalDecoding ?? false,
+  );
   try {
     await cluster.init();
     await cluster.start();
@@ -196,7 +204,11 @@ class Cluster extends ThrowawayInstance implements LocalPostgres {
     const pid = this.postmasterPid ?? this.readPidFile();
     if (pid === undefined) return;
     try {
-      await run(this.bins.pgCtl, ['stop', '-D', this.dataDir, '-m', 'fast', '-w', '-t', '30'], this.runOpts(40_000));
+      await run(
+        this.bins.pgCtl,
+        ['stop', '-D', this.dataDir, '-m', 'fast', '-w', '-t', '30'],
+        this.runOpts(40_000),
+      );
     } catch (err) {
       this.log(`postgres: pg_ctl stop failed, sending SIGQUIT: ${(err as Error).message}`);
       signalIfRunning(pid, 'SIGQUIT'); // immediate shutdown; the postmaster stops its children
@@ -232,7 +244,6 @@ class Cluster extends ThrowawayInstance implements LocalPostgres {
   private runOpts(timeoutMs = 60_000) {
     return { runAs: this.runAs, cwd: this.dir, timeoutMs };
   }
-
 }
 
 async function postgresVersion(bins: PgBinaries, runAs: RunAs | undefined): Promise<string> {

@@ -117,8 +117,20 @@ class Server extends ThrowawayInstance implements LocalRedis {
       child = spawn(
         this.bin,
         // Persistence off: the benchmark wants a clean, memory-only server on every start.
-        ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-          '--dir', this.dir, '--daemonize', 'no'],
+        [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          this.dir,
+          '--daemonize',
+          'no',
+        ],
         {
           cwd: this.dir,
           env: childEnv(),
@@ -196,7 +208,6 @@ class Server extends ThrowawayInstance implements LocalRedis {
     if (pid !== undefined) signalIfRunning(pid, 'SIGKILL');
     fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
   }
-
 }
 
 /** Whether a redis server on 127.0.0.1:`port` answers PING with +PONG within `timeoutMs`. */

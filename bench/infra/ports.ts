@@ -31,7 +31,9 @@ export function assertPortFree(port: number, what: string): Promise<void> {
     const server = net.createServer();
     server.unref();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new Error(`cannot start ${what}: port ${port} on 127.0.0.1 is not free (${err.code ?? err.message})`));
+      reject(
+        new Error(`cannot start ${what}: port ${port} on 127.0.0.1 is not free (${err.code ?? err.message})`),
+      );
     });
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });

@@ -19,7 +19,10 @@ export abstract class ThrowawayInstance {
     private readonly label: string,
   ) {
     // Registered before anything starts, so even a half-built instance is cleaned up.
-    this.unregister = registerCleanup(() => this.destroy(), () => this.destroySync());
+    this.unregister = registerCleanup(
+      () => this.destroy(),
+      () => this.destroySync(),
+    );
   }
 
   /** Stops the server process, keeping the temp dir. Runs inside serial(). */

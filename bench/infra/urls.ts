@@ -41,7 +41,11 @@ export interface GivenUrl {
  * `DATABASE_URL= authbench run`.
  * @throws when the URL does not parse or has the wrong scheme, naming its source and the rule.
  */
-export function givenUrl(service: Service, option: string | undefined, env: NodeJS.ProcessEnv): GivenUrl | undefined {
+export function givenUrl(
+  service: Service,
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+): GivenUrl | undefined {
   const rule = RULES[service];
   if (option !== undefined) return { url: checkUrl(service, option, rule.flag), source: rule.flag };
   const fromEnv = env[rule.envVar];
@@ -68,4 +72,3 @@ function checkUrl(service: Service, value: string, source: string): string {
   }
   return value;
 }
-

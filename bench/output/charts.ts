@@ -3,7 +3,15 @@ import type { ResultsRecord } from '../schema/results.js';
 /** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#F0E442', '#000000'] as const;
 /** A shape per strategy too, so the charts read in greyscale. */
-export const POINT_STYLES = ['circle', 'rectRot', 'triangle', 'rect', 'star', 'crossRot', 'rectRounded'] as const;
+export const POINT_STYLES = [
+  'circle',
+  'rectRot',
+  'triangle',
+  'rect',
+  'star',
+  'crossRot',
+  'rectRounded',
+] as const;
 const INVALID = '#D55E00';
 
 export interface ChartSpec {
@@ -14,7 +22,11 @@ export interface ChartSpec {
   config: Record<string, unknown>;
 }
 
-const base = (title: string, yTitle: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+const base = (
+  title: string,
+  yTitle: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> => ({
   animation: false,
   responsive: true,
   maintainAspectRatio: false,
@@ -36,14 +48,21 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
       type: 'bar',
       data: {
         labels: names,
-        datasets: [{
-          label: 'median requests/s (error bars: 95% bootstrap CI)',
-          data: strategies.map((s) => round1(s.throughput.median)),
-          errorBars: strategies.map((s) => s.throughput.ci95.map(round1)),
-          backgroundColor: names.map((_, i) => colour(i)),
-        }],
+        datasets: [
+          {
+            label: 'median requests/s (error bars: 95% bootstrap CI)',
+            data: strategies.map((s) => round1(s.throughput.median)),
+            errorBars: strategies.map((s) => s.throughput.ci95.map(round1)),
+            backgroundColor: names.map((_, i) => colour(i)),
+          },
+        ],
       },
-      options: base('Throughput: median requests/s with 95% CI', 'requests/s', { plugins: { legend: { display: false }, title: { display: true, text: 'Throughput: median requests/s with 95% CI', font: { size: 15 } } } }),
+      options: base('Throughput: median requests/s with 95% CI', 'requests/s', {
+        plugins: {
+          legend: { display: false },
+          title: { display: true, text: 'Throughput: median requests/s with 95% CI', font: { size: 15 } },
+        },
+      }),
     },
   };
 
@@ -64,7 +83,9 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
             backgroundColor: colour(i),
             showLine: false,
             pointRadius: rs.map((r) => (r.status === 'valid' ? 4 : 8)),
-            pointStyle: rs.map((r) => (r.status === 'valid' ? POINT_STYLES[i % POINT_STYLES.length] : 'crossRot')),
+            pointStyle: rs.map((r) =>
+              r.status === 'valid' ? POINT_STYLES[i % POINT_STYLES.length] : 'crossRot',
+            ),
             pointBorderColor: rs.map((r) => (r.status === 'valid' ? colour(i) : INVALID)),
             pointBorderWidth: rs.map((r) => (r.status === 'valid' ? 1 : 3)),
           };
@@ -72,14 +93,24 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
       },
       options: base('Requests/s of every round, in run order', 'requests/s', {
         scales: {
-          x: { type: 'linear', title: { display: true, text: 'measured round, in run order' }, ticks: { precision: 0 } },
+          x: {
+            type: 'linear',
+            title: { display: true, text: 'measured round, in run order' },
+            ticks: { precision: 0 },
+          },
           y: { title: { display: true, text: 'requests/s' }, beginAtZero: false },
         },
       }),
     },
   };
 
-  const percentiles = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p99.9', 'p999'], ['max', 'max']] as const;
+  const percentiles = [
+    ['p50', 'p50'],
+    ['p90', 'p90'],
+    ['p99', 'p99'],
+    ['p99.9', 'p999'],
+    ['max', 'max'],
+  ] as const;
   const latency: ChartSpec = {
     id: 'latency',
     title: 'Latency percentiles (median over valid rounds)',
@@ -98,7 +129,12 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
       },
       options: base('Latency percentiles (median over valid rounds)', 'milliseconds (log scale)', {
         scales: {
-          x: { title: { display: true, text: 'percentile: 1 in 2, 10, 100, 1 000 requests is slower; max over all rounds' } },
+          x: {
+            title: {
+              display: true,
+              text: 'percentile: 1 in 2, 10, 100, 1 000 requests is slower; max over all rounds',
+            },
+          },
           y: { type: 'logarithmic', title: { display: true, text: 'milliseconds (log scale)' } },
         },
       }),

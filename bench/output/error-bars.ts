@@ -29,9 +29,12 @@ export function errorBarsPlugin(): { id: string; afterDatasetsDraw(chart: unknow
           const bottom = y.getPixelForValue(bar[0]);
           const half = Math.min(12, (el.width ?? 24) / 4);
           ctx.beginPath();
-          ctx.moveTo(el.x, top); ctx.lineTo(el.x, bottom);
-          ctx.moveTo(el.x - half, top); ctx.lineTo(el.x + half, top);
-          ctx.moveTo(el.x - half, bottom); ctx.lineTo(el.x + half, bottom);
+          ctx.moveTo(el.x, top);
+          ctx.lineTo(el.x, bottom);
+          ctx.moveTo(el.x - half, top);
+          ctx.lineTo(el.x + half, top);
+          ctx.moveTo(el.x - half, bottom);
+          ctx.lineTo(el.x + half, bottom);
           ctx.stroke();
         });
       });
@@ -41,7 +44,12 @@ export function errorBarsPlugin(): { id: string; afterDatasetsDraw(chart: unknow
 }
 
 interface CanvasRenderingContext2DLike {
-  save(): void; restore(): void; beginPath(): void; stroke(): void;
-  moveTo(x: number, y: number): void; lineTo(x: number, y: number): void;
-  strokeStyle: string; lineWidth: number;
+  save(): void;
+  restore(): void;
+  beginPath(): void;
+  stroke(): void;
+  moveTo(x: number, y: number): void;
+  lineTo(x: number, y: number): void;
+  strokeStyle: string;
+  lineWidth: number;
 }

@@ -55,8 +55,11 @@ function siblings(path: string): { dir: string; base: string; html: string } {
   return { dir, base, html: join(dir, `${base}.html`) };
 }
 
-async function writePngs(specs: ReadonlyArray<{ id: string; config: Record<string, unknown> }>, dir: string, base: string)
-  : Promise<{ pngs: Record<string, string>; failures: ReportFiles['pngFailures'] }> {
+async function writePngs(
+  specs: ReadonlyArray<{ id: string; config: Record<string, unknown> }>,
+  dir: string,
+  base: string,
+): Promise<{ pngs: Record<string, string>; failures: ReportFiles['pngFailures'] }> {
   const outcome = await renderPngs(specs);
   const pngs: Record<string, string> = {};
   for (const [id, buffer] of Object.entries(outcome.rendered)) {
@@ -93,7 +96,10 @@ export async function readResults(path: string): Promise<ResultsRecord> {
  * Writes results/<timestamp>-<scenario>.json (never over an existing file: 'wx') and then
  * results/latest.json by rename, so a reader never sees a half-written latest.json.
  */
-export async function writeResults(record: ResultsRecord, dir: string): Promise<{ path: string; latest: string }> {
+export async function writeResults(
+  record: ResultsRecord,
+  dir: string,
+): Promise<{ path: string; latest: string }> {
   const text = `${JSON.stringify(record, null, 2)}\n`;
   const path = await writeNew(dir, `${stamp(record.createdAt)}-${record.scenario}`, text);
   const latest = join(dir, 'latest.json');
@@ -105,7 +111,11 @@ export async function writeResults(record: ResultsRecord, dir: string): Promise<
 
 /** results/<timestamp>-sweep-<scenario>-<param>.json, never over an existing file. */
 export async function writeSweep(sweep: SweepRecord, dir: string): Promise<string> {
-  return writeNew(dir, `${stamp(sweep.createdAt)}-sweep-${sweep.scenario}-${sweep.param}`, `${JSON.stringify(sweep, null, 2)}\n`);
+  return writeNew(
+    dir,
+    `${stamp(sweep.createdAt)}-sweep-${sweep.scenario}-${sweep.param}`,
+    `${JSON.stringify(sweep, null, 2)}\n`,
+  );
 }
 
 /** A file name safe timestamp: 2026-11-26T02-32-03-123Z. */
@@ -140,7 +150,11 @@ export async function writeExports(record: ResultsRecord, resultsPath: string): 
 
 /** What was written, and which PNGs were not, for the terminal. */
 export function describeReports(files: ReportFiles): string {
-  const lines = [`report: ${files.html}`, ...(files.markdown ? [`summary: ${files.markdown}`] : []), ...files.pngs.map((p) => `chart: ${p}`)];
+  const lines = [
+    `report: ${files.html}`,
+    ...(files.markdown ? [`summary: ${files.markdown}`] : []),
+    ...files.pngs.map((p) => `chart: ${p}`),
+  ];
   for (const f of files.pngFailures) lines.push(`not rendered: ${f.id}.png — ${f.reason}`);
   return `${lines.join('\n')}\n`;
 }

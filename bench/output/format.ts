@@ -46,6 +46,9 @@ export function signed(x: number, digits = 2): string {
 }
 
 /** An estimate and its interval: "1.2 (0.9 to 1.5)". */
-export function withInterval(e: { median: number; ci95: [number, number] }, show: (x: number) => string): string {
+export function withInterval(
+  e: { median: number; ci95: [number, number] },
+  show: (x: number) => string,
+): string {
   return `${show(e.median)} (${show(e.ci95[0])} to ${show(e.ci95[1])})`;
 }

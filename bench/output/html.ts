@@ -2,29 +2,39 @@ import type { ResultsRecord } from '../schema/results.js';
 import { chartSpecs } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
 import { gain, ms, num } from './format.js';
+import { esc, inlineScript, row, scriptJson, thead } from './html-parts.js';
 import { modelExplanation, verdicts } from './prose.js';
-
-export const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-/** JSON safe inside a <script> element. */
-export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 function headline(record: ResultsRecord): Array<[string, string, string]> {
   const names = Object.keys(record.strategies) as Array<keyof ResultsRecord['strategies']>;
   const all = names.map((n) => record.strategies[n]!);
   const joined = (f: (s: (typeof all)[number]) => string): string => all.map(f).join(' → ');
   const only = record.comparisons.length === 1 ? record.comparisons[0] : undefined;
-  const cards: Array<[string, string, string]> = record.comparisons.length === 0
-    ? [['Throughput gain', '–', 'no valid pairs']]
-    : record.comparisons.map((c) => [
-      record.comparisons.length > 1 ? `${c.candidate} vs ${c.baseline}` : 'Throughput gain',
-      gain(c.throughputRatio.median),
-      `95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}`,
-    ]);
+  const cards: Array<[string, string, string]> =
+    record.comparisons.length === 0
+      ? [['Throughput gain', '–', 'no valid pairs']]
+      : record.comparisons.map((c) => [
+          record.comparisons.length > 1 ? `${c.candidate} vs ${c.baseline}` : 'Throughput gain',
+          gain(c.throughputRatio.median),
+          `95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}`,
+        ]);
   return [
     ...cards,
-    ['DB queries / request', joined((s) => num(s.queriesPerRequest, 2)), `measured (${esc(all[0]?.costs.queriesSource ?? '')})`],
-    ['p50 latency', joined((s) => ms(s.latencyMs.p50)), only ? `paired Δ ${num(only.p50DeltaMs.median, 2)} ms` : ''],
-    ['p99 latency', joined((s) => ms(s.latencyMs.p99)), only ? `paired Δ ${num(only.p99DeltaMs.median, 2)} ms` : ''],
+    [
+      'DB queries / request',
+      joined((s) => num(s.queriesPerRequest, 2)),
+      `measured (${esc(all[0]?.costs.queriesSource ?? '')})`,
+    ],
+    [
+      'p50 latency',
+      joined((s) => ms(s.latencyMs.p50)),
+      only ? `paired Δ ${num(only.p50DeltaMs.median, 2)} ms` : '',
+    ],
+    [
+      'p99 latency',
+      joined((s) => ms(s.latencyMs.p99)),
+      only ? `paired Δ ${num(only.p99DeltaMs.median, 2)} ms` : '',
+    ],
   ];
 }
 
@@ -32,16 +42,46 @@ function headline(record: ResultsRecord): Array<[string, string, string]> {
 function whySection(record: ResultsRecord): string {
   const m = record.model;
   if (!m) return '';
-  const rows = Object.entries(m.strategies).map(([n, s]) =>
-    `<tr><th scope="row">${esc(n)}</th><td>${num(s.cpuMsPerRequest, 3)} ms</td><td>${num(100 * s.cpuUtilization)}%</td>`
-    + `<td>${num(s.poolMsPerRequest, 2)} ms</td><td>${num(s.poolBusy, 1)} of ${m.poolSize}</td>`
-    + `<td>${s.dbExecMsPerRequest === null ? '–' : `${num(s.dbExecMsPerRequest, 2)} ms`}</td><td>${s.linkMsPerRequest > 0 ? `≥ ${num(s.linkMsPerRequest)} ms` : '–'}</td>`
-    + `<td>${num(s.boundsRps['server CPU'])}</td><td>${num(s.boundsRps['database pool'])}</td><td>${num(s.boundsRps['client connections'])}</td>`
-    + `<td>${esc(s.binding)}</td><td>${num(s.predictedRps)}</td><td>${num(s.measuredRps)}</td></tr>`).join('\n');
+  const rows = Object.entries(m.strategies)
+    .map(([n, s]) =>
+      row(n, [
+        `${num(s.cpuMsPerRequest, 3)} ms`,
+        `${num(100 * s.cpuUtilization)}%`,
+        `${num(s.poolMsPerRequest, 2)} ms`,
+        `${num(s.poolBusy, 1)} of ${m.poolSize}`,
+        s.dbExecMsPerRequest === null ? '–' : `${num(s.dbExecMsPerRequest, 2)} ms`,
+        s.linkMsPerRequest > 0 ? `≥ ${num(s.linkMsPerRequest)} ms` : '–',
+        num(s.boundsRps['server CPU']),
+        num(s.boundsRps['database pool']),
+        num(s.boundsRps['client connections']),
+        esc(s.binding),
+        num(s.predictedRps),
+        num(s.measuredRps),
+      ]),
+    )
+    .join('\n');
+  const head = thead([
+    'strategy',
+    'CPU / req',
+    'CPU used',
+    'pool time / req',
+    'pool busy',
+    'Postgres exec / req',
+    'link / req',
+    'CPU bound req/s',
+    'pool bound req/s',
+    'clients bound req/s',
+    'binds',
+    'predicted req/s',
+    'measured req/s',
+  ]);
   return `<h2>Why: where each request's time goes</h2>
-<p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time (pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput; the smallest bound is the prediction.</p>
+<p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time
+holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time
+(pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput;
+the smallest bound is the prediction.</p>
 <p id="why">${esc(modelExplanation(m))}</p>
-<table><thead><tr><th scope="col">strategy</th><th scope="col">CPU / req</th><th scope="col">CPU used</th><th scope="col">pool time / req</th><th scope="col">pool busy</th><th scope="col">Postgres exec / req</th><th scope="col">link / req</th><th scope="col">CPU bound req/s</th><th scope="col">pool bound req/s</th><th scope="col">clients bound req/s</th><th scope="col">binds</th><th scope="col">predicted req/s</th><th scope="col">measured req/s</th></tr></thead>
+<table>${head}
 <tbody>
 ${rows}
 </tbody></table>`;
@@ -50,12 +90,29 @@ ${rows}
 function openModelSection(record: ResultsRecord): string {
   const runs = record.openModel;
   if (runs.length === 0) return '';
-  const rows = runs.flatMap((o) => Object.entries(o.strategies).map(([n, r]) =>
-    `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td><th scope="row">${esc(n)}</th><td>${num(r.achievedRps)} req/s</td>`
-    + `<td>${ms(r.latencyMs.p50)}</td><td>${ms(r.latencyMs.p90)}</td><td>${ms(r.latencyMs.p99)}</td><td>${ms(r.latencyMs.p999)}</td><td>${r.non2xx + r.errors + r.unfinished}</td></tr>`)).join('\n');
+  const rows = runs
+    .flatMap((o) =>
+      Object.entries(o.strategies).map(([n, r]) =>
+        [
+          `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td>`,
+          row(n, [
+            `${num(r.achievedRps)} req/s`,
+            ms(r.latencyMs.p50),
+            ms(r.latencyMs.p90),
+            ms(r.latencyMs.p99),
+            ms(r.latencyMs.p999),
+            String(r.non2xx + r.errors + r.unfinished),
+          ]).slice('<tr>'.length),
+        ].join(''),
+      ),
+    )
+    .join('\n');
+  const head = thead(['rate', 'strategy', 'achieved', 'p50', 'p90', 'p99', 'p99.9', 'failed']);
   return `<h2>Latency at a fixed arrival rate (open model)</h2>
-<p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each request's intended send time, so stalls are not hidden. The closed-model latencies above follow Little's law (latency ≈ connections ÷ throughput) instead.</p>
-<table><thead><tr><th scope="col">rate</th><th scope="col">strategy</th><th scope="col">achieved</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th><th scope="col">p99.9</th><th scope="col">failed</th></tr></thead>
+<p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each
+request's intended send time, so stalls are not hidden. The closed-model latencies above follow Little's law
+(latency ≈ connections ÷ throughput) instead.</p>
+<table>${head}
 <tbody>
 ${rows}
 </tbody></table>`;
@@ -68,66 +125,100 @@ ${rows}
 export function renderHtml(record: ResultsRecord, chartJsSource: string): string {
   const specs = chartSpecs(record);
   const names = Object.keys(record.strategies);
-  const rows = Object.values(record.strategies).map((s, i) => {
-    const n = names[i]!;
-    return `<tr><th scope="row">${esc(n)}</th><td>${num(s.throughput.median)} req/s</td><td>${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} req/s</td>`
-      + `<td>${ms(s.latencyMs.p50)}</td><td>${ms(s.latencyMs.p90)}</td><td>${ms(s.latencyMs.p99)}</td><td>${ms(s.latencyMs.p999)}</td>`
-      + `<td>${num(s.queriesPerRequest, 2)}</td><td>${num(s.redisCommandsPerRequest, 2)}</td><td>${s.validRounds}/${s.rounds.length}</td></tr>`;
-  }).join('\n');
+  const rows = Object.values(record.strategies)
+    .map((s, i) =>
+      row(names[i]!, [
+        `${num(s.throughput.median)} req/s`,
+        `${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} req/s`,
+        ms(s.latencyMs.p50),
+        ms(s.latencyMs.p90),
+        ms(s.latencyMs.p99),
+        ms(s.latencyMs.p999),
+        num(s.queriesPerRequest, 2),
+        num(s.redisCommandsPerRequest, 2),
+        `${s.validRounds}/${s.rounds.length}`,
+      ]),
+    )
+    .join('\n');
+  const cards = headline(record)
+    .map(([label, value, note]) =>
+      [
+        '  <div class="card">',
+        `<div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${note}</div>`,
+        '</div>',
+      ].join(''),
+    )
+    .join('\n');
+  const figures = specs
+    .map((s) =>
+      [
+        '  <figure><div class="chart">',
+        `<canvas id="chart-${s.id}" role="img" aria-label="${esc(s.title)}"></canvas></div>`,
+        `<figcaption class="sub">${esc(s.title)}</figcaption></figure>`,
+      ].join(''),
+    )
+    .join('\n');
   const env = record.env;
   const envRows: Array<[string, string]> = [
-    ['CPU', `${env.cpuModel} (${env.cores} cores)`], ['memory', `${env.memoryGiB} GiB`], ['OS', env.os], ['Node.js', env.node],
-    ['PostgreSQL', env.postgres], ['Redis', env.redis], ['git commit', env.gitCommit ?? 'unknown'],
-    ['infrastructure', env.infrastructure.description], ['server CPU pinning', env.serverCpu === null ? 'none' : `CPU ${env.serverCpu}`],
-    ['command', record.command], ['created', record.createdAt], ['wall time', `${num(record.wallSeconds, 1)} s`],
+    ['CPU', `${env.cpuModel} (${env.cores} cores)`],
+    ['memory', `${env.memoryGiB} GiB`],
+    ['OS', env.os],
+    ['Node.js', env.node],
+    ['PostgreSQL', env.postgres],
+    ['Redis', env.redis],
+    ['git commit', env.gitCommit ?? 'unknown'],
+    ['infrastructure', env.infrastructure.description],
+    ['server CPU pinning', env.serverCpu === null ? 'none' : `CPU ${env.serverCpu}`],
+    ['command', record.command],
+    ['created', record.createdAt],
+    ['wall time', `${num(record.wallSeconds, 1)} s`],
   ];
-  const warnings = [...record.warnings, ...(record.valid ? [] : ['This run is INVALID: at least one round failed; see above.'])];
+  const warnings = [
+    ...record.warnings,
+    ...(record.valid ? [] : ['This run is INVALID: at least one round failed; see above.']),
+  ];
+  const warningList = warnings.length
+    ? '<section class="warnings" aria-label="warnings"><h2 style="border:0;margin-top:8px">Warnings</h2>' +
+      `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`
+    : '';
+  const strategyHead = thead([
+    'strategy',
+    'throughput (median)',
+    '95% CI',
+    'p50',
+    'p90',
+    'p99',
+    'p99.9',
+    'queries/req',
+    'Redis cmds/req',
+    'valid rounds',
+  ]);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>authbench — ${esc(record.scenario)} — ${esc(record.createdAt)}</title>
-<style>
-  :root { color-scheme: light; --ink: #1b1b1b; --muted: #555; --line: #d0d0d0; --warn: #8a4b00; --warnbg: #fff4e0; }
-  body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0 auto; padding: 24px; max-width: 1100px; }
-  h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-  .sub { color: var(--muted); margin: 0 0 16px; }
-  .verdict { font-size: 18px; font-weight: 600; padding: 12px 16px; border-left: 5px solid #0072B2; background: #eef5fb; }
-  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 12px; margin: 16px 0; }
-  .card { border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
-  .card .label { color: var(--muted); font-size: 13px; text-transform: uppercase; letter-spacing: .04em; }
-  .card .value { font-size: 24px; font-weight: 700; font-variant-numeric: tabular-nums; }
-  .card .note { color: var(--muted); font-size: 13px; }
-  .warnings { background: var(--warnbg); color: var(--warn); border: 1px solid #f0c080; border-radius: 6px; padding: 8px 16px; }
-  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
-  figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
-  .chart { position: relative; height: 320px; }
-  table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-  th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid var(--line); }
-  th:first-child, td:first-child { text-align: left; }
-  table.kv td { text-align: left; }
-  pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 13px; }
-  @media print { body { max-width: none; padding: 0; } .charts { grid-template-columns: 1fr 1fr; } figure { break-inside: avoid; } .chart { height: 260px; } }
-</style>
+<style>${CSS}</style>
 </head>
 <body>
 <header>
   <h1>authbench: ${esc(names.join(' vs '))}</h1>
-  <p class="sub">scenario <strong>${esc(record.scenario)}</strong> · ${esc(record.createdAt)} · ${esc(env.cpuModel)}, ${env.cores} cores</p>
+  <p class="sub">scenario <strong>${esc(record.scenario)}</strong> · ${esc(record.createdAt)} ·
+    ${esc(env.cpuModel)}, ${env.cores} cores</p>
   <p class="verdict" id="verdict">${verdicts(record).map(esc).join('<br>')}</p>
 </header>
 <section class="cards" aria-label="headline figures">
-${headline(record).map(([label, value, note]) => `  <div class="card"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${note}</div></div>`).join('\n')}
+${cards}
 </section>
-${warnings.length ? `<section class="warnings" aria-label="warnings"><h2 style="border:0;margin-top:8px">Warnings</h2><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>` : ''}
+${warningList}
 <h2>Charts</h2>
 <section class="charts">
-${specs.map((s) => `  <figure><div class="chart"><canvas id="chart-${s.id}" role="img" aria-label="${esc(s.title)}"></canvas></div><figcaption class="sub">${esc(s.title)}</figcaption></figure>`).join('\n')}
+${figures}
 </section>
 <h2>Per strategy</h2>
 <table>
-<thead><tr><th scope="col">strategy</th><th scope="col">throughput (median)</th><th scope="col">95% CI</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th><th scope="col">p99.9</th><th scope="col">queries/req</th><th scope="col">Redis cmds/req</th><th scope="col">valid rounds</th></tr></thead>
+${strategyHead}
 <tbody>
 ${rows}
 </tbody>
@@ -136,15 +227,17 @@ ${whySection(record)}
 ${openModelSection(record)}
 <h2>Environment</h2>
 <table class="kv"><tbody>
-${envRows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}
+${envRows.map(([k, v]) => row(k, [esc(v)])).join('\n')}
 </tbody></table>
 <h2>Method</h2>
 <ul>${record.method.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>
 <h3>Fairness: the same building blocks for every strategy</h3>
-<ul>${Object.entries(record.fairness).map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`).join('')}</ul>
+<ul>${Object.entries(record.fairness)
+    .map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`)
+    .join('')}</ul>
 <h3>Configuration</h3>
 <pre>${esc(JSON.stringify(record.config, null, 2))}</pre>
-<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+${inlineScript(chartJsSource)}
 <script>
 const specs = ${scriptJson(specs)};
 Chart.register((${errorBarsPlugin.toString()})());
@@ -154,3 +247,39 @@ for (const spec of specs) new Chart(document.getElementById('chart-' + spec.id),
 </html>
 `;
 }
+
+const CSS = `
+  :root { color-scheme: light; --ink: #1b1b1b; --muted: #555; --line: #d0d0d0; --warn: #8a4b00; --warnbg: #fff4e0; }
+  body {
+    font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+    margin: 0 auto; padding: 24px; max-width: 1100px;
+  }
+  h1 { font-size: 24px; margin: 0 0 4px; }
+  h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+  .sub { color: var(--muted); margin: 0 0 16px; }
+  .verdict {
+    font-size: 18px; font-weight: 600; padding: 12px 16px; border-left: 5px solid #0072B2; background: #eef5fb;
+  }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 12px; margin: 16px 0; }
+  .card { border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
+  .card .label { color: var(--muted); font-size: 13px; text-transform: uppercase; letter-spacing: .04em; }
+  .card .value { font-size: 24px; font-weight: 700; font-variant-numeric: tabular-nums; }
+  .card .note { color: var(--muted); font-size: 13px; }
+  .warnings {
+    background: var(--warnbg); color: var(--warn); border: 1px solid #f0c080; border-radius: 6px; padding: 8px 16px;
+  }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
+  figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
+  .chart { position: relative; height: 320px; }
+  table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+  th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid var(--line); }
+  th:first-child, td:first-child { text-align: left; }
+  table.kv td { text-align: left; }
+  pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 13px; }
+  @media print {
+    body { max-width: none; padding: 0; }
+    .charts { grid-template-columns: 1fr 1fr; }
+    figure { break-inside: avoid; }
+    .chart { height: 260px; }
+  }
+`;

@@ -10,19 +10,27 @@ export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, s
     ...verdicts(record).flatMap((v) => [`**${v}**`, '']),
     '| strategy | req/s (median) | 95% CI | p50 | p99 | queries/req | Redis cmds/req | valid rounds |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...Object.entries(record.strategies).map(([n, s]) =>
-      `| ${n} | ${num(s.throughput.median)} | ${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p99)} | ${num(s.queriesPerRequest, 2)} | ${num(s.redisCommandsPerRequest, 2)} | ${s.validRounds}/${s.rounds.length} |`),
+    ...Object.entries(record.strategies).map(
+      ([n, s]) =>
+        `| ${n} | ${num(s.throughput.median)} | ${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p99)} | ${num(s.queriesPerRequest, 2)} | ${num(s.redisCommandsPerRequest, 2)} | ${s.validRounds}/${s.rounds.length} |`,
+    ),
     '',
   ];
   for (const c of record.comparisons) {
-    lines.push(`Throughput ratio ${c.candidate}/${c.baseline}: ${gain(c.throughputRatio.median)} (95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}, ${c.throughputRatio.pairs} paired rounds).`, '');
+    lines.push(
+      `Throughput ratio ${c.candidate}/${c.baseline}: ${gain(c.throughputRatio.median)} (95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}, ${c.throughputRatio.pairs} paired rounds).`,
+      '',
+    );
   }
   if (record.model) lines.push(`**Why:** ${modelExplanation(record.model)}`, '');
   const open = record.openModel;
   if (open.length) {
     lines.push('| open model (fixed rate) | strategy | achieved | p50 | p99 |', '|---|---|---:|---:|---:|');
     for (const o of open) {
-      for (const [n, r] of Object.entries(o.strategies)) lines.push(`| ${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s | ${n} | ${num(r.achievedRps)} req/s | ${ms(r.latencyMs.p50)} | ${ms(r.latencyMs.p99)} |`);
+      for (const [n, r] of Object.entries(o.strategies))
+        lines.push(
+          `| ${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s | ${n} | ${num(r.achievedRps)} req/s | ${ms(r.latencyMs.p50)} | ${ms(r.latencyMs.p99)} |`,
+        );
     }
     lines.push('');
   }
@@ -30,6 +38,9 @@ export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, s
   if (!record.valid) lines.push('**This run is INVALID.**', '');
   const pngs = Object.entries(pngFiles);
   if (pngs.length) lines.push(...pngs.map(([id, file]) => `![${id}](${file})`), '');
-  lines.push(`<sub>${record.env.cpuModel}, ${record.env.cores} cores · Node ${record.env.node} · PostgreSQL ${record.env.postgres} · Redis ${record.env.redis} · ${record.env.infrastructure.postgres}/${record.env.infrastructure.redis} infrastructure · commit ${record.env.gitCommit ?? 'unknown'} · ${record.createdAt}</sub>`, '');
+  lines.push(
+    `<sub>${record.env.cpuModel}, ${record.env.cores} cores · Node ${record.env.node} · PostgreSQL ${record.env.postgres} · Redis ${record.env.redis} · ${record.env.infrastructure.postgres}/${record.env.infrastructure.redis} infrastructure · commit ${record.env.gitCommit ?? 'unknown'} · ${record.createdAt}</sub>`,
+    '',
+  );
   return lines.join('\n');
 }

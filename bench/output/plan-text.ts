@@ -5,22 +5,39 @@ import { fixed } from './format.js';
 
 function describe(p: Phase): string {
   switch (p.kind) {
-    case 'seed': return `seed ${p.users} users (generator seed ${p.seed}; skipped when already in place)`;
-    case 'mint': return `mint tokens for ${p.tokenUsers} users from the database's claims (valid ${p.ttlSeconds} s)`;
-    case 'link': return p.dbDelayMs > 0
-      ? `database link through a TCP proxy adding ${p.dbDelayMs} ms each way; measure its idle round trip`
-      : 'database link direct; measure its idle round trip';
+    case 'seed':
+      return `seed ${p.users} users (generator seed ${p.seed}; skipped when already in place)`;
+    case 'mint':
+      return `mint tokens for ${p.tokenUsers} users from the database's claims (valid ${p.ttlSeconds} s)`;
+    case 'link':
+      return p.dbDelayMs > 0
+        ? `database link through a TCP proxy adding ${p.dbDelayMs} ms each way; measure its idle round trip`
+        : 'database link direct; measure its idle round trip';
     case 'start-servers': {
-      const cpu = p.serverCpu === 'auto' ? 'pinned to the last CPU where taskset exists' : p.serverCpu === 'none' ? 'not pinned' : `pinned to CPU ${p.serverCpu}`;
+      const cpu =
+        p.serverCpu === 'auto'
+          ? 'pinned to the last CPU where taskset exists'
+          : p.serverCpu === 'none'
+            ? 'not pinned'
+            : `pinned to CPU ${p.serverCpu}`;
       return `start ${p.strategies.join(', ')} (pool ${p.poolSize}, jwt-verify ${p.jwtVerify}, ${cpu})`;
     }
-    case 'verify': return `verify ${p.users} users × ${p.routes.join(', ')}: 2xx and identical bodies across ${p.strategies.join(', ')}; `
-      + `count queries and Redis commands per request on ${p.measuredRoute}`;
-    case 'warmup': return `warm-up ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
-    case 'round': return `round ${p.round} ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
-    case 'open': return `open model ${p.strategy}: ${fixed(p.fraction * 100)}% of the baseline's median req/s for ${p.seconds} s`;
-    case 'freshness': return `freshness: ${p.config.strategies.join(', ')}, ${p.config.seconds} s each, faults ${p.config.faults.join(', ') || 'none'}, `
-      + `${p.config.revocationsPerSecond} revocations/s (own throwaway Postgres and Redis)`;
+    case 'verify':
+      return (
+        `verify ${p.users} users × ${p.routes.join(', ')}: 2xx and identical bodies across ${p.strategies.join(', ')}; ` +
+        `count queries and Redis commands per request on ${p.measuredRoute}`
+      );
+    case 'warmup':
+      return `warm-up ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
+    case 'round':
+      return `round ${p.round} ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
+    case 'open':
+      return `open model ${p.strategy}: ${fixed(p.fraction * 100)}% of the baseline's median req/s for ${p.seconds} s`;
+    case 'freshness':
+      return (
+        `freshness: ${p.config.strategies.join(', ')}, ${p.config.seconds} s each, faults ${p.config.faults.join(', ') || 'none'}, ` +
+        `${p.config.revocationsPerSecond} revocations/s (own throwaway Postgres and Redis)`
+      );
   }
 }
 
@@ -53,10 +70,15 @@ export function renderPlan(plan: RunPlan): string {
   for (const s of plan.scenarios) {
     const timed = s.phases.filter(isTimed);
     const load = timed.reduce((a, p) => a + p.seconds, 0);
-    out.push(`scenario ${s.scenario}: ${timed.length} timed steps, ${load} s of load, about ${minutes(s.estimatedSeconds)} in all`);
+    out.push(
+      `scenario ${s.scenario}: ${timed.length} timed steps, ${load} s of load, about ${minutes(s.estimatedSeconds)} in all`,
+    );
     for (const [i, line] of lines(s.phases).entries()) out.push(`  ${String(i + 1).padStart(2)}. ${line}`);
   }
-  if (plan.freshness) out.push(`then ${describe(plan.freshness.phase)}: about ${minutes(phaseSeconds(plan.freshness.phase))}`);
-  out.push(`estimated duration: about ${minutes(plan.estimatedSeconds)} (infrastructure, seeding and fixed costs estimated; the load is exact)`);
+  if (plan.freshness)
+    out.push(`then ${describe(plan.freshness.phase)}: about ${minutes(phaseSeconds(plan.freshness.phase))}`);
+  out.push(
+    `estimated duration: about ${minutes(plan.estimatedSeconds)} (infrastructure, seeding and fixed costs estimated; the load is exact)`,
+  );
   return `${out.join('\n')}\n`;
 }

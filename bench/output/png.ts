@@ -14,7 +14,9 @@ export interface PngOutcome {
  * native canvas module). Without it, every chart is reported as a failure with the reason; the
  * caller carries on with the HTML and Markdown.
  */
-export async function renderPngs(specs: ReadonlyArray<{ id: string; config: Record<string, unknown> }>): Promise<PngOutcome> {
+export async function renderPngs(
+  specs: ReadonlyArray<{ id: string; config: Record<string, unknown> }>,
+): Promise<PngOutcome> {
   let Renderer: typeof import('chartjs-node-canvas').ChartJSNodeCanvas;
   try {
     ({ ChartJSNodeCanvas: Renderer } = await import('chartjs-node-canvas'));

@@ -6,7 +6,15 @@ import { modelExplanation, verdicts } from './prose.js';
 import { renderTable } from './table.js';
 
 export function renderSummary(record: ResultsRecord): string {
-  const header = ['strategy', 'req/s (95% CI)', 'p50 ms', 'p99 ms', 'queries/req', 'Redis cmds/req', 'valid rounds'];
+  const header = [
+    'strategy',
+    'req/s (95% CI)',
+    'p50 ms',
+    'p99 ms',
+    'queries/req',
+    'Redis cmds/req',
+    'valid rounds',
+  ];
   const rows = Object.entries(record.strategies).map(([name, s]) => [
     name,
     `${fixed(s.throughput.median)} (${fixed(s.throughput.ci95[0])}–${fixed(s.throughput.ci95[1])})`,
@@ -19,16 +27,22 @@ export function renderSummary(record: ResultsRecord): string {
   const out = [renderTable(header, rows, 'numbers')];
   for (const [i, c] of record.comparisons.entries()) {
     out.push(verdicts(record)[i]!);
-    out.push(`p50 latency ${signed(c.p50DeltaMs.median)} ms (95% CI ${fixed(c.p50DeltaMs.ci95[0], 2)} to ${fixed(c.p50DeltaMs.ci95[1], 2)}), `
-      + `p99 ${signed(c.p99DeltaMs.median)} ms (${fixed(c.p99DeltaMs.ci95[0], 2)} to ${fixed(c.p99DeltaMs.ci95[1], 2)}), `
-      + `${c.candidate} − ${c.baseline}, over ${c.throughputRatio.pairs} paired rounds.`);
+    out.push(
+      `p50 latency ${signed(c.p50DeltaMs.median)} ms (95% CI ${fixed(c.p50DeltaMs.ci95[0], 2)} to ${fixed(c.p50DeltaMs.ci95[1], 2)}), ` +
+        `p99 ${signed(c.p99DeltaMs.median)} ms (${fixed(c.p99DeltaMs.ci95[0], 2)} to ${fixed(c.p99DeltaMs.ci95[1], 2)}), ` +
+        `${c.candidate} − ${c.baseline}, over ${c.throughputRatio.pairs} paired rounds.`,
+    );
   }
   if (record.comparisons.length === 0) out.push(verdicts(record)[0]!);
   if (record.model) out.push(`why: ${modelExplanation(record.model)}`);
   for (const o of record.openModel) {
-    const parts = Object.entries(o.strategies).map(([n, r]) =>
-      `${n} p50 ${fixed(r.latencyMs.p50, 2)} ms, p99 ${fixed(r.latencyMs.p99, 2)} ms (achieved ${fixed(r.achievedRps)} req/s)`);
-    out.push(`open model at ${fixed(o.fraction * 100)}% of the baseline's max (${fixed(o.targetRps)} req/s): ${parts.join('; ')}.`);
+    const parts = Object.entries(o.strategies).map(
+      ([n, r]) =>
+        `${n} p50 ${fixed(r.latencyMs.p50, 2)} ms, p99 ${fixed(r.latencyMs.p99, 2)} ms (achieved ${fixed(r.achievedRps)} req/s)`,
+    );
+    out.push(
+      `open model at ${fixed(o.fraction * 100)}% of the baseline's max (${fixed(o.targetRps)} req/s): ${parts.join('; ')}.`,
+    );
   }
   for (const w of record.warnings) out.push(`warning: ${w}`);
   if (!record.valid) out.push('The run is INVALID: see the warnings above.');
@@ -38,13 +52,24 @@ export function renderSummary(record: ResultsRecord): string {
 /** Scenarios side by side, one row per comparison, and whether each reproduces the write-up's +30 % (pure). */
 export function renderSideBySide(records: readonly ResultsRecord[]): string {
   const claim = `write-up's +${CLAIMED_GAIN * 100}%`;
-  const header = ['scenario', 'comparison', 'baseline req/s', 'candidate req/s', 'gain (95% CI)', 'p50 Δ ms', 'p99 Δ ms', claim];
+  const header = [
+    'scenario',
+    'comparison',
+    'baseline req/s',
+    'candidate req/s',
+    'gain (95% CI)',
+    'p50 Δ ms',
+    'p99 Δ ms',
+    claim,
+  ];
   const rows = records.flatMap((r) => {
-    if (r.comparisons.length === 0) return [[r.scenario, 'no comparison', '–', '–', '–', '–', '–', 'no comparison']];
+    if (r.comparisons.length === 0)
+      return [[r.scenario, 'no comparison', '–', '–', '–', '–', '–', 'no comparison']];
     return r.comparisons.map((c) => {
       const lo = c.throughputRatio.ci95[0];
       const hi = c.throughputRatio.ci95[1];
-      const reproduced = lo >= 1 + CLAIMED_GAIN ? 'reproduced' : hi < 1 + CLAIMED_GAIN ? 'not reproduced' : 'within the CI';
+      const reproduced =
+        lo >= 1 + CLAIMED_GAIN ? 'reproduced' : hi < 1 + CLAIMED_GAIN ? 'not reproduced' : 'within the CI';
       return [
         r.scenario,
         `${c.candidate} vs ${c.baseline}`,

@@ -2,9 +2,8 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import type { Estimate } from '../schema/results.js';
 import type { SweepComparison, SweepRecord } from '../schema/sweep.js';
 import { PALETTE, POINT_STYLES } from './charts.js';
-import { esc, scriptJson } from './html.js';
+import { esc, inlineScript, scriptJson } from './html-parts.js';
 import { modelExplanation } from './prose.js';
-
 
 type Comparison = SweepComparison;
 
@@ -12,17 +11,35 @@ type Comparison = SweepComparison;
  * Line charts against the swept parameter, each candidate with its 95% CI as a shaded band; the
  * gain with the cost model's prediction, and the costs per request that explain it (pure).
  */
-export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: string; config: Record<string, unknown> }> {
+export function sweepChartSpecs(
+  s: SweepRecord,
+): Array<{ id: string; title: string; config: Record<string, unknown> }> {
   const labels = s.points.map((p) => p.value);
   const candidates = [...new Set(s.points.flatMap((p) => p.comparisons.map((c) => c.candidate)))];
-  const options = (title: string, yTitle: string, y: Record<string, unknown> = {}): Record<string, unknown> => ({
-    animation: false, responsive: true, maintainAspectRatio: false,
+  const options = (
+    title: string,
+    yTitle: string,
+    y: Record<string, unknown> = {},
+  ): Record<string, unknown> => ({
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
     plugins: { title: { display: true, text: title, font: { size: 15 } }, legend: { position: 'bottom' } },
-    scales: { x: { title: { display: true, text: s.param } }, y: { title: { display: true, text: yTitle }, ...y } },
+    scales: {
+      x: { title: { display: true, text: s.param } },
+      y: { title: { display: true, text: yTitle }, ...y },
+    },
   });
   const of = (name: string) => s.points.map((p) => p.comparisons.find((c) => c.candidate === name) ?? null);
   const colour = (i: number): string => PALETTE[(i * 2) % PALETTE.length]!;
-  const band = (title: string, yTitle: string, pick: (c: Comparison) => Estimate, scale = 1, offset = 0, extra: unknown[] = []) => ({
+  const band = (
+    title: string,
+    yTitle: string,
+    pick: (c: Comparison) => Estimate,
+    scale = 1,
+    offset = 0,
+    extra: unknown[] = [],
+  ) => ({
     type: 'line',
     data: {
       labels,
@@ -32,9 +49,28 @@ export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: stri
           const at = (f: (e: Estimate) => number) => values.map((e) => (e ? (f(e) - offset) * scale : null));
           const who = candidates.length > 1 ? `${name}: ` : '';
           return [
-            { label: `${who}95% CI (upper)`, data: at((e) => e.ci95[1]), borderWidth: 0, pointRadius: 0, backgroundColor: `${colour(i)}2e`, fill: '+1' },
-            { label: `${who}95% CI (lower)`, data: at((e) => e.ci95[0]), borderWidth: 0, pointRadius: 0, fill: false },
-            { label: `${who}median`, data: at((e) => e.median), borderColor: colour(i), backgroundColor: colour(i), pointRadius: 4 },
+            {
+              label: `${who}95% CI (upper)`,
+              data: at((e) => e.ci95[1]),
+              borderWidth: 0,
+              pointRadius: 0,
+              backgroundColor: `${colour(i)}2e`,
+              fill: '+1',
+            },
+            {
+              label: `${who}95% CI (lower)`,
+              data: at((e) => e.ci95[0]),
+              borderWidth: 0,
+              pointRadius: 0,
+              fill: false,
+            },
+            {
+              label: `${who}median`,
+              data: at((e) => e.median),
+              borderColor: colour(i),
+              backgroundColor: colour(i),
+              pointRadius: 4,
+            },
           ];
         }),
         ...extra,
@@ -45,20 +81,38 @@ export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: stri
   const model = candidates.map((name, i) => ({
     label: `${candidates.length > 1 ? `${name}: ` : ''}model: predicted from measured costs`,
     data: of(name).map((c) => (c?.modelRatio == null ? null : (c.modelRatio - 1) * 100)),
-    borderColor: PALETTE[(i * 2 + 1) % PALETTE.length], backgroundColor: PALETTE[(i * 2 + 1) % PALETTE.length],
-    borderDash: [6, 4], pointStyle: 'rectRot', pointRadius: 5,
+    borderColor: PALETTE[(i * 2 + 1) % PALETTE.length],
+    backgroundColor: PALETTE[(i * 2 + 1) % PALETTE.length],
+    borderDash: [6, 4],
+    pointStyle: 'rectRot',
+    pointRadius: 5,
   }));
   const names = [...new Set(s.points.flatMap((p) => Object.keys(p.costs ?? {})))] as StrategyName[];
   const cost = (name: StrategyName, i: number, key: 'poolMs' | 'cpuMs') => ({
     label: `${name}: ${key === 'poolMs' ? 'pool connection held' : 'server CPU'}`,
     data: s.points.map((p) => p.costs?.[name]?.[key] ?? null),
-    borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length],
-    borderDash: key === 'cpuMs' ? [6, 4] : [], pointStyle: POINT_STYLES[i % POINT_STYLES.length], pointRadius: 4,
+    borderColor: PALETTE[i % PALETTE.length],
+    backgroundColor: PALETTE[i % PALETTE.length],
+    borderDash: key === 'cpuMs' ? [6, 4] : [],
+    pointStyle: POINT_STYLES[i % POINT_STYLES.length],
+    pointRadius: 4,
   });
   const specs = [
-    { id: 'gain', title: 'Throughput gain (candidate/baseline − 1), measured and predicted', config: band('Throughput gain', '%', (c) => c.throughputRatio, 100, 1, model) },
-    { id: 'p50', title: 'p50 latency difference (candidate − baseline)', config: band('p50 latency difference', 'ms', (c) => c.p50DeltaMs) },
-    { id: 'p99', title: 'p99 latency difference (candidate − baseline)', config: band('p99 latency difference', 'ms', (c) => c.p99DeltaMs) },
+    {
+      id: 'gain',
+      title: 'Throughput gain (candidate/baseline − 1), measured and predicted',
+      config: band('Throughput gain', '%', (c) => c.throughputRatio, 100, 1, model),
+    },
+    {
+      id: 'p50',
+      title: 'p50 latency difference (candidate − baseline)',
+      config: band('p50 latency difference', 'ms', (c) => c.p50DeltaMs),
+    },
+    {
+      id: 'p99',
+      title: 'p99 latency difference (candidate − baseline)',
+      config: band('p99 latency difference', 'ms', (c) => c.p99DeltaMs),
+    },
   ];
   if (names.length > 0) {
     specs.push({
@@ -77,30 +131,52 @@ export function sweepChartSpecs(s: SweepRecord): Array<{ id: string; title: stri
 /** A self-contained HTML page for a sweep (Chart.js inlined). */
 export function renderSweepHtml(s: SweepRecord, chartJsSource: string, table: string): string {
   const specs = sweepChartSpecs(s);
+  const figures = specs
+    .map((c) =>
+      [
+        `<figure><div class="chart"><canvas id="chart-${c.id}" role="img" aria-label="${esc(c.title)}"></canvas>`,
+        `</div><figcaption>${esc(c.title)}</figcaption></figure>`,
+      ].join(''),
+    )
+    .join('\n');
+  const why = s.records
+    .map((r, i) => {
+      const said = r.model ? modelExplanation(r.model) : 'not measured in this record';
+      return `<li><strong>${esc(s.param)} = ${esc(s.points[i]?.value ?? '')}</strong>: ${esc(said)}</li>`;
+    })
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>authbench sweep — ${esc(s.scenario)} — ${esc(s.param)}</title>
 <style>
   body { font: 15px/1.5 system-ui, sans-serif; color: #1b1b1b; margin: 0 auto; padding: 24px; max-width: 1100px; }
   .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
-  figure { margin: 0; border: 1px solid #d0d0d0; border-radius: 6px; padding: 8px; } .chart { position: relative; height: 320px; }
+  figure { margin: 0; border: 1px solid #d0d0d0; border-radius: 6px; padding: 8px; }
+  .chart { position: relative; height: 320px; }
   pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 13px; }
   .why li { margin-bottom: 6px; }
   @media print { .charts { grid-template-columns: 1fr 1fr; } figure { break-inside: avoid; } }
 </style></head><body>
 <h1>authbench sweep: ${esc(s.scenario)}, varying ${esc(s.param)}</h1>
-<p>${esc(s.createdAt)} · ${s.points.length} points, each a full interleaved comparison. In a closed-model run latency follows Little's law (latency ≈ connections ÷ throughput): the latency gain grows with the number of waiting clients even when the throughput gain does not.</p>
+<p>${esc(s.createdAt)} · ${s.points.length} points, each a full interleaved comparison. In a closed-model run
+latency follows Little's law (latency ≈ connections ÷ throughput): the latency gain grows with the number of
+waiting clients even when the throughput gain does not.</p>
 <section class="charts">
-${specs.map((c) => `<figure><div class="chart"><canvas id="chart-${c.id}" role="img" aria-label="${esc(c.title)}"></canvas></div><figcaption>${esc(c.title)}</figcaption></figure>`).join('\n')}
+${figures}
 </section>
 <h2>Points</h2>
 <pre>${esc(table)}</pre>
 <h2>Why: the cost model at each point</h2>
-<p>Per request, each server spends CPU (its CPU utilization ÷ throughput) and time holding one of its pooled database connections (its connection-seconds ÷ throughput). One core allows at most 1/CPU requests per second, a pool of P connections at most P/pool time, N clients at most N/(CPU + pool time); the smallest bound is the model's prediction, and the ratio of a candidate's prediction to the baseline's is the dashed line in the gain chart. Where it follows the measured gain, these two costs explain it; where it does not, something else binds (Postgres, Redis, the load generator).</p>
+<p>Per request, each server spends CPU (its CPU utilization ÷ throughput) and time holding one of its pooled
+database connections (its connection-seconds ÷ throughput). One core allows at most 1/CPU requests per second, a
+pool of P connections at most P/pool time, N clients at most N/(CPU + pool time); the smallest bound is the
+model's prediction, and the ratio of a candidate's prediction to the baseline's is the dashed line in the gain
+chart. Where it follows the measured gain, these two costs explain it; where it does not, something else binds
+(Postgres, Redis, the load generator).</p>
 <ul class="why">
-${s.records.map((r, i) => `<li><strong>${esc(s.param)} = ${esc(s.points[i]?.value ?? '')}</strong>: ${esc(r.model ? modelExplanation(r.model) : 'not measured in this record')}</li>`).join('\n')}
+${why}
 </ul>
-<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+${inlineScript(chartJsSource)}
 <script>
 for (const spec of ${scriptJson(specs)}) new Chart(document.getElementById('chart-' + spec.id), spec.config);
 </script>

@@ -5,16 +5,25 @@ import type { SweepRecord } from '../schema/sweep.js';
 import { fixed, gain, withInterval } from './format.js';
 import { renderTable } from './table.js';
 
-const SHORT: Record<Resource, string> = { 'server CPU': 'CPU', 'database pool': 'pool', 'client connections': 'clients' };
+const SHORT: Record<Resource, string> = {
+  'server CPU': 'CPU',
+  'database pool': 'pool',
+  'client connections': 'clients',
+};
 
 export function renderSweep(s: SweepRecord): string {
-  const names = [...new Set(s.points.flatMap((p) => Object.keys(p.strategies)))] as Array<keyof SweepRecord['points'][number]['strategies']>;
+  const names = [...new Set(s.points.flatMap((p) => Object.keys(p.strategies)))] as Array<
+    keyof SweepRecord['points'][number]['strategies']
+  >;
   const candidates = [...new Set(s.points.flatMap((p) => p.comparisons.map((c) => c.candidate)))];
   const many = candidates.length > 1;
   const header = [
     s.param,
     ...names.map((n) => `${n} req/s`),
-    ...candidates.flatMap((c) => [many ? `gain ${c} (95% CI)` : 'gain (95% CI)', many ? `model ${c}` : 'model']),
+    ...candidates.flatMap((c) => [
+      many ? `gain ${c} (95% CI)` : 'gain (95% CI)',
+      many ? `model ${c}` : 'model',
+    ]),
     'bound by',
     'p50 ms',
     ...candidates.flatMap((c) => [many ? `p50 Δ ${c}` : 'p50 Δ ms', many ? `p99 Δ ${c}` : 'p99 Δ ms']),
@@ -28,7 +37,10 @@ export function renderSweep(s: SweepRecord): string {
       ...names.map((n) => fixed(p.strategies[n]?.requestsPerSecond ?? NaN)),
       ...candidates.flatMap((name) => {
         const c = of(name);
-        return [c ? withInterval(c.throughputRatio, gain) : '–', c?.modelRatio != null ? gain(c.modelRatio) : '–'];
+        return [
+          c ? withInterval(c.throughputRatio, gain) : '–',
+          c?.modelRatio != null ? gain(c.modelRatio) : '–',
+        ];
       }),
       p.costs ? [...new Set(Object.values(p.costs).map((c) => SHORT[c.binding]))].join(' / ') : '–',
       names.map((n) => d1(p.strategies[n]?.p50Ms ?? NaN)).join(' → '),
@@ -44,9 +56,11 @@ export function renderSweep(s: SweepRecord): string {
     for (const name of candidates) {
       const at = s.latencyClaimReachedAt[name] ?? null;
       const who = many ? ` of ${name}` : '';
-      out.push(at !== null
-        ? `The p50 latency difference${who} reaches the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms (95% CI entirely beyond it) at ${at} connections, measured.`
-        : `The p50 latency difference${who} does not reach the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms anywhere in the measured range.`);
+      out.push(
+        at !== null
+          ? `The p50 latency difference${who} reaches the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms (95% CI entirely beyond it) at ${at} connections, measured.`
+          : `The p50 latency difference${who} does not reach the write-up's ${CLAIMED_LATENCY_GAIN_MS} ms anywhere in the measured range.`,
+      );
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

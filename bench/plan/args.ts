@@ -33,7 +33,10 @@ export function parseRunArgs(
 ): RunArgs {
   const named = explicit.scenario !== undefined ? [String(explicit.scenario)] : scenarios;
   const { scenario: _ignored, ...flags } = explicit;
-  const configs = named.length === 0 ? [validateConfig(flags, defaults)] : named.map((n) => scenarioConfig(n, flags, defaults));
+  const configs =
+    named.length === 0
+      ? [validateConfig(flags, defaults)]
+      : named.map((n) => scenarioConfig(n, flags, defaults));
   const pgUrl = urlArg('postgres', raw, env);
   const redisUrl = urlArg('redis', raw, env);
   return { configs, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
@@ -59,7 +62,11 @@ export function parseSeedArgs(raw: Record<string, unknown>, env: NodeJS.ProcessE
  * The URL from --pg-url / --redis-url, else DATABASE_URL / REDIS_URL, checked before anything
  * starts so a bad one is a usage error (exit 2) naming the flag or variable and the rule.
  */
-export function urlArg(service: Service, raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string | undefined {
+export function urlArg(
+  service: Service,
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   const option = raw[service === 'postgres' ? 'pgUrl' : 'redisUrl'];
   try {
     return givenUrl(service, typeof option === 'string' ? option : undefined, env)?.url;
@@ -97,8 +104,10 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
   const host = hostFlag('--host', String(raw.host));
   const issueTokens = raw.issueTokens === true;
   // Either would let anyone who can reach the port act as any user, admins included.
-  if (!isLoopback(host) && issueTokens) throw usage('--host', 'a loopback address (127.0.0.1, ::1, localhost) with --issue-tokens', host);
-  if (!isLoopback(host) && secret === undefined) throw usage('--host', 'a loopback address unless JWT_SECRET is set', host);
+  if (!isLoopback(host) && issueTokens)
+    throw usage('--host', 'a loopback address (127.0.0.1, ::1, localhost) with --issue-tokens', host);
+  if (!isLoopback(host) && secret === undefined)
+    throw usage('--host', 'a loopback address unless JWT_SECRET is set', host);
   return {
     server: {
       strategy: choiceFlag('--strategy', String(raw.strategy), STRATEGY_NAMES),
@@ -120,4 +129,3 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
     seedGiven: raw.users !== undefined || raw.seed !== undefined,
   };
 }
-

@@ -62,28 +62,40 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
   const c: BenchConfig = { ...defaults, strategies: [...defaults.strategies] };
   if (raw.scenario !== undefined) {
     const s = str(raw.scenario);
-    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(s)) throw usage('--scenario', 'lowercase letters, digits and dashes (1 to 40)', s);
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(s))
+      throw usage('--scenario', 'lowercase letters, digits and dashes (1 to 40)', s);
     c.scenario = s;
   }
   if (raw.strategies !== undefined) {
     const list = str(raw.strategies);
     const parts = list.split(',').map((x) => x.trim());
     if (parts.length < 2 || new Set(parts).size !== parts.length) {
-      throw usage('--strategies', 'at least two different strategies, baseline first (e.g. db-lookup,jwt-redis)', list);
+      throw usage(
+        '--strategies',
+        'at least two different strategies, baseline first (e.g. db-lookup,jwt-redis)',
+        list,
+      );
     }
     c.strategies = parts.map((p) => choiceFlag('--strategies', p, STRATEGY_NAMES));
   }
   if (raw.rounds !== undefined) c.rounds = intFlag('--rounds', str(raw.rounds), 2, 1000);
-  if (raw.roundSeconds !== undefined) c.roundSeconds = intFlag('--round-seconds', str(raw.roundSeconds), 1, 3600);
-  if (raw.warmupSeconds !== undefined) c.warmupSeconds = intFlag('--warmup-seconds', str(raw.warmupSeconds), 0, 3600);
-  if (raw.connections !== undefined) c.connections = intFlag('--connections', str(raw.connections), 1, 10_000);
+  if (raw.roundSeconds !== undefined)
+    c.roundSeconds = intFlag('--round-seconds', str(raw.roundSeconds), 1, 3600);
+  if (raw.warmupSeconds !== undefined)
+    c.warmupSeconds = intFlag('--warmup-seconds', str(raw.warmupSeconds), 0, 3600);
+  if (raw.connections !== undefined)
+    c.connections = intFlag('--connections', str(raw.connections), 1, 10_000);
   if (raw.users !== undefined) c.users = intFlag('--users', str(raw.users), 1, 10_000_000);
   if (raw.seed !== undefined) c.seed = intFlag('--seed', str(raw.seed), 0, 0xffffffff);
-  if (raw.tokenUsers !== undefined) c.tokenUsers = intFlag('--token-users', str(raw.tokenUsers), 1, 1_000_000);
+  if (raw.tokenUsers !== undefined)
+    c.tokenUsers = intFlag('--token-users', str(raw.tokenUsers), 1, 1_000_000);
   if (raw.poolSize !== undefined) c.poolSize = intFlag('--pool-size', str(raw.poolSize), 1, 1000);
-  if (raw.verifyUsers !== undefined) c.verifyUsers = intFlag('--verify-users', str(raw.verifyUsers), 1, 10_000);
-  if (raw.timeoutSeconds !== undefined) c.timeoutSeconds = intFlag('--timeout-seconds', str(raw.timeoutSeconds), 1, 600);
-  if (raw.bootstrapIterations !== undefined) c.bootstrapIterations = intFlag('--bootstrap-iterations', str(raw.bootstrapIterations), 100, 1_000_000);
+  if (raw.verifyUsers !== undefined)
+    c.verifyUsers = intFlag('--verify-users', str(raw.verifyUsers), 1, 10_000);
+  if (raw.timeoutSeconds !== undefined)
+    c.timeoutSeconds = intFlag('--timeout-seconds', str(raw.timeoutSeconds), 1, 600);
+  if (raw.bootstrapIterations !== undefined)
+    c.bootstrapIterations = intFlag('--bootstrap-iterations', str(raw.bootstrapIterations), 100, 1_000_000);
   if (raw.resultsDir !== undefined) {
     const d = str(raw.resultsDir);
     if (d.trim() === '') throw usage('--results-dir', 'a directory path', d);
@@ -94,15 +106,19 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
     c.serverCpu = v === 'auto' || v === 'none' ? v : intFlag('--server-cpu', v, 0, 4095);
   }
   if (raw.dbDelayMs !== undefined) c.dbDelayMs = intFlag('--db-delay-ms', str(raw.dbDelayMs), 0, 1000);
-  if (raw.jwtVerify !== undefined) c.jwtVerify = choiceFlag('--jwt-verify', str(raw.jwtVerify), JWT_VERIFY_VARIANTS);
+  if (raw.jwtVerify !== undefined)
+    c.jwtVerify = choiceFlag('--jwt-verify', str(raw.jwtVerify), JWT_VERIFY_VARIANTS);
   if (raw.openFractions !== undefined) {
     const v = str(raw.openFractions).trim();
     const parts = v === '' || v === 'none' ? [] : v.split(',').map((x) => Number(x.trim()));
-    if (parts.some((x) => !(x > 0 && x <= 2))) throw usage('--open-fractions', 'comma-separated numbers in (0, 2], or none', v);
+    if (parts.some((x) => !(x > 0 && x <= 2)))
+      throw usage('--open-fractions', 'comma-separated numbers in (0, 2], or none', v);
     c.openFractions = parts;
   }
   if (raw.openSeconds !== undefined) c.openSeconds = intFlag('--open-seconds', str(raw.openSeconds), 1, 3600);
-  if (c.tokenUsers > c.users) throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
-  if (c.verifyUsers > c.tokenUsers) throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));
+  if (c.tokenUsers > c.users)
+    throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
+  if (c.verifyUsers > c.tokenUsers)
+    throw usage('--verify-users', `at most --token-users (${c.tokenUsers})`, String(c.verifyUsers));
   return c;
 }

@@ -5,11 +5,22 @@
  * as in any Jepsen test, but a failure found with a seed is found again with it).
  */
 import { seededRandom } from '../analysis/stats.js';
-import type { FaultKind, PlannedFault, PlannedKind, PlannedRevocation, Schedule } from '../schema/freshness.js';
+import type {
+  FaultKind,
+  PlannedFault,
+  PlannedKind,
+  PlannedRevocation,
+  Schedule,
+} from '../schema/freshness.js';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
-  'redis-pause', 'redis-stall', 'redis-restart-empty', 'redis-restore-snapshot', 'redis-evict-records',
-  'pg-terminate-backends', 'db-link-slow',
+  'redis-pause',
+  'redis-stall',
+  'redis-restart-empty',
+  'redis-restore-snapshot',
+  'redis-evict-records',
+  'pg-terminate-backends',
+  'db-link-slow',
 ];
 
 export interface ScheduleConfig {
@@ -24,13 +35,26 @@ export interface ScheduleConfig {
 }
 
 const KIND_WEIGHTS: Array<[PlannedKind, number]> = [
-  ['api-role-change', 35], ['api-delete', 8], ['sql-role-change', 22], ['sql-permission-toggle', 12],
-  ['sql-permission-rename', 6], ['sql-role-rename', 6], ['sql-truncate-user-roles', 2],
+  ['api-role-change', 35],
+  ['api-delete', 8],
+  ['sql-role-change', 22],
+  ['sql-permission-toggle', 12],
+  ['sql-permission-rename', 6],
+  ['sql-role-rename', 6],
+  ['sql-truncate-user-roles', 2],
   ['sql-truncate-role-permissions', 2],
 ];
 const ROLE_SETS = [['viewer'], ['editor'], ['admin'], ['editor', 'viewer'], ['admin', 'viewer']];
 // Never manage_users: the nemesis itself needs it for API changes.
-const TOGGLED_PERMISSIONS = ['view_dashboard', 'view_articles', 'view_comments', 'edit_articles', 'publish_articles', 'moderate_comments', 'view_audit_log'];
+const TOGGLED_PERMISSIONS = [
+  'view_dashboard',
+  'view_articles',
+  'view_comments',
+  'edit_articles',
+  'publish_articles',
+  'moderate_comments',
+  'view_audit_log',
+];
 const RENAMED_PERMISSIONS = ['view_dashboard', 'view_comments', 'publish_articles', 'moderate_comments'];
 
 export function buildSchedule(cfg: ScheduleConfig): Schedule {
@@ -49,8 +73,11 @@ export function buildSchedule(cfg: ScheduleConfig): Schedule {
 
   const revocations: PlannedRevocation[] = [];
   if (cfg.revocationsPerSecond > 0 && cfg.probedUsers.length > 0) {
-    for (let t = 500 - Math.log(1 - rnd()) * (1000 / cfg.revocationsPerSecond); t < lastMs;
-      t += -Math.log(1 - rnd()) * (1000 / cfg.revocationsPerSecond)) {
+    for (
+      let t = 500 - Math.log(1 - rnd()) * (1000 / cfg.revocationsPerSecond);
+      t < lastMs;
+      t += -Math.log(1 - rnd()) * (1000 / cfg.revocationsPerSecond)
+    ) {
       const kind = weighted();
       revocations.push({
         atMs: Math.round(t),
@@ -71,11 +98,20 @@ export function buildSchedule(cfg: ScheduleConfig): Schedule {
     let t = uniform(1000, 2500);
     while (t < lastMs - 500) {
       const kind = pick(cfg.faults);
-      const instant = kind === 'redis-restart-empty' || kind === 'redis-restore-snapshot' || kind === 'pg-terminate-backends';
+      const instant =
+        kind === 'redis-restart-empty' ||
+        kind === 'redis-restore-snapshot' ||
+        kind === 'pg-terminate-backends';
       const long = kind === 'db-link-slow' || kind === 'redis-evict-records';
       const durationMs = instant ? 0 : Math.round(long ? uniform(500, 2000) : uniform(300, 1500));
-      if (kind === 'redis-restore-snapshot') snapshotsAtMs.push(Math.round(Math.max(100, t - uniform(800, 3000))));
-      faults.push({ atMs: Math.round(t), kind, durationMs, delayMs: kind === 'db-link-slow' ? Math.round(uniform(20, 150)) : 0 });
+      if (kind === 'redis-restore-snapshot')
+        snapshotsAtMs.push(Math.round(Math.max(100, t - uniform(800, 3000))));
+      faults.push({
+        atMs: Math.round(t),
+        kind,
+        durationMs,
+        delayMs: kind === 'db-link-slow' ? Math.round(uniform(20, 150)) : 0,
+      });
       t += durationMs + cfg.quietMs + uniform(500, 2500);
     }
   }

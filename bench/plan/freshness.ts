@@ -21,11 +21,26 @@ export const FRESHNESS_DEFAULTS = {
 export function parseFreshnessArgs(raw: Record<string, unknown>): FreshnessConfig {
   const str = (k: keyof typeof FRESHNESS_DEFAULTS): string => String(raw[k] ?? FRESHNESS_DEFAULTS[k]);
   const faultsRaw = str('faults');
-  const faults: FaultKind[] = faultsRaw === 'none' ? [] : listFlag('--faults', faultsRaw, [...FAULT_KINDS, 'none'] as const)
-    .map((f) => { if (f === 'none') throw usage('--faults', `none, or a comma-separated list of ${FAULT_KINDS.join(', ')}`, faultsRaw); return f; });
+  const faults: FaultKind[] =
+    faultsRaw === 'none'
+      ? []
+      : listFlag('--faults', faultsRaw, [...FAULT_KINDS, 'none'] as const).map((f) => {
+          if (f === 'none')
+            throw usage(
+              '--faults',
+              `none, or a comma-separated list of ${FAULT_KINDS.join(', ')}`,
+              faultsRaw,
+            );
+          return f;
+        });
   const users = intFlag('--users', str('users'), 100, 1_000_000);
   const probedUsers = intFlag('--probed-users', str('probedUsers'), 3, 200);
-  if (probedUsers * 4 > users) throw usage('--probed-users', `at most a quarter of --users (${Math.floor(users / 4)})`, str('probedUsers'));
+  if (probedUsers * 4 > users)
+    throw usage(
+      '--probed-users',
+      `at most a quarter of --users (${Math.floor(users / 4)})`,
+      str('probedUsers'),
+    );
   return {
     strategies: listFlag('--strategy', str('strategy'), STRATEGY_NAMES),
     seconds: intFlag('--seconds', str('seconds'), 5, 3600),

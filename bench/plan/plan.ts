@@ -57,14 +57,24 @@ export function scenarioPhases(c: BenchConfig): Phase[] {
     { kind: 'seed', users: c.users, seed: c.seed },
     { kind: 'mint', tokenUsers: c.tokenUsers, ttlSeconds: tokenTtlSeconds(c) },
     { kind: 'link', dbDelayMs: c.dbDelayMs },
-    { kind: 'start-servers', strategies: [...c.strategies], poolSize: c.poolSize, jwtVerify: c.jwtVerify, serverCpu: c.serverCpu },
     {
-      kind: 'verify', users: c.verifyUsers, routes: [...new Set([c.path, '/api/articles'])], measuredRoute: c.path,
+      kind: 'start-servers',
+      strategies: [...c.strategies],
+      poolSize: c.poolSize,
+      jwtVerify: c.jwtVerify,
+      serverCpu: c.serverCpu,
+    },
+    {
+      kind: 'verify',
+      users: c.verifyUsers,
+      routes: [...new Set([c.path, '/api/articles'])],
+      measuredRoute: c.path,
       strategies: [...c.strategies],
     },
   ];
   if (c.warmupSeconds > 0) {
-    for (const strategy of c.strategies) phases.push({ kind: 'warmup', strategy, seconds: c.warmupSeconds, connections: c.connections });
+    for (const strategy of c.strategies)
+      phases.push({ kind: 'warmup', strategy, seconds: c.warmupSeconds, connections: c.connections });
   }
   for (let round = 1; round <= c.rounds; round++) {
     for (const strategy of roundOrder(c.strategies, round)) {
@@ -72,7 +82,8 @@ export function scenarioPhases(c: BenchConfig): Phase[] {
     }
   }
   for (const fraction of c.openFractions) {
-    for (const strategy of c.strategies) phases.push({ kind: 'open', fraction, strategy, seconds: c.openSeconds });
+    for (const strategy of c.strategies)
+      phases.push({ kind: 'open', fraction, strategy, seconds: c.openSeconds });
   }
   return phases;
 }
@@ -81,21 +92,33 @@ export function scenarioPhases(c: BenchConfig): Phase[] {
 export function phaseSeconds(p: Phase): number {
   const e = ESTIMATE_SECONDS;
   switch (p.kind) {
-    case 'seed': return p.users / e.seedUsersPerSecond;
-    case 'mint': return e.mint;
-    case 'link': return e.link;
-    case 'start-servers': return e.perServer * p.strategies.length;
-    case 'verify': return e.verifyPerUser * p.users * p.routes.length * p.strategies.length;
+    case 'seed':
+      return p.users / e.seedUsersPerSecond;
+    case 'mint':
+      return e.mint;
+    case 'link':
+      return e.link;
+    case 'start-servers':
+      return e.perServer * p.strategies.length;
+    case 'verify':
+      return e.verifyPerUser * p.users * p.routes.length * p.strategies.length;
     case 'warmup':
     case 'round':
-    case 'open': return p.seconds + e.perTimedStep;
-    case 'freshness': return e.freshnessSetup + p.config.strategies.length * (p.config.seconds + e.freshnessPerStrategy);
+    case 'open':
+      return p.seconds + e.perTimedStep;
+    case 'freshness':
+      return e.freshnessSetup + p.config.strategies.length * (p.config.seconds + e.freshnessPerStrategy);
   }
 }
 
 export function scenarioPlan(config: BenchConfig): ScenarioPlan {
   const phases = scenarioPhases(config);
-  return { scenario: config.scenario, config, phases, estimatedSeconds: phases.reduce((a, p) => a + phaseSeconds(p), 0) };
+  return {
+    scenario: config.scenario,
+    config,
+    phases,
+    estimatedSeconds: phases.reduce((a, p) => a + phaseSeconds(p), 0),
+  };
 }
 
 /** Whether a phase is timed load (shown with a progress bar and counted in the step total). */
@@ -107,7 +130,9 @@ export function runPlan(configs: readonly BenchConfig[], freshness: FreshnessCon
   const scenarios = configs.map(scenarioPlan);
   const phase = freshness ? { kind: 'freshness' as const, config: freshness } : null;
   const fresh = phase ? { phase, estimatedSeconds: phaseSeconds(phase) } : null;
-  const estimatedSeconds = ESTIMATE_SECONDS.infrastructure
-    + scenarios.reduce((a, s) => a + s.estimatedSeconds, 0) + (fresh?.estimatedSeconds ?? 0);
+  const estimatedSeconds =
+    ESTIMATE_SECONDS.infrastructure +
+    scenarios.reduce((a, s) => a + s.estimatedSeconds, 0) +
+    (fresh?.estimatedSeconds ?? 0);
   return { scenarios, freshness: fresh, estimatedSeconds };
 }

@@ -12,11 +12,19 @@ export const SWEEP_PARAMS: Record<string, keyof RawBenchOptions> = {
 };
 
 /** Validates --param/--values into one config per point, before anything starts. */
-export function sweepConfigs(base: BenchConfig, param: string, values: string): Array<{ value: string; config: BenchConfig }> {
+export function sweepConfigs(
+  base: BenchConfig,
+  param: string,
+  values: string,
+): Array<{ value: string; config: BenchConfig }> {
   const field = SWEEP_PARAMS[param];
   if (!field) throw usage('--param', `one of ${Object.keys(SWEEP_PARAMS).join(', ')}`, param);
-  const list = values.split(',').map((v) => v.trim()).filter((v) => v !== '');
-  if (list.length < 2 || new Set(list).size !== list.length) throw usage('--values', 'at least two distinct comma-separated values', values);
+  const list = values
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  if (list.length < 2 || new Set(list).size !== list.length)
+    throw usage('--values', 'at least two distinct comma-separated values', values);
   return list.map((value) => ({
     value,
     config: validateConfig({ ...configAsRaw(base), [field]: value }, base),
@@ -29,7 +37,10 @@ function configAsRaw(c: BenchConfig): RawBenchOptions {
 
 /** Seconds of load a point's plan holds: warm-ups, rounds and open-model runs, per strategy. */
 export function plannedLoadSeconds(c: BenchConfig): number {
-  return c.strategies.length * (c.warmupSeconds + c.rounds * c.roundSeconds + c.openFractions.length * c.openSeconds);
+  return (
+    c.strategies.length *
+    (c.warmupSeconds + c.rounds * c.roundSeconds + c.openFractions.length * c.openSeconds)
+  );
 }
 
 /** What a finished sweep point took: wall seconds, and the part of it spent seeding. */
@@ -56,7 +67,8 @@ export function sweepEtaSeconds(done: readonly PointTiming[], remaining: readonl
   let total = 0;
   for (const c of remaining) {
     const reseeds = previous !== undefined && (previous.users !== c.users || previous.seed !== c.seed);
-    total += plannedLoadSeconds(c) + meanFixed + (reseeds && usersPerSecond !== null ? c.users / usersPerSecond : 0);
+    total +=
+      plannedLoadSeconds(c) + meanFixed + (reseeds && usersPerSecond !== null ? c.users / usersPerSecond : 0);
     previous = c;
   }
   return total;
@@ -70,6 +82,11 @@ export interface SweepArgs {
   redisUrl?: string;
 }
 
-export function parseSweepArgs(base: BenchConfig, param: string, values: string, urls: { pgUrl?: string; redisUrl?: string }): SweepArgs {
+export function parseSweepArgs(
+  base: BenchConfig,
+  param: string,
+  values: string,
+  urls: { pgUrl?: string; redisUrl?: string },
+): SweepArgs {
   return { scenario: base.scenario, param, points: sweepConfigs(base, param, values), ...urls };
 }

@@ -13,7 +13,11 @@ export function usage(flag: string, rule: string, got: unknown): UsageError {
 export function intFlag(flag: string, raw: string, min: number, max: number): number {
   const value = /^-?[0-9]+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw usage(flag, max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`, raw);
+    throw usage(
+      flag,
+      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
+      raw,
+    );
   }
   return value;
 }
@@ -30,7 +34,8 @@ export function hostFlag(flag: string, raw: string): string {
 
 export function numberFlag(flag: string, raw: string, min: number, max: number): number {
   const value = /^[0-9]+(\.[0-9]+)?$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-  if (!Number.isFinite(value) || value < min || value > max) throw usage(flag, `a number from ${min} to ${max}`, raw);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw usage(flag, `a number from ${min} to ${max}`, raw);
   return value;
 }
 

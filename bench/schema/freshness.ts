@@ -83,10 +83,18 @@ export interface ProbeEvent {
 }
 
 export type RevocationKind =
-  | 'api-role-change' | 'api-delete'
-  | 'sql-role-change' | 'sql-recreate-user' | 'sql-permission-add' | 'sql-permission-remove'
-  | 'sql-permission-rename' | 'sql-role-rename' | 'sql-truncate-user-roles' | 'sql-truncate-role-permissions'
-  | 'sql-reload-user-roles' | 'sql-reload-role-permissions';
+  | 'api-role-change'
+  | 'api-delete'
+  | 'sql-role-change'
+  | 'sql-recreate-user'
+  | 'sql-permission-add'
+  | 'sql-permission-remove'
+  | 'sql-permission-rename'
+  | 'sql-role-rename'
+  | 'sql-truncate-user-roles'
+  | 'sql-truncate-role-permissions'
+  | 'sql-reload-user-roles'
+  | 'sql-reload-role-permissions';
 
 /** One nemesis revocation: a committed (ok), refused (fail) or unknown-outcome (info) change. */
 export interface RevocationOp {
@@ -109,8 +117,13 @@ export interface RevocationOp {
 }
 
 export type FaultKind =
-  | 'redis-pause' | 'redis-stall' | 'redis-restart-empty' | 'redis-restore-snapshot' | 'redis-evict-records'
-  | 'pg-terminate-backends' | 'db-link-slow';
+  | 'redis-pause'
+  | 'redis-stall'
+  | 'redis-restart-empty'
+  | 'redis-restore-snapshot'
+  | 'redis-evict-records'
+  | 'pg-terminate-backends'
+  | 'db-link-slow';
 
 export interface FaultEvent {
   kind: FaultKind;
@@ -169,7 +182,12 @@ export interface FreshnessBounds {
   recoveryMs: number;
 }
 
-export interface Percentiles { p50: number; p99: number; max: number; count: number }
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
 
 export interface StaleAcceptance {
   server: string;
@@ -228,7 +246,15 @@ export interface FreshnessVerdict {
   /** Pairs whose first correct answer was sampled too coarsely to give a latency. */
   latencyUnresolved: number;
   revocations: { total: number; api: number; sql: number; ops: number; failedOps: number };
-  probes: { total: number; ok: number; status401: number; status403: number; status503: number; other: number; errors: number };
+  probes: {
+    total: number;
+    ok: number;
+    status401: number;
+    status403: number;
+    status503: number;
+    other: number;
+    errors: number;
+  };
   /** Revocation ops + probes + mints: the operations the checker judged. */
   operations: number;
   /** Fresh tokens rejected (outside faults + recovery and in-flight revocations) for longer than the recovery bound. */
@@ -247,8 +273,14 @@ export interface FreshnessVerdict {
 
 /** What the nemesis decides up front; the executor adapts to the data (a deleted user is re-created). */
 export type PlannedKind =
-  | 'api-role-change' | 'api-delete' | 'sql-role-change' | 'sql-permission-toggle' | 'sql-permission-rename'
-  | 'sql-role-rename' | 'sql-truncate-user-roles' | 'sql-truncate-role-permissions';
+  | 'api-role-change'
+  | 'api-delete'
+  | 'sql-role-change'
+  | 'sql-permission-toggle'
+  | 'sql-permission-rename'
+  | 'sql-role-rename'
+  | 'sql-truncate-user-roles'
+  | 'sql-truncate-role-permissions';
 
 export interface PlannedRevocation {
   atMs: number;
@@ -329,7 +361,14 @@ export interface FreshnessRecord {
   wallSeconds: number;
   seed: number;
   config: FreshnessConfig;
-  environment: { node: string; postgres: string; redis: string; cpuModel: string; cores: number; gitCommit: string | null };
+  environment: {
+    node: string;
+    postgres: string;
+    redis: string;
+    cpuModel: string;
+    cores: number;
+    gitCommit: string | null;
+  };
   schedule: Schedule;
   strategies: Record<string, FreshnessStrategyResult>;
   /** Every strategy passed. */

@@ -211,7 +211,12 @@ export interface CostModel {
   connections: number;
   strategies: StrategyMap<StrategyModel>;
   /** Per candidate: predicted and measured (medians) throughput ratio to the baseline. */
-  comparisons: Array<{ baseline: StrategyName; candidate: StrategyName; predictedRatio: number; measuredRatio: number }>;
+  comparisons: Array<{
+    baseline: StrategyName;
+    candidate: StrategyName;
+    predictedRatio: number;
+    measuredRatio: number;
+  }>;
 }
 
 export interface ResultsRecord {

@@ -75,7 +75,11 @@ export class BackgroundConnection {
       gone = true;
       this.ready = false;
       client.end().catch(() => {});
-      if (!this.stopped) this.retry = setTimeout(() => { this.retry = undefined; void this.connect(); }, RETRY_MS);
+      if (!this.stopped)
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          void this.connect();
+        }, RETRY_MS);
     };
     // Every pg client needs an 'error' listener: a dropped connection emits one, and an
     // unhandled 'error' event would end the process.

@@ -7,14 +7,27 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  LAST_EVERYONE, PRUNE_REVOCATIONS, REVOCATIONS_SINCE, REVOCATION_HEAD, TOKEN_VERSION_AT, XACT_STATUS,
+  LAST_EVERYONE,
+  PRUNE_REVOCATIONS,
+  REVOCATIONS_SINCE,
+  REVOCATION_HEAD,
+  TOKEN_VERSION_AT,
+  XACT_STATUS,
 } from '../../sql/queries.js';
 import type { Queryable } from '../db.js';
 import { DependencyError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { BackgroundConnection } from './background.js';
 import {
-  RECORD_TTL_S, RevocationKeys, encodeUpdate, parseIntents, parseMeta, parseRecord, scripted, type Meta, type RecordUpdate,
+  RECORD_TTL_S,
+  RevocationKeys,
+  encodeUpdate,
+  parseIntents,
+  parseMeta,
+  parseRecord,
+  scripted,
+  type Meta,
+  type RecordUpdate,
 } from './records.js';
 
 /** How often the applier asks Postgres for the log's head when no notification wakes it. */
@@ -52,7 +65,13 @@ function contiguous(rows: readonly LogRow[], after: number, to: number): boolean
   return expect === to + 1;
 }
 
-interface LogRow { pos: number; xid: string; user_id: number | null; version: number | null; deleted: boolean }
+interface LogRow {
+  pos: number;
+  xid: string;
+  user_id: number | null;
+  version: number | null;
+  deleted: boolean;
+}
 
 export interface UserVersion {
   version: number;
@@ -89,7 +108,9 @@ export class Revocations {
     this.bg = new BackgroundConnection(pgUrl, metrics, () => this.poke());
     // Whatever Redis holds after a reconnect (a restart, a restored snapshot, another server
     // behind the same address) is unverified until the applier has looked again.
-    redis.on('close', () => { this.trusted = false; });
+    redis.on('close', () => {
+      this.trusted = false;
+    });
     redis.on('ready', () => this.poke());
   }
 
@@ -100,7 +121,8 @@ export class Revocations {
     this.loop = this.run();
     const deadline = performance.now() + timeoutMs;
     while (!this.trusted) {
-      if (performance.now() > deadline) throw new Error('could not confirm the Redis revocation records against Postgres');
+      if (performance.now() > deadline)
+        throw new Error('could not confirm the Redis revocation records against Postgres');
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -193,7 +215,10 @@ export class Revocations {
     for (let attempt = 0; attempt < 3; attempt++) {
       const gen = this.gen ?? parseMeta(await this.redis.get(this.keys.meta))?.gen;
       // No key space: nothing to raise; the intents stay until an applier resolves them.
-      if (gen === undefined) { this.poke(); return; }
+      if (gen === undefined) {
+        this.poke();
+        return;
+      }
       const reply = await this.applyBatch(gen, 'own', 0, 0, updates);
       if (reply === 'ok') return;
       this.gen = null;
@@ -203,12 +228,21 @@ export class Revocations {
 
   private async refill(userId: number, meta: Meta): Promise<UserVersion | null> {
     this.metrics.countRevocationEvent('refill');
-    const [row] = await this.db.query<{ pos: number; token_version: number | null }>(TOKEN_VERSION_AT, [userId]);
+    const [row] = await this.db.query<{ pos: number; token_version: number | null }>(TOKEN_VERSION_AT, [
+      userId,
+    ]);
     if (!row || row.token_version === null) return null;
     this.metrics.countRedis('evalsha');
     try {
-      await this.redis.authbenchRefill(2, this.keys.meta, this.keys.record(meta.gen, userId), meta.gen, row.pos,
-        String(row.token_version), RECORD_TTL_S);
+      await this.redis.authbenchRefill(
+        2,
+        this.keys.meta,
+        this.keys.record(meta.gen, userId),
+        meta.gen,
+        row.pos,
+        String(row.token_version),
+        RECORD_TTL_S,
+      );
     } catch {
       // The answer comes from Postgres either way; the record is filled another time.
     }
@@ -229,7 +263,7 @@ export class Revocations {
       const pos = row?.status === 'committed' ? (row.pos ?? 0) : 0;
       if (row?.status === 'committed') this.poke();
       this.metrics.countRedis('evalsha');
-      if (await this.redis.authbenchClear(this.keys.meta, this.keys.intent(userId), xid, pos) === 'ok') {
+      if ((await this.redis.authbenchClear(this.keys.meta, this.keys.intent(userId), xid, pos)) === 'ok') {
         this.metrics.countRevocationEvent('intent_cleared');
       }
     })().catch(() => {});
@@ -246,8 +280,15 @@ export class Revocations {
       if (this.stopped) break;
       if (this.pokeRequested) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { this.wake = undefined; resolve(); }, POLL_MS);
-        this.wake = () => { clearTimeout(timer); this.wake = undefined; resolve(); };
+        const timer = setTimeout(() => {
+          this.wake = undefined;
+          resolve();
+        }, POLL_MS);
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
       });
     }
   }
@@ -337,9 +378,11 @@ export class Revocations {
         // Batches end on a position boundary, so meta never covers half a transaction.
         let j = Math.min(rows.length, i + BATCH);
         while (j < rows.length && rows[j]!.pos === rows[j - 1]!.pos) j++;
-        const batch = rows.slice(i, j).map((r) => ({ userId: r.user_id!, version: r.version ?? 0, deleted: r.deleted, xid: r.xid }));
+        const batch = rows
+          .slice(i, j)
+          .map((r) => ({ userId: r.user_id!, version: r.version ?? 0, deleted: r.deleted, xid: r.xid }));
         const batchTo = rows[j - 1]!.pos;
-        if (await this.applyBatch(gen, 'log', applied + 1, batchTo, batch) !== 'ok') return null;
+        if ((await this.applyBatch(gen, 'log', applied + 1, batchTo, batch)) !== 'ok') return null;
         this.metrics.countRevocationEvent('applied', batch.length);
         applied = batchTo;
         i = j;
@@ -348,11 +391,30 @@ export class Revocations {
     return gen;
   }
 
-  private async applyBatch(gen: string, mode: 'log' | 'own', from: number, to: number, updates: readonly RecordUpdate[]): Promise<string> {
-    const keys = [...updates.map((u) => this.keys.record(gen, u.userId)), ...updates.map((u) => this.keys.intent(u.userId))];
+  private async applyBatch(
+    gen: string,
+    mode: 'log' | 'own',
+    from: number,
+    to: number,
+    updates: readonly RecordUpdate[],
+  ): Promise<string> {
+    const keys = [
+      ...updates.map((u) => this.keys.record(gen, u.userId)),
+      ...updates.map((u) => this.keys.intent(u.userId)),
+    ];
     const args = updates.flatMap((u) => [encodeUpdate(u), u.xid]);
     this.metrics.countRedis('evalsha');
-    return this.redis.authbenchApply(1 + keys.length, this.keys.meta, ...keys, gen, mode, RECORD_TTL_S, from, to, ...args);
+    return this.redis.authbenchApply(
+      1 + keys.length,
+      this.keys.meta,
+      ...keys,
+      gen,
+      mode,
+      RECORD_TTL_S,
+      from,
+      to,
+      ...args,
+    );
   }
 
   /** Replaces meta `expected` ('' = none) by a new key space at `pos`; null when someone else won. */

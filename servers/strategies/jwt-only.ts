@@ -1,6 +1,7 @@
 import { DECLARED_FRESHNESS, type AuthStrategy } from './types.js';
 
-export const JWT_ONLY_WARNING = 'jwt-only is UNSAFE: it never checks revocation, so revoked rights last until the token expires';
+export const JWT_ONLY_WARNING =
+  'jwt-only is UNSAFE: it never checks revocation, so revoked rights last until the token expires';
 
 /**
  * The stateless extreme many teams run: verify the signature, trust the claims, check nothing

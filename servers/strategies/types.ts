@@ -5,7 +5,7 @@ import { SQL_BOUND_MS, type Revocations } from '../revocation/revocations.js';
 
 export const STRATEGY_NAMES = ['db-lookup', 'jwt-redis', 'jwt-only'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
-/** The two the write-up compares: the bench's default pair, and what SECURITY.md's rows are about. */
+/** The two the write-up compares: the bench's default pair, and what docs/security.md's rows are about. */
 export const WRITE_UP_STRATEGIES = ['db-lookup', 'jwt-redis'] as const;
 export type WriteUpStrategy = (typeof WRITE_UP_STRATEGIES)[number];
 

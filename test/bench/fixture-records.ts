@@ -12,7 +12,8 @@ import type { SweepRecord } from '../../bench/schema/sweep.js';
 export const RESULTS_V1 = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
 export const SWEEP_V1 = join(projectRoot(), 'test', 'fixtures', 'data', 'sweep.json');
 
-export const rawJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+export const rawJson = (path: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
 export function resultsFixture(): ResultsRecord {
   const file = readRecord(rawJson(RESULTS_V1));

@@ -64,10 +64,12 @@ describe('the API under both strategies', () => {
     test(`GET ${path}: statuses per role and identical bodies`, async () => {
       for (const role of Object.keys(expect)) {
         for (const id of subjects[role]!.slice(0, 3)) {
-          const replies = await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => {
-            const token = await tokenFor(servers[s], id);
-            return request(servers[s].url, path, { token });
-          }));
+          const replies = await Promise.all(
+            WRITE_UP_STRATEGIES.map(async (s) => {
+              const token = await tokenFor(servers[s], id);
+              return request(servers[s].url, path, { token });
+            }),
+          );
           for (const r of replies) assert.equal(r.status, expect[role], `${role} ${id} ${path}: ${r.text}`);
           assert.equal(replies[0]!.text, replies[1]!.text, `bodies differ for ${role} ${id} ${path}`);
         }
@@ -79,9 +81,15 @@ describe('the API under both strategies', () => {
     const id = subjects.viewer![0]!;
     const token = await tokenFor(servers['db-lookup'], id);
     const body = (await request(servers['db-lookup'].url, '/api/dashboard', { token })).json() as {
-      user: { id: number; role: string; permissions: string[] }; recent: unknown[]; stats: { articles: number };
+      user: { id: number; role: string; permissions: string[] };
+      recent: unknown[];
+      stats: { articles: number };
     };
-    assert.deepEqual(body.user, { id, role: 'viewer', permissions: ['view_articles', 'view_comments', 'view_dashboard'] });
+    assert.deepEqual(body.user, {
+      id,
+      role: 'viewer',
+      permissions: ['view_articles', 'view_comments', 'view_dashboard'],
+    });
     assert.equal(body.recent.length, 5);
     assert.equal(typeof body.stats.articles, 'number');
   });
@@ -96,19 +104,38 @@ describe('the API under both strategies', () => {
     for (const s of WRITE_UP_STRATEGIES) {
       for (const role of ['admin', 'editor', 'viewer']) {
         const token = await tokenFor(servers[s], subjects[role]![0]!);
-        const edit = await request(servers[s].url, `/api/articles/${article}`, { method: 'PUT', token, body: { title: 'T', body: 'B' } });
+        const edit = await request(servers[s].url, `/api/articles/${article}`, {
+          method: 'PUT',
+          token,
+          body: { title: 'T', body: 'B' },
+        });
         assert.equal(edit.status, expectEdit[role], `${s} ${role} edit: ${edit.text}`);
         if (edit.status === 200) {
-          assert.deepEqual(edit.json(), { id: article, title: 'T', body: 'B', authorId: (edit.json() as { authorId: number }).authorId, revision: 2 });
+          assert.deepEqual(edit.json(), {
+            id: article,
+            title: 'T',
+            body: 'B',
+            authorId: (edit.json() as { authorId: number }).authorId,
+            revision: 2,
+          });
           article++;
         }
         const target = targets.shift()!;
-        const manage = await request(servers[s].url, `/api/users/${target}/roles`, { method: 'PUT', token, body: { roles: ['editor', 'viewer'] } });
+        const manage = await request(servers[s].url, `/api/users/${target}/roles`, {
+          method: 'PUT',
+          token,
+          body: { roles: ['editor', 'viewer'] },
+        });
         assert.equal(manage.status, expectManage[role], `${s} ${role} manage: ${manage.text}`);
         if (manage.status === 200) {
           const body = manage.json() as { id: number; roles: string[]; tokenVersion: number };
-          assert.deepEqual({ ...body, tokenVersion: 0 }, { id: target, roles: ['editor', 'viewer'], tokenVersion: 0 });
-          const fresh = JSON.parse(Buffer.from((await tokenFor(servers[s], target)).split('.')[1]!, 'base64url').toString()) as { ver: number };
+          assert.deepEqual(
+            { ...body, tokenVersion: 0 },
+            { id: target, roles: ['editor', 'viewer'], tokenVersion: 0 },
+          );
+          const fresh = JSON.parse(
+            Buffer.from((await tokenFor(servers[s], target)).split('.')[1]!, 'base64url').toString(),
+          ) as { ver: number };
           assert.equal(fresh.ver, body.tokenVersion, 'new tokens carry the version the change produced');
         }
         const victim = targets.shift()!;
@@ -143,11 +170,18 @@ describe('the API under both strategies', () => {
       for (const [method, path, body, status] of cases) {
         const r = await request(servers[s].url, path, { method, token, body });
         assert.equal(r.status, status, `${s} ${method} ${path}: ${r.text}`);
-        assert.doesNotMatch(r.text, /at .*\.js:\d+|error:.*pg|syntax error/i, 'no stack traces or driver messages');
+        assert.doesNotMatch(
+          r.text,
+          /at .*\.js:\d+|error:.*pg|syntax error/i,
+          'no stack traces or driver messages',
+        );
       }
       const mint = await request(servers[s].url, '/auth/token', { method: 'POST', body: '{"userId":' });
       assert.equal(mint.status, 400);
-      const unknown = await request(servers[s].url, '/auth/token', { method: 'POST', body: { userId: 99_999_999 } });
+      const unknown = await request(servers[s].url, '/auth/token', {
+        method: 'POST',
+        body: { userId: 99_999_999 },
+      });
       assert.equal(unknown.status, 404);
     }
   });
@@ -156,9 +190,11 @@ describe('the API under both strategies', () => {
     const n = 20;
     for (const s of WRITE_UP_STRATEGIES) {
       const token = await tokenFor(servers[s], subjects.viewer![0]!);
-      const read = async (): Promise<Map<string, number>> => parseMetrics((await request(servers[s].url, '/metrics')).text);
+      const read = async (): Promise<Map<string, number>> =>
+        parseMetrics((await request(servers[s].url, '/metrics')).text);
       const before = await read();
-      for (let i = 0; i < n; i++) assert.equal((await request(servers[s].url, '/api/dashboard', { token })).status, 200);
+      for (let i = 0; i < n; i++)
+        assert.equal((await request(servers[s].url, '/api/dashboard', { token })).status, 200);
       const afterwards = await read();
       const delta = (family: string): number => sumFamily(afterwards, family) - sumFamily(before, family);
       const expected = s === 'db-lookup' ? { q: 3, r: 0 } : { q: 2, r: 1 };
@@ -171,7 +207,9 @@ describe('the API under both strategies', () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ ok: boolean }>(`SELECT count(*) > 0 AS ok FROM pg_settings WHERE name = 'shared_preload_libraries' AND setting LIKE '%pg_stat_statements%'`);
+      const { rows } = await client.query<{ ok: boolean }>(
+        `SELECT count(*) > 0 AS ok FROM pg_settings WHERE name = 'shared_preload_libraries' AND setting LIKE '%pg_stat_statements%'`,
+      );
       if (!rows[0]?.ok) {
         // Throwaway and Docker instances always load it; only a user-supplied server may not.
         assert.ok(!process.env.CI, 'in CI the resolved Postgres must load pg_stat_statements');
@@ -186,7 +224,8 @@ describe('the API under both strategies', () => {
       const stats = await client.query<{ calls: string }>(
         `SELECT coalesce(sum(calls), 0) AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
          WHERE d.datname = current_database() AND query NOT ILIKE '%pg_stat_statements%'
-           AND query NOT LIKE '%${BACKGROUND_MARKER}%'`);
+           AND query NOT LIKE '%${BACKGROUND_MARKER}%'`,
+      );
       assert.equal(Number(stats.rows[0]!.calls), 30);
     } finally {
       await client.end();
@@ -227,7 +266,10 @@ describe('the JWT verification variant (a bench dimension)', () => {
         assert.equal(ok.status, 200);
         assert.equal((await request(s.url, '/api/dashboard', { token: forged })).status, 401);
       }
-      assert.equal((await request(a.url, '/api/dashboard', { token })).text, (await request(b.url, '/api/dashboard', { token })).text);
+      assert.equal(
+        (await request(a.url, '/api/dashboard', { token })).text,
+        (await request(b.url, '/api/dashboard', { token })).text,
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
       await db.drop();

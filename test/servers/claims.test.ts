@@ -18,11 +18,16 @@ test('the most privileged role wins and permissions are the sorted union', () =>
     { user_id: '9', role_id: 3, role_name: 'viewer', permission_name: 'view_articles' },
   ];
   assert.deepEqual(claimsFromRows(rows), {
-    id: 9, role: 'editor', permissions: ['edit_articles', 'view_articles', 'view_dashboard'],
+    id: 9,
+    role: 'editor',
+    permissions: ['edit_articles', 'view_articles', 'view_dashboard'],
   });
 });
 
 test('a role without permissions still counts as the role', () => {
-  assert.deepEqual(claimsFromRows([{ user_id: 1, role_id: 4, role_name: 'guest', permission_name: null }]),
-    { id: 1, role: 'guest', permissions: [] });
+  assert.deepEqual(claimsFromRows([{ user_id: 1, role_id: 4, role_name: 'guest', permission_name: null }]), {
+    id: 1,
+    role: 'guest',
+    permissions: [],
+  });
 });

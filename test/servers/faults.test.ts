@@ -1,5 +1,5 @@
 /**
- * SECURITY.md rows 20-21 and the revocation guarantees under failure: Redis losing its data,
+ * docs/security.md rows 20-21 and the revocation guarantees under failure: Redis losing its data,
  * Redis stopped or hung, Postgres stopped. Uses throwaway instances only, never the shared ones.
  */
 import { after, before, describe, test } from 'node:test';
@@ -7,10 +7,23 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { generateUser } from '../../fixtures/generator.js';
-import { startLocalPostgres, startLocalRedis, type LocalPostgres, type LocalRedis } from '../../bench/infra/index.js';
+import {
+  startLocalPostgres,
+  startLocalRedis,
+  type LocalPostgres,
+  type LocalRedis,
+} from '../../bench/infra/index.js';
 import type { RunningServer } from '../../servers/server.js';
 import { WRITE_UP_STRATEGIES, type WriteUpStrategy } from '../../servers/strategies/index.js';
-import { createTestDatabase, request, seedUrl, serviceUrls, startBoth, tokenFor, type Reply } from '../helpers.js';
+import {
+  createTestDatabase,
+  request,
+  seedUrl,
+  serviceUrls,
+  startBoth,
+  tokenFor,
+  type Reply,
+} from '../helpers.js';
 import { eventually } from '../helpers.js';
 
 const SPEC = { seed: 5, users: 200 };
@@ -27,15 +40,17 @@ function users(roleId: number, count: number): number[] {
 
 /** The postmaster and its children (backends, background workers), from /proc. */
 function clusterPids(postmaster: number): number[] {
-  const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === postmaster ? [Number(d)] : [];
-    } catch {
-      return [];
-    }
-  });
+  const children = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === postmaster ? [Number(d)] : [];
+      } catch {
+        return [];
+      }
+    });
   return [postmaster, ...children];
 }
 
@@ -73,7 +88,11 @@ describe('Redis faults (throwaway redis-server)', () => {
     const kept = viewers[0]!;
     const oldRevoked = await tokenFor(jr(), revoked);
     const keptToken = await tokenFor(jr(), kept);
-    const change = await request(jr().url, `/api/users/${revoked}/roles`, { method: 'PUT', token: await tokenFor(jr(), admin), body: { roles: ['viewer'] } });
+    const change = await request(jr().url, `/api/users/${revoked}/roles`, {
+      method: 'PUT',
+      token: await tokenFor(jr(), admin),
+      body: { roles: ['viewer'] },
+    });
     assert.equal(change.status, 200, change.text);
     assert.equal((await request(jr().url, '/api/dashboard', { token: oldRevoked })).status, 401);
 
@@ -84,7 +103,10 @@ describe('Redis faults (throwaway redis-server)', () => {
     const afterLoss = await request(jr().url, '/api/dashboard', { token: oldRevoked });
     assert.equal(afterLoss.status, 401, 'a missing record means "ask Postgres", never "valid"');
     assert.equal((await request(jr().url, '/api/dashboard', { token: keptToken })).status, 200);
-    assert.equal((await request(jr().url, '/api/dashboard', { token: await tokenFor(jr(), revoked) })).status, 200);
+    assert.equal(
+      (await request(jr().url, '/api/dashboard', { token: await tokenFor(jr(), revoked) })).status,
+      200,
+    );
     // And once more from the repopulated record.
     assert.equal((await request(jr().url, '/api/dashboard', { token: oldRevoked })).status, 401);
   });
@@ -92,7 +114,11 @@ describe('Redis faults (throwaway redis-server)', () => {
   test('Redis restored from an older snapshot: revocations made since are not lost', async () => {
     const target = editors[2]!;
     const old = await tokenFor(jr(), target);
-    assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 200, 'the record is in Redis');
+    assert.equal(
+      (await request(jr().url, '/api/dashboard', { token: old })).status,
+      200,
+      'the record is in Redis',
+    );
     const direct = new Redis(redis.url);
     try {
       const meta = await direct.get(`authbench:{${jr().datasetId}}:meta`);
@@ -104,16 +130,26 @@ describe('Redis faults (throwaway redis-server)', () => {
     } finally {
       direct.disconnect();
     }
-    const change = await request(jr().url, `/api/users/${target}/roles`, { method: 'PUT', token: await tokenFor(jr(), admin), body: { roles: ['viewer'] } });
+    const change = await request(jr().url, `/api/users/${target}/roles`, {
+      method: 'PUT',
+      token: await tokenFor(jr(), admin),
+      body: { roles: ['viewer'] },
+    });
     assert.equal(change.status, 200, change.text);
     assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 401);
 
     await redis.stop();
     await redis.start(); // loads dump.rdb: the record as it was before the revocation
     await eventually('jwt-redis reconnects', 10_000, healthy);
-    assert.equal((await request(jr().url, '/api/dashboard', { token: old })).status, 401,
-      'a Redis behind Postgres\' revocation mark is reconciled before it is trusted');
-    assert.equal((await request(jr().url, '/api/dashboard', { token: await tokenFor(jr(), target) })).status, 200);
+    assert.equal(
+      (await request(jr().url, '/api/dashboard', { token: old })).status,
+      401,
+      "a Redis behind Postgres' revocation mark is reconciled before it is trusted",
+    );
+    assert.equal(
+      (await request(jr().url, '/api/dashboard', { token: await tokenFor(jr(), target) })).status,
+      200,
+    );
   });
 
   test('row 20: Redis stopped → jwt-redis 503 fast, never 200; recovery when it returns', async () => {
@@ -126,23 +162,40 @@ describe('Redis faults (throwaway redis-server)', () => {
         const { reply, ms } = await timed(() => request(jr().url, '/api/dashboard', { token }));
         assert.equal(reply.status, 503, `attempt ${i}: ${reply.text}`);
         assert.ok(ms < FAIL_FAST_MS, `503 took ${ms.toFixed(0)} ms`);
-        assert.deepEqual(reply.json(), { error: 'service_unavailable', message: 'A dependency (redis) is unavailable' });
+        assert.deepEqual(reply.json(), {
+          error: 'service_unavailable',
+          message: 'A dependency (redis) is unavailable',
+        });
       }
       assert.equal((await request(jr().url, '/healthz')).status, 503);
       // db-lookup does not need Redis to authorise a request.
-      assert.equal((await request(servers['db-lookup'].url, '/api/dashboard', { token: dbToken })).status, 200);
+      assert.equal(
+        (await request(servers['db-lookup'].url, '/api/dashboard', { token: dbToken })).status,
+        200,
+      );
       // A role change whose revocation cannot reach Redis is not committed.
       for (const s of WRITE_UP_STRATEGIES) {
-        const r = await request(servers[s].url, `/api/users/${editors[1]}/roles`, { method: 'PUT', token: s === 'jwt-redis' ? adminToken : await tokenFor(servers['db-lookup'], admin), body: { roles: ['viewer'] } });
+        const r = await request(servers[s].url, `/api/users/${editors[1]}/roles`, {
+          method: 'PUT',
+          token: s === 'jwt-redis' ? adminToken : await tokenFor(servers['db-lookup'], admin),
+          body: { roles: ['viewer'] },
+        });
         assert.equal(r.status, 503, `${s}: ${r.text}`);
       }
     } finally {
       await redis.start();
     }
-    await eventually('jwt-redis serves again', 10_000, async () =>
-      (await request(jr().url, '/api/dashboard', { token })).status === 200);
+    await eventually(
+      'jwt-redis serves again',
+      10_000,
+      async () => (await request(jr().url, '/api/dashboard', { token })).status === 200,
+    );
     const editorToken = await tokenFor(servers['db-lookup'], editors[1]!);
-    const edit = await request(servers['db-lookup'].url, '/api/articles/3', { method: 'PUT', token: editorToken, body: { title: 'a', body: 'b' } });
+    const edit = await request(servers['db-lookup'].url, '/api/articles/3', {
+      method: 'PUT',
+      token: editorToken,
+      body: { title: 'a', body: 'b' },
+    });
     assert.equal(edit.status, 200, 'the rolled-back role change left the editor an editor');
   });
 
@@ -159,8 +212,11 @@ describe('Redis faults (throwaway redis-server)', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await eventually('jwt-redis serves again', 10_000, async () =>
-      (await request(jr().url, '/api/dashboard', { token })).status === 200);
+    await eventually(
+      'jwt-redis serves again',
+      10_000,
+      async () => (await request(jr().url, '/api/dashboard', { token })).status === 200,
+    );
   });
 });
 
@@ -180,13 +236,18 @@ describe('Postgres faults (throwaway cluster)', () => {
   });
 
   test('row 21: Postgres hung (SIGSTOP) → 503 within the query timeout, then recovery', async () => {
-    const tokens = Object.fromEntries(await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
-    for (const s of WRITE_UP_STRATEGIES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
+    const tokens = Object.fromEntries(
+      await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => [s, await tokenFor(servers[s], viewer)])),
+    );
+    for (const s of WRITE_UP_STRATEGIES)
+      assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
     const pids = clusterPids(pgLocal.pid()!);
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
       for (const s of WRITE_UP_STRATEGIES) {
-        const { reply, ms } = await timed(() => request(servers[s].url, '/api/dashboard', { token: tokens[s] }));
+        const { reply, ms } = await timed(() =>
+          request(servers[s].url, '/api/dashboard', { token: tokens[s] }),
+        );
         assert.equal(reply.status, 503, `${s}: ${reply.text}`);
         assert.ok(ms < 4000, `${s}: 503 took ${ms.toFixed(0)} ms`);
       }
@@ -194,22 +255,33 @@ describe('Postgres faults (throwaway cluster)', () => {
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }
     for (const s of WRITE_UP_STRATEGIES) {
-      await eventually(`${s} serves again`, 15_000, async () =>
-        (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200);
+      await eventually(
+        `${s} serves again`,
+        15_000,
+        async () => (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200,
+      );
     }
   });
 
   test('row 21: Postgres stopped → 503 fast from both; recovery when it returns', async () => {
-    const tokens = Object.fromEntries(await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => [s, await tokenFor(servers[s], viewer)])));
-    for (const s of WRITE_UP_STRATEGIES) assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
+    const tokens = Object.fromEntries(
+      await Promise.all(WRITE_UP_STRATEGIES.map(async (s) => [s, await tokenFor(servers[s], viewer)])),
+    );
+    for (const s of WRITE_UP_STRATEGIES)
+      assert.equal((await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status, 200);
     await pgLocal.stop();
     try {
       for (const s of WRITE_UP_STRATEGIES) {
         for (let i = 0; i < 3; i++) {
-          const { reply, ms } = await timed(() => request(servers[s].url, '/api/dashboard', { token: tokens[s] }));
+          const { reply, ms } = await timed(() =>
+            request(servers[s].url, '/api/dashboard', { token: tokens[s] }),
+          );
           assert.equal(reply.status, 503, `${s} attempt ${i}: ${reply.text}`);
           assert.ok(ms < 3000, `${s}: 503 took ${ms.toFixed(0)} ms`);
-          assert.deepEqual(reply.json(), { error: 'service_unavailable', message: 'A dependency (postgres) is unavailable' });
+          assert.deepEqual(reply.json(), {
+            error: 'service_unavailable',
+            message: 'A dependency (postgres) is unavailable',
+          });
         }
         assert.equal((await request(servers[s].url, '/healthz')).status, 503);
         // Bad credentials are still a 401, not a 503: no dependency is needed to reject them.
@@ -219,8 +291,11 @@ describe('Postgres faults (throwaway cluster)', () => {
       await pgLocal.start();
     }
     for (const s of WRITE_UP_STRATEGIES) {
-      await eventually(`${s} serves again`, 15_000, async () =>
-        (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200);
+      await eventually(
+        `${s} serves again`,
+        15_000,
+        async () => (await request(servers[s].url, '/api/dashboard', { token: tokens[s] })).status === 200,
+      );
     }
   });
 });

@@ -5,7 +5,14 @@ import { createJwtKey, parseUserId, signToken, verifyToken } from '../../servers
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123456789';
 const key = createJwtKey(SECRET);
-const claims = { userId: 12, role: 'editor', permissions: ['edit_articles', 'view_dashboard'], ver: 3, inc: 7, ds: 'dataset-a' };
+const claims = {
+  userId: 12,
+  role: 'editor',
+  permissions: ['edit_articles', 'view_dashboard'],
+  ver: 3,
+  inc: 7,
+  ds: 'dataset-a',
+};
 const now = (): number => Math.floor(Date.now() / 1000);
 
 test('a minted token verifies to its claims', () => {
@@ -35,9 +42,9 @@ test('rejects what RFC 8725 says to reject', () => {
   const base = { ...claims, exp: now() + 60 };
   const cases: Record<string, string> = {
     'no exp': sign({ ...claims }),
-    'expired': sign({ ...claims, exp: now() - 60 }),
+    expired: sign({ ...claims, exp: now() - 60 }),
     'nbf in the future': sign({ ...base, nbf: now() + 120 }),
-    'HS512': sign(base, { algorithm: 'HS512' }),
+    HS512: sign(base, { algorithm: 'HS512' }),
     'no userId': sign({ ...base, userId: undefined }),
     'role not a string': sign({ ...base, role: 7 }),
     'permissions not an array': sign({ ...base, permissions: 'edit_articles' }),

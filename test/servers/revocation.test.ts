@@ -25,8 +25,18 @@ describe('Redis scripts: records only rise, meta only covers what is applied', (
   const gen = 'g1';
   const meta = (pos: number): string => `${gen}:${pos}`;
   const apply = (mode: 'log' | 'own', from: number, to: number, updates: Array<[number, string, string]>) =>
-    scripted(redis).authbenchApply(1 + 2 * updates.length, keys.meta, ...updates.map(([u]) => keys.record(gen, u)),
-      ...updates.map(([u]) => keys.intent(u)), gen, mode, 60, from, to, ...updates.flatMap(([, v, x]) => [v, x]));
+    scripted(redis).authbenchApply(
+      1 + 2 * updates.length,
+      keys.meta,
+      ...updates.map(([u]) => keys.record(gen, u)),
+      ...updates.map(([u]) => keys.intent(u)),
+      gen,
+      mode,
+      60,
+      from,
+      to,
+      ...updates.flatMap(([, v, x]) => [v, x]),
+    );
   const refill = (user: number, readPos: number, version: number) =>
     scripted(redis).authbenchRefill(2, keys.meta, keys.record(gen, user), gen, readPos, String(version), 60);
 
@@ -41,15 +51,41 @@ describe('Redis scripts: records only rise, meta only covers what is applied', (
 
   test('APPLY (log): in order only, raises records, advances meta; a stale key space is refused', async () => {
     await redis.set(keys.meta, meta(5));
-    assert.equal(await apply('log', 7, 8, [[1, '70', 'x7']]), 'behind', 'entry 6 is missing: meta must not jump over it');
+    assert.equal(
+      await apply('log', 7, 8, [[1, '70', 'x7']]),
+      'behind',
+      'entry 6 is missing: meta must not jump over it',
+    );
     assert.equal(await redis.get(keys.meta), meta(5));
-    assert.equal(await apply('log', 6, 7, [[1, '60', 'x6'], [2, '-61', 'x6']]), 'ok');
+    assert.equal(
+      await apply('log', 6, 7, [
+        [1, '60', 'x6'],
+        [2, '-61', 'x6'],
+      ]),
+      'ok',
+    );
     assert.equal(await redis.get(keys.meta), meta(7));
     assert.equal(await redis.get(keys.record(gen, 1)), '60');
-    assert.equal(await redis.get(keys.record(gen, 2)), '-61', 'a deletion is a tombstone with a version of its own');
+    assert.equal(
+      await redis.get(keys.record(gen, 2)),
+      '-61',
+      'a deletion is a tombstone with a version of its own',
+    );
     assert.equal(await apply('log', 6, 7, [[1, '10', 'x6']]), 'ok', 'already applied: nothing happens');
     assert.equal(await redis.get(keys.record(gen, 1)), '60');
-    const other = scripted(redis).authbenchApply(3, keys.meta, keys.record('g0', 1), keys.intent(1), 'g0', 'log', 60, 8, 8, '90', 'x8');
+    const other = scripted(redis).authbenchApply(
+      3,
+      keys.meta,
+      keys.record('g0', 1),
+      keys.intent(1),
+      'g0',
+      'log',
+      60,
+      8,
+      8,
+      '90',
+      'x8',
+    );
     assert.equal(await other, 'gen', 'a writer of another key space is refused');
   });
 
@@ -71,13 +107,24 @@ describe('Redis scripts: records only rise, meta only covers what is applied', (
     await redis.set(keys.meta, meta(10));
     await redis.set(keys.record(gen, 4), '100');
     await refill(4, 9, 90);
-    assert.equal(await redis.get(keys.record(gen, 4)), '100', 'a refill that read before a revocation cannot undo it');
+    assert.equal(
+      await redis.get(keys.record(gen, 4)),
+      '100',
+      'a refill that read before a revocation cannot undo it',
+    );
     await redis.del(keys.record(gen, 5));
     await refill(5, 9, 90);
-    assert.equal(await redis.get(keys.record(gen, 5)), null, 'entry 10 may concern user 5 and have expired: no write');
+    assert.equal(
+      await redis.get(keys.record(gen, 5)),
+      null,
+      'entry 10 may concern user 5 and have expired: no write',
+    );
     await refill(5, 10, 95);
     assert.equal(await redis.get(keys.record(gen, 5)), '95');
-    assert.equal(await scripted(redis).authbenchRefill(2, keys.meta, keys.record('g0', 5), 'g0', 10, '1', 60), 'gen');
+    assert.equal(
+      await scripted(redis).authbenchRefill(2, keys.meta, keys.record('g0', 5), 'g0', 10, '1', 60),
+      'gen',
+    );
   });
 
   test('intents: added per transaction, resolved by the entries they announced or by their end', async () => {
@@ -86,8 +133,11 @@ describe('Redis scripts: records only rise, meta only covers what is applied', (
     await scripted(redis).authbenchIntent(1, keys.intent(6), 'x21');
     assert.equal(await redis.get(keys.intent(6)), 'x20|x21');
     assert.equal(await redis.ttl(keys.intent(6)), -1, 'an intent never expires by itself');
-    assert.equal(await scripted(redis).authbenchClear(keys.meta, keys.intent(6), 'x20', 12), 'behind',
-      'committed, but meta does not cover its entries yet: kept');
+    assert.equal(
+      await scripted(redis).authbenchClear(keys.meta, keys.intent(6), 'x20', 12),
+      'behind',
+      'committed, but meta does not cover its entries yet: kept',
+    );
     assert.equal(await redis.get(keys.intent(6)), 'x20|x21');
     await scripted(redis).authbenchClear(keys.meta, keys.intent(6), 'x20', 0);
     assert.equal(await redis.get(keys.intent(6)), 'x21', 'aborted: gone');
@@ -108,7 +158,11 @@ describe('the freshness lease (a server whose applier cannot reach Postgres)', (
     database = await createTestDatabase('lease');
     await seedUrl(database.url, { seed: 3, users: 20 });
     const target = new URL(database.url);
-    proxy = await startDelayProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432), delayMs: 0 });
+    proxy = await startDelayProxy({
+      targetHost: target.hostname,
+      targetPort: Number(target.port || 5432),
+      delayMs: 0,
+    });
     const viaProxy = new URL(database.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String((proxy.server.address() as { port: number }).port);
@@ -139,8 +193,11 @@ describe('the freshness lease (a server whose applier cannot reach Postgres)', (
     assert.ok(await revocations.lookup(1), 'then from the record');
     proxy.setDelay(5000);
     await new Promise((r) => setTimeout(r, LEASE_MS + 2 * POLL_MS));
-    await assert.rejects(revocations.lookup(1), DependencyError,
-      'no confirmation for longer than the lease: Redis may be missing a plain-SQL revocation');
+    await assert.rejects(
+      revocations.lookup(1),
+      DependencyError,
+      'no confirmation for longer than the lease: Redis may be missing a plain-SQL revocation',
+    );
     proxy.setDelay(0);
     await eventually('answers again once the applier reaches Postgres', 8000, async () => {
       try {

@@ -50,8 +50,20 @@
  */
 import { quantile } from '../stats.js';
 import type {
-  CommitEvent, FaultEvent, FaultWindowStats, FreshnessBounds, FreshnessVerdict, History, LockoutEpisode, MintEvent,
-  Percentiles, ProbeEvent, RevocationOp, Rights, StaleAcceptance, XidSnapshot,
+  CommitEvent,
+  FaultEvent,
+  FaultWindowStats,
+  FreshnessBounds,
+  FreshnessVerdict,
+  History,
+  LockoutEpisode,
+  MintEvent,
+  Percentiles,
+  ProbeEvent,
+  RevocationOp,
+  Rights,
+  StaleAcceptance,
+  XidSnapshot,
 } from '../../schema/freshness.js';
 import { buildTimelines, type ModelOptions, type TimelineEntry, type UserState } from './model.js';
 
@@ -106,7 +118,11 @@ interface OwnProbe {
   key: string | null;
 }
 
-export function checkFreshness(history: History, bounds: FreshnessBounds, opts: ModelOptions = {}): FreshnessVerdict {
+export function checkFreshness(
+  history: History,
+  bounds: FreshnessBounds,
+  opts: ModelOptions = {},
+): FreshnessVerdict {
   const timelines = buildUserTimelines(history, bounds, opts);
   const tokens = indexTokens(history.mints, timelines, history.commits);
   const probes = [...history.probes].sort((a, b) => a.startMs - b.startMs);
@@ -163,7 +179,11 @@ export function checkFreshness(history: History, bounds: FreshnessBounds, opts: 
 
 // ---- timelines and tokens ----
 
-function buildUserTimelines(history: History, bounds: FreshnessBounds, opts: ModelOptions): Map<number, UserTimeline> {
+function buildUserTimelines(
+  history: History,
+  bounds: FreshnessBounds,
+  opts: ModelOptions,
+): Map<number, UserTimeline> {
   const sqlXids = new Set<number>();
   const apiOps = new Map<number, RevocationOp[]>();
   for (const op of history.revocations) {
@@ -179,8 +199,12 @@ function buildUserTimelines(history: History, bounds: FreshnessBounds, opts: Mod
     const transitions = entries.slice(1).map((e): Transition => {
       const base = { index: e.index, xid: e.xid, atMs: e.atMs };
       if (sqlXids.has(e.xid)) return { ...base, dueMs: e.atMs + bounds.sqlMs, via: 'sql' };
-      const lossy = (apiOps.get(user) ?? []).some((op) => op.invokeMs <= e.atMs && e.atMs <= op.ackMs
-        && lossFaults.some((f) => meets(op.invokeMs, op.ackMs, f.startMs, f.endMs)));
+      const lossy = (apiOps.get(user) ?? []).some(
+        (op) =>
+          op.invokeMs <= e.atMs &&
+          e.atMs <= op.ackMs &&
+          lossFaults.some((f) => meets(op.invokeMs, op.ackMs, f.startMs, f.endMs)),
+      );
       const delta = lossy ? bounds.sqlMs : bounds.apiMs;
       return { ...base, dueMs: e.atMs + delta, via: 'api' };
     });
@@ -204,7 +228,11 @@ function indexTimeline(entries: TimelineEntry[], transitions: Transition[]): Use
   };
 }
 
-function indexTokens(mints: readonly MintEvent[], timelines: Map<number, UserTimeline>, commits: readonly CommitEvent[]): Map<number, Token> {
+function indexTokens(
+  mints: readonly MintEvent[],
+  timelines: Map<number, UserTimeline>,
+  commits: readonly CommitEvent[],
+): Map<number, Token> {
   const byTime = [...commits].sort((a, b) => a.atMs - b.atMs);
   // A user the initial state does not know is absent throughout.
   const unknownUser = indexTimeline([{ index: 0, xid: 0, atMs: -Infinity, state: null }], []);
@@ -220,7 +248,8 @@ function indexTokens(mints: readonly MintEvent[], timelines: Map<number, UserTim
       unseen,
       unseenIndices: new Set(unseen.map((t) => t.index)),
       firstUnseenMs: Math.min(Infinity, ...unseen.map((t) => t.atMs)),
-      firstUnseenCommitMs: byTime.find((c) => !(snapshot ? visibleIn(c.xid, snapshot) : c.atMs <= mint.atMs))?.atMs ?? Infinity,
+      firstUnseenCommitMs:
+        byTime.find((c) => !(snapshot ? visibleIn(c.xid, snapshot) : c.atMs <= mint.atMs))?.atMs ?? Infinity,
     });
   }
   return tokens;
@@ -278,9 +307,16 @@ function judgeAcceptances(own: readonly OwnProbe[]): AcceptanceResult {
     const missed = earliest(token.unseen, (t) => t.dueMs < probe.startMs);
     if (missed) {
       stale.push({
-        server: probe.server, user: token.mint.user, token: token.mint.token, startMs: probe.startMs,
-        status: probe.status, revocationXid: missed.xid, via: missed.via, commitMs: missed.atMs,
-        sinceCommitMs: probe.startMs - missed.atMs, lateMs: probe.startMs - missed.dueMs,
+        server: probe.server,
+        user: token.mint.user,
+        token: token.mint.token,
+        startMs: probe.startMs,
+        status: probe.status,
+        revocationXid: missed.xid,
+        via: missed.via,
+        commitMs: missed.atMs,
+        sinceCommitMs: probe.startMs - missed.atMs,
+        lateMs: probe.startMs - missed.dueMs,
       });
     } else {
       wrongRights++;
@@ -315,9 +351,18 @@ interface LatencyResult {
 }
 
 function revocationLatencies(
-  own: readonly OwnProbe[], timelines: Map<number, UserTimeline>, servers: string[],
+  own: readonly OwnProbe[],
+  timelines: Map<number, UserTimeline>,
+  servers: string[],
 ): LatencyResult {
-  const result: LatencyResult = { all: [], api: [], sql: [], byServer: new Map(), neverRevoked: 0, unresolved: 0 };
+  const result: LatencyResult = {
+    all: [],
+    api: [],
+    sql: [],
+    byServer: new Map(),
+    neverRevoked: 0,
+    unresolved: 0,
+  };
   for (const server of servers) result.byServer.set(server, []);
   // user → server → probes in start order
   const index = new Map<number, Map<string, OwnProbe[]>>();
@@ -361,7 +406,12 @@ function latencyOf(t: Transition, probes: readonly OwnProbe[]): number | 'never'
     const honouring = honours(p, t.index);
     if (honouring) lastHonour = Math.max(lastHonour, p.probe.startMs);
     starts.push(p.probe.startMs);
-    correct.push(!honouring && (is2xx(p.probe.status) || p.probe.status === 401 || (p.probe.status === 403 && deniedRightly(p, t.index))));
+    correct.push(
+      !honouring &&
+        (is2xx(p.probe.status) ||
+          p.probe.status === 401 ||
+          (p.probe.status === 403 && deniedRightly(p, t.index))),
+    );
   }
   // Probes are in start order, so the first correct start after lastHonour is the earliest.
   const k = starts.findIndex((start, i) => correct[i] && start > lastHonour);
@@ -380,8 +430,13 @@ function deniedRightly(p: OwnProbe, i: number): boolean {
   const entries = p.token.timeline.entries;
   for (let j = i; j < entries.length && entries[j]!.atMs <= p.probe.endMs; j++) {
     const state = entries[j]!.state;
-    if (state === null || state.incarnation !== p.token.mint.incarnation || state.rights === null
-      || !state.rights.permissions.includes(DASHBOARD_PERMISSION)) return true;
+    if (
+      state === null ||
+      state.incarnation !== p.token.mint.incarnation ||
+      state.rights === null ||
+      !state.rights.permissions.includes(DASHBOARD_PERMISSION)
+    )
+      return true;
   }
   return false;
 }
@@ -390,7 +445,9 @@ function honours(p: OwnProbe, i: number): boolean {
   if (!is2xx(p.probe.status)) return false;
   if (p.key === null) return true;
   const entries = p.token.timeline.entries;
-  return !(p.token.timeline.indicesByKey.get(p.key) ?? []).some((j) => j >= i && entries[j]!.atMs <= p.probe.endMs);
+  return !(p.token.timeline.indicesByKey.get(p.key) ?? []).some(
+    (j) => j >= i && entries[j]!.atMs <= p.probe.endMs,
+  );
 }
 
 function firstStartingAt(probes: readonly OwnProbe[], ms: number): number {
@@ -407,7 +464,9 @@ function firstStartingAt(probes: readonly OwnProbe[], ms: number): number {
 // ---- rejections and lock-outs ----
 
 function findLockouts(
-  own: readonly OwnProbe[], history: History, bounds: FreshnessBounds,
+  own: readonly OwnProbe[],
+  history: History,
+  bounds: FreshnessBounds,
 ): { episodes: LockoutEpisode[]; unexcused: number } {
   const excuses = excuseWindows(history, bounds.recoveryMs);
   const open = new Map<string, LockoutEpisode>();
@@ -436,8 +495,13 @@ function findLockouts(
       }
     } else {
       const fresh: LockoutEpisode = {
-        server: probe.server, user, fromMs: probe.startMs, toMs: probe.endMs,
-        durationMs: probe.endMs - probe.startMs, rejections: 1, statuses: [probe.status],
+        server: probe.server,
+        user,
+        fromMs: probe.startMs,
+        toMs: probe.endMs,
+        durationMs: probe.endMs - probe.startMs,
+        rejections: 1,
+        statuses: [probe.status],
       };
       open.set(pairKey, fresh);
       episodes.push(fresh);
@@ -453,7 +517,8 @@ interface Excuses {
 function excuseWindows(history: History, recoveryMs: number): Excuses {
   const faults = history.faults.map((f): [number, number] => [f.startMs, f.endMs + recoveryMs]);
   const crashes = new Map<string, Array<[number, number]>>();
-  for (const c of history.crashes) push(crashes, c.server, [c.atMs, (c.restartedAtMs ?? Infinity) + recoveryMs]);
+  for (const c of history.crashes)
+    push(crashes, c.server, [c.atMs, (c.restartedAtMs ?? Infinity) + recoveryMs]);
   const ops = new Map<number, Array<[number, number]>>();
   for (const op of history.revocations) for (const user of op.users) push(ops, user, [op.invokeMs, op.ackMs]);
   const hit = (p: ProbeEvent, windows: ReadonlyArray<[number, number]> | undefined): boolean =>
@@ -481,8 +546,15 @@ function countStatuses(probes: readonly ProbeEvent[]): FreshnessVerdict['probes'
 function faultStats(fault: FaultEvent, probes: readonly ProbeEvent[], recoveryMs: number): FaultWindowStats {
   const to = fault.endMs + recoveryMs;
   const stats: FaultWindowStats = {
-    kind: fault.kind, startMs: fault.startMs, endMs: fault.endMs,
-    probes: 0, ok: 0, status503: 0, otherRejections: 0, errors: 0, unavailableLatencyMs: null,
+    kind: fault.kind,
+    startMs: fault.startMs,
+    endMs: fault.endMs,
+    probes: 0,
+    ok: 0,
+    status503: 0,
+    otherRejections: 0,
+    errors: 0,
+    unavailableLatencyMs: null,
   };
   const unavailable: number[] = [];
   for (const p of probes) {
@@ -521,7 +593,6 @@ function keyOfState(state: UserState): string | null {
 function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
 }
-
 
 /** Whether the closed intervals [a1, a2] and [b1, b2] share a point. */
 function meets(a1: number, a2: number, b1: number, b2: number): boolean {

@@ -53,7 +53,8 @@ export class RbacModel {
     this.probed = new Set(initial.users.map(([id]) => id));
     for (const [id, name] of initial.roles) this.roles.set(id, name);
     for (const [id, name] of initial.permissions) this.permissions.set(id, name);
-    for (const [roleId, permissionId] of initial.rolePermissions) link(this.rolePermissions, roleId, permissionId);
+    for (const [roleId, permissionId] of initial.rolePermissions)
+      link(this.rolePermissions, roleId, permissionId);
     for (const [id, incarnation] of initial.users) this.users.set(id, incarnation);
     for (const [userId, roleId] of initial.userRoles) {
       if (this.probed.has(userId)) link(this.userRoles, userId, roleId);
@@ -62,14 +63,20 @@ export class RbacModel {
 
   apply(change: WalChange): void {
     switch (change.table) {
-      case 'roles': return this.applyNamed(change, this.roles, (id) => this.dropRole(id));
-      case 'permissions': return this.applyNamed(change, this.permissions, (id) => this.dropPermission(id));
+      case 'roles':
+        return this.applyNamed(change, this.roles, (id) => this.dropRole(id));
+      case 'permissions':
+        return this.applyNamed(change, this.permissions, (id) => this.dropPermission(id));
       case 'role_permissions':
         return this.applyLink(change, this.rolePermissions, 'role_id', 'permission_id', () => true);
       case 'user_roles':
-        return this.applyLink(change, this.userRoles, 'user_id', 'role_id', (userId) => this.probed.has(userId));
-      case 'users': return this.applyUsers(change);
-      default: return;
+        return this.applyLink(change, this.userRoles, 'user_id', 'role_id', (userId) =>
+          this.probed.has(userId),
+        );
+      case 'users':
+        return this.applyUsers(change);
+      default:
+        return;
     }
   }
 
@@ -126,7 +133,10 @@ export class RbacModel {
 
   /** role_permissions / user_roles: rows that are nothing but their two-column key. */
   private applyLink(
-    change: WalChange, table: Map<number, Set<number>>, fromCol: string, toCol: string,
+    change: WalChange,
+    table: Map<number, Set<number>>,
+    fromCol: string,
+    toCol: string,
     tracked: (from: number) => boolean,
   ): void {
     if (change.op === 'TRUNCATE') {
@@ -177,12 +187,15 @@ export class RbacModel {
  * changes the user's state, so a commit that changes nothing for a user is no transition of it.
  */
 export function buildTimelines(
-  initial: RbacState, commits: readonly CommitEvent[], opts: ModelOptions = {},
+  initial: RbacState,
+  commits: readonly CommitEvent[],
+  opts: ModelOptions = {},
 ): Map<number, TimelineEntry[]> {
   const model = new RbacModel(initial, opts);
   const users = [...model.probed].sort((a, b) => a - b);
   const timelines = new Map<number, TimelineEntry[]>();
-  for (const user of users) timelines.set(user, [{ index: 0, xid: 0, atMs: -Infinity, state: model.stateOf(user) }]);
+  for (const user of users)
+    timelines.set(user, [{ index: 0, xid: 0, atMs: -Infinity, state: model.stateOf(user) }]);
   for (const commit of commits) {
     for (const change of commit.changes) model.apply(change);
     for (const user of users) {
@@ -198,8 +211,11 @@ export function buildTimelines(
 
 export function sameRights(a: Rights | null, b: Rights | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.role === b.role && a.permissions.length === b.permissions.length
-    && a.permissions.every((p, i) => p === b.permissions[i]);
+  return (
+    a.role === b.role &&
+    a.permissions.length === b.permissions.length &&
+    a.permissions.every((p, i) => p === b.permissions[i])
+  );
 }
 
 export function sameState(a: UserState, b: UserState): boolean {
@@ -233,5 +249,7 @@ function intOf(change: WalChange, row: Row, col: string): number {
 }
 
 function badChange(change: WalChange, what: string): Error {
-  return new Error(`${change.op} on ${change.table}: missing or malformed ${what}: ${JSON.stringify(change)}`);
+  return new Error(
+    `${change.op} on ${change.table}: missing or malformed ${what}: ${JSON.stringify(change)}`,
+  );
 }

@@ -85,19 +85,23 @@ export function parseWalRows(rows: readonly WalRow[], opts: ParseWalOptions): Pa
 }
 
 function toCommit(
-  row: WalRow, match: RegExpExecArray, changes: WalChange[], opts: ParseWalOptions,
+  row: WalRow,
+  match: RegExpExecArray,
+  changes: WalChange[],
+  opts: ParseWalOptions,
 ): CommitEvent | null {
   if (changes.length === 0) return null;
   const stamp = match[2];
-  if (stamp === undefined) throw new Error(`WAL row ${row.lsn}: COMMIT without a timestamp (include-timestamp off?)`);
+  if (stamp === undefined)
+    throw new Error(`WAL row ${row.lsn}: COMMIT without a timestamp (include-timestamp off?)`);
   const xid = Number(match[1] ?? row.xid);
   if (!Number.isSafeInteger(xid)) throw new Error(`WAL row ${row.lsn}: bad xid ${String(row.xid)}`);
   return { xid, lsn: row.lsn, atMs: opts.pgMsToHarnessMs(parsePgTimestamp(stamp)), changes };
 }
 
 const TIMESTAMP_RE = new RegExp(
-  '^(\\d{4,})-(\\d{2})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,6}))?' // date, time, microseconds
-  + '([+-])(\\d{2})(?::(\\d{2}))?(?::(\\d{2}))?$', // UTC offset: +00, -03:30
+  '^(\\d{4,})-(\\d{2})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,6}))?' + // date, time, microseconds
+    '([+-])(\\d{2})(?::(\\d{2}))?(?::(\\d{2}))?$', // UTC offset: +00, -03:30
 );
 
 /**
@@ -254,13 +258,18 @@ class Cursor {
     while (this.pos < this.text.length && this.text[this.pos] !== ' ') this.pos++;
     const token = this.text.slice(start, this.pos);
     switch (token) {
-      case 'null': return null;
-      case 'true': return true;
-      case 'false': return false;
-      case 'unchanged-toast-datum': return UNCHANGED_TOAST;
+      case 'null':
+        return null;
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'unchanged-toast-datum':
+        return UNCHANGED_TOAST;
       default: {
         const n = Number(token);
-        if (token === '' || (Number.isNaN(n) && token !== 'NaN')) throw this.error(`bad bare value '${token}'`);
+        if (token === '' || (Number.isNaN(n) && token !== 'NaN'))
+          throw this.error(`bad bare value '${token}'`);
         return n;
       }
     }

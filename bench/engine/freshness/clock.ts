@@ -25,9 +25,15 @@ export async function sampleClock(client: pg.Client, now: PhaseClock, n = 15): P
   let best: ClockSample | undefined;
   for (let i = 0; i < n; i++) {
     const t0 = now();
-    const { rows } = await client.query<{ ms: number }>('SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS ms');
+    const { rows } = await client.query<{ ms: number }>(
+      'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS ms',
+    );
     const t1 = now();
-    const sample = { atMs: (t0 + t1) / 2, offsetMs: rows[0]!.ms - (t0 + t1) / 2, uncertaintyMs: (t1 - t0) / 2 };
+    const sample = {
+      atMs: (t0 + t1) / 2,
+      offsetMs: rows[0]!.ms - (t0 + t1) / 2,
+      uncertaintyMs: (t1 - t0) / 2,
+    };
     if (!best || sample.uncertaintyMs < best.uncertaintyMs) best = sample;
   }
   return best!;

@@ -25,7 +25,12 @@ export interface FaultTargets {
 }
 
 async function withRedis<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 10_000 });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 10_000,
+  });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -109,7 +114,9 @@ export class FaultInjector {
         break;
       }
       case 'pg-terminate-backends': {
-        const { rows } = await this.t.admin.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n
+        const { rows } = await this.t.admin.query<{
+          n: number;
+        }>(`SELECT count(pg_terminate_backend(pid))::int AS n
           FROM pg_stat_activity WHERE application_name = 'authbench-server'`);
         detail = `${rows[0]?.n ?? 0} connections terminated`;
         break;
@@ -125,7 +132,9 @@ export class FaultInjector {
         break;
     }
     return {
-      kind: f.kind, startMs, endMs: clock(),
+      kind: f.kind,
+      startMs,
+      endMs: clock(),
       lossOfRedisWrites: f.kind === 'redis-restart-empty' || f.kind === 'redis-restore-snapshot',
       ...(detail ? { detail } : {}),
     };

@@ -30,7 +30,11 @@ export function parseSnapshot(text: string): XidSnapshot {
   return { xmin: Number(xmin), xmax: Number(xmax), xip: xip === '' ? [] : xip.split(',').map(Number) };
 }
 
-interface Burst { dueMs: number; token: number; server: number }
+interface Burst {
+  dueMs: number;
+  token: number;
+  server: number;
+}
 
 export class Prober {
   readonly mints: MintEvent[] = [];
@@ -49,19 +53,21 @@ export class Prober {
   private minter: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(private readonly opts: {
-    clock: PhaseClock;
-    /** Where own tokens are minted from (a direct connection: mints are the checker's reference). */
-    db: pg.Pool;
-    key: KeyObject;
-    ttlSeconds: number;
-    servers: ProbeTarget[];
-    users: readonly number[];
-    random: () => number;
-    ratePerSecond: number;
-    maxInFlight: number;
-    mintEveryMs: number;
-  }) {}
+  constructor(
+    private readonly opts: {
+      clock: PhaseClock;
+      /** Where own tokens are minted from (a direct connection: mints are the checker's reference). */
+      db: pg.Pool;
+      key: KeyObject;
+      ttlSeconds: number;
+      servers: ProbeTarget[];
+      users: readonly number[];
+      random: () => number;
+      ratePerSecond: number;
+      maxInFlight: number;
+      mintEveryMs: number;
+    },
+  ) {}
 
   /** Mints own tokens for these users now; returns their token ids (users without a role get none). */
   async mint(users: readonly number[]): Promise<number[]> {
@@ -72,7 +78,15 @@ export class Prober {
     for (const [user, c] of claims) {
       const id = this.nextToken++;
       this.tokens.set(id, { user, jwt: signToken(c, this.opts.key, this.opts.ttlSeconds) });
-      this.mints.push({ token: id, user, atMs, dataset: 'own', snapshot: snap, incarnation: c.inc, rights: { role: c.role, permissions: c.permissions } });
+      this.mints.push({
+        token: id,
+        user,
+        atMs,
+        dataset: 'own',
+        snapshot: snap,
+        incarnation: c.inc,
+        rights: { role: c.role, permissions: c.permissions },
+      });
       push(this.recent, user, id, RECENT_KEPT);
       ids.push(id);
     }
@@ -93,11 +107,21 @@ export class Prober {
   }
 
   /** Tokens minted against another dataset with the same secret: every 2xx is a violation. */
-  addForeign(tokens: ReadonlyArray<{ user: number; jwt: string; incarnation: number; rights: Rights }>): void {
+  addForeign(
+    tokens: ReadonlyArray<{ user: number; jwt: string; incarnation: number; rights: Rights }>,
+  ): void {
     for (const t of tokens) {
       const id = this.nextToken++;
       this.tokens.set(id, { user: t.user, jwt: t.jwt });
-      this.mints.push({ token: id, user: t.user, atMs: this.opts.clock(), dataset: 'foreign', snapshot: null, incarnation: t.incarnation, rights: t.rights });
+      this.mints.push({
+        token: id,
+        user: t.user,
+        atMs: this.opts.clock(),
+        dataset: 'foreign',
+        snapshot: null,
+        incarnation: t.incarnation,
+        rights: t.rights,
+      });
       this.foreign.push(id);
     }
   }
@@ -107,7 +131,8 @@ export class Prober {
     const now = this.opts.clock();
     for (const token of ids) {
       for (const offset of offsetsMs) {
-        for (let server = 0; server < this.opts.servers.length; server++) this.bursts.push({ dueMs: now + offset, token, server });
+        for (let server = 0; server < this.opts.servers.length; server++)
+          this.bursts.push({ dueMs: now + offset, token, server });
       }
     }
     this.bursts.sort((a, b) => a.dueMs - b.dueMs);
@@ -133,7 +158,9 @@ export class Prober {
         loop();
       }
     }
-    return () => { watching = false; };
+    return () => {
+      watching = false;
+    };
   }
 
   freshBurst(ids: readonly number[]): void {
@@ -144,7 +171,9 @@ export class Prober {
     this.running = true;
     this.lastTick = this.opts.clock();
     this.ticker = setInterval(() => this.tick(), 4);
-    this.minter = setInterval(() => { void this.mint(this.opts.users).catch(() => {}); }, this.opts.mintEveryMs);
+    this.minter = setInterval(() => {
+      void this.mint(this.opts.users).catch(() => {});
+    }, this.opts.mintEveryMs);
   }
 
   async stop(): Promise<void> {
@@ -158,10 +187,17 @@ export class Prober {
   private tick(): void {
     if (!this.running) return;
     const now = this.opts.clock();
-    this.budget = Math.min(this.budget + ((now - this.lastTick) * this.opts.ratePerSecond) / 1000, this.opts.maxInFlight);
+    this.budget = Math.min(
+      this.budget + ((now - this.lastTick) * this.opts.ratePerSecond) / 1000,
+      this.opts.maxInFlight,
+    );
     this.lastTick = now;
     // Bursts have a budget of their own: slow answers to random probes must not delay them.
-    while (this.bursts.length > 0 && this.bursts[0]!.dueMs <= now && this.inFlight.size < 2 * this.opts.maxInFlight) {
+    while (
+      this.bursts.length > 0 &&
+      this.bursts[0]!.dueMs <= now &&
+      this.inFlight.size < 2 * this.opts.maxInFlight
+    ) {
       const b = this.bursts.shift()!;
       this.sendNow(b.token, b.server);
     }
@@ -175,7 +211,8 @@ export class Prober {
 
   private pickToken(): number | undefined {
     const r = this.opts.random();
-    if (r < 0.03 && this.foreign.length > 0) return this.foreign[Math.floor(this.opts.random() * this.foreign.length)];
+    if (r < 0.03 && this.foreign.length > 0)
+      return this.foreign[Math.floor(this.opts.random() * this.foreign.length)];
     // A user without a role (or deleted) has no recent tokens: try others.
     for (let attempt = 0; attempt < 8; attempt++) {
       const user = this.opts.users[Math.floor(this.opts.random() * this.opts.users.length)]!;
@@ -197,7 +234,11 @@ export class Prober {
   private request(server: ProbeTarget, tokenId: number, jwt: string): Promise<void> {
     const base = server.url();
     let agent = this.agents.get(base);
-    if (!agent) this.agents.set(base, (agent = new http.Agent({ keepAlive: true, maxSockets: 4 * this.opts.maxInFlight })));
+    if (!agent)
+      this.agents.set(
+        base,
+        (agent = new http.Agent({ keepAlive: true, maxSockets: 4 * this.opts.maxInFlight })),
+      );
     const url = new URL('/api/dashboard', base);
     const startMs = this.opts.clock();
     return new Promise<void>((resolve) => {
@@ -205,35 +246,52 @@ export class Prober {
       const record = (status: number, rights: Rights | null, error?: string): void => {
         if (done) return;
         done = true;
-        this.probes.push({ server: server.name, token: tokenId, startMs, endMs: this.opts.clock(), status, rights, ...(error ? { error } : {}) });
+        this.probes.push({
+          server: server.name,
+          token: tokenId,
+          startMs,
+          endMs: this.opts.clock(),
+          status,
+          rights,
+          ...(error ? { error } : {}),
+        });
         resolve();
       };
-      const req = http.get(url, { agent, headers: { authorization: `Bearer ${jwt}` }, timeout: TIMEOUT_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          let rights: Rights | null = null;
-          if (status === 503) {
-            // Which dependency the server gave up on: the report counts 503s by it.
-            const dep = /dependency \((\w+)\)/.exec(Buffer.concat(chunks).toString())?.[1];
-            record(status, null, dep ? `unavailable: ${dep}` : undefined);
-            return;
-          }
-          if (status >= 200 && status < 300) {
-            try {
-              const body = JSON.parse(Buffer.concat(chunks).toString()) as { user?: { role?: unknown; permissions?: unknown } };
-              if (typeof body.user?.role === 'string' && Array.isArray(body.user.permissions)) {
-                rights = { role: body.user.role, permissions: (body.user.permissions as string[]).slice().sort() };
-              }
-            } catch {
-              rights = null;
+      const req = http.get(
+        url,
+        { agent, headers: { authorization: `Bearer ${jwt}` }, timeout: TIMEOUT_MS },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            let rights: Rights | null = null;
+            if (status === 503) {
+              // Which dependency the server gave up on: the report counts 503s by it.
+              const dep = /dependency \((\w+)\)/.exec(Buffer.concat(chunks).toString())?.[1];
+              record(status, null, dep ? `unavailable: ${dep}` : undefined);
+              return;
             }
-          }
-          record(status, rights);
-        });
-        res.on('error', (err) => record(0, null, err.message));
-      });
+            if (status >= 200 && status < 300) {
+              try {
+                const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+                  user?: { role?: unknown; permissions?: unknown };
+                };
+                if (typeof body.user?.role === 'string' && Array.isArray(body.user.permissions)) {
+                  rights = {
+                    role: body.user.role,
+                    permissions: (body.user.permissions as string[]).slice().sort(),
+                  };
+                }
+              } catch {
+                rights = null;
+              }
+            }
+            record(status, rights);
+          });
+          res.on('error', (err) => record(0, null, err.message));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (err) => record(0, null, err.message));
     });

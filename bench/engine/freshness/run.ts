@@ -12,7 +12,12 @@ import { seedDatabase } from '../../../fixtures/seed.js';
 import { DECLARED_FRESHNESS, type StrategyName } from '../../../servers/strategies/index.js';
 import { checkFreshness } from '../../analysis/freshness/checker.js';
 import { asDeclared, boundsFor, RECOVERY_MS, strategyResult } from '../../analysis/freshness/result.js';
-import { startLocalPostgres, startLocalRedis, type LocalPostgres, type LocalRedis } from '../../infra/index.js';
+import {
+  startLocalPostgres,
+  startLocalRedis,
+  type LocalPostgres,
+  type LocalRedis,
+} from '../../infra/index.js';
 import { gitCommit } from '../environment.js';
 import { buildSchedule } from '../../plan/freshness-schedule.js';
 import { DATASET_SEED, chooseUsers, runPhase } from './phase.js';
@@ -26,14 +31,21 @@ export interface FreshnessRun {
   html: string;
 }
 
-export async function runFreshness(config: FreshnessConfig, command: string, log: (line: string) => void): Promise<FreshnessRun> {
+export async function runFreshness(
+  config: FreshnessConfig,
+  command: string,
+  log: (line: string) => void,
+): Promise<FreshnessRun> {
   const started = Date.now();
   let pgLocal: LocalPostgres | undefined;
   let redis: LocalRedis | undefined;
   try {
     // Fault injection needs instances the run owns (to stall, restart, restore): always
     // throwaway ones; Postgres with logical decoding for the checker's ground truth.
-    [pgLocal, redis] = await Promise.all([startLocalPostgres({ log, logicalDecoding: true }), startLocalRedis({ log })]);
+    [pgLocal, redis] = await Promise.all([
+      startLocalPostgres({ log, logicalDecoding: true }),
+      startLocalRedis({ log }),
+    ]);
     const foreignUrl = await createForeignDataset(pgLocal.url, config.users);
     const pool = new pg.Pool({ connectionString: pgLocal.url, max: 2 });
     let users: Awaited<ReturnType<typeof chooseUsers>>;
@@ -46,10 +58,17 @@ export async function runFreshness(config: FreshnessConfig, command: string, log
       await pool.end();
     }
     const schedule = buildSchedule({
-      seed: config.seed, seconds: config.seconds, revocationsPerSecond: config.revocationsPerSecond, faults: config.faults,
-      probedUsers: users.probed, servers: 2, quietMs: RECOVERY_MS,
+      seed: config.seed,
+      seconds: config.seconds,
+      revocationsPerSecond: config.revocationsPerSecond,
+      faults: config.faults,
+      probedUsers: users.probed,
+      servers: 2,
+      quietMs: RECOVERY_MS,
     });
-    log(`seed ${config.seed}: ${schedule.revocations.length} revocations and ${schedule.faults.length} faults planned over ${config.seconds} s (replay with --seed ${config.seed})`);
+    log(
+      `seed ${config.seed}: ${schedule.revocations.length} revocations and ${schedule.faults.length} faults planned over ${config.seconds} s (replay with --seed ${config.seed})`,
+    );
 
     const createdAt = new Date().toISOString();
     const stamp = createdAt.replace(/[:.]/g, '-');
@@ -57,11 +76,26 @@ export async function runFreshness(config: FreshnessConfig, command: string, log
     const strategies: Record<string, FreshnessStrategyResult> = {};
     for (const name of config.strategies as StrategyName[]) {
       const declared = DECLARED_FRESHNESS[name];
-      const { history, load } = await runPhase({ strategy: name, config, schedule, pg: pgLocal, redis, foreignPgUrl: foreignUrl, log });
+      const { history, load } = await runPhase({
+        strategy: name,
+        config,
+        schedule,
+        pg: pgLocal,
+        redis,
+        foreignPgUrl: foreignUrl,
+        log,
+      });
       const verdict = checkFreshness(history, boundsFor(declared));
       const historyFile = `${stamp}-freshness-${name}.history.json`;
       await writeFile(join(config.resultsDir, historyFile), `${JSON.stringify(history)}\n`, { flag: 'wx' });
-      strategies[name] = strategyResult({ name, declared, verdict, servers: history.servers, load, history: historyFile });
+      strategies[name] = strategyResult({
+        name,
+        declared,
+        verdict,
+        servers: history.servers,
+        load,
+        history: historyFile,
+      });
       log(strategies[name]!.summary);
     }
     const record: FreshnessRecord = {
@@ -73,8 +107,12 @@ export async function runFreshness(config: FreshnessConfig, command: string, log
       seed: config.seed,
       config,
       environment: {
-        node: process.version, postgres: versions.postgres, redis: versions.redis,
-        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', cores: os.cpus().length, gitCommit: gitCommit(),
+        node: process.version,
+        postgres: versions.postgres,
+        redis: versions.redis,
+        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+        cores: os.cpus().length,
+        gitCommit: gitCommit(),
       },
       schedule,
       strategies,

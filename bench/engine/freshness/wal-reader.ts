@@ -14,18 +14,26 @@ const SLOT = 'authbench_freshness';
 export class WalReader {
   readonly rows: WalRow[] = [];
 
-  private constructor(private readonly client: pg.Client, private readonly probed: ReadonlySet<number>) {}
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly probed: ReadonlySet<number>,
+  ) {}
 
   /** Creates the slot: changes committed from now on are decoded. */
   static async open(pgUrl: string, probed: ReadonlySet<number>): Promise<WalReader> {
     const client = new pg.Client({ connectionString: pgUrl, application_name: 'authbench-freshness-wal' });
     await client.connect();
     try {
-      await client.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [SLOT]);
+      await client.query(
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
+        [SLOT],
+      );
       await client.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [SLOT]);
     } catch (err) {
       await client.end().catch(() => {});
-      throw new Error(`cannot start logical decoding (the freshness phase needs wal_level = logical and test_decoding): ${(err as Error).message}`);
+      throw new Error(
+        `cannot start logical decoding (the freshness phase needs wal_level = logical and test_decoding): ${(err as Error).message}`,
+      );
     }
     return new WalReader(client, probed);
   }
@@ -33,7 +41,9 @@ export class WalReader {
   async poll(): Promise<void> {
     const { rows } = await this.client.query<{ lsn: string; xid: string; data: string }>(
       `SELECT lsn::text, xid::text, data FROM pg_logical_slot_get_changes($1, NULL, NULL,
-         'include-xids', '1', 'include-timestamp', '1', 'skip-empty-xacts', '1')`, [SLOT]);
+         'include-xids', '1', 'include-timestamp', '1', 'skip-empty-xacts', '1')`,
+      [SLOT],
+    );
     for (const row of rows) if (this.relevant(row.data)) this.rows.push(row);
   }
 

@@ -26,22 +26,27 @@ export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: job.url,
-      connections: job.connections,
-      duration: job.durationSeconds,
-      timeout: job.timeoutSeconds,
-      pipelining: 1,
-      excludeErrorStats: true,
-      requests: [{
-        method: 'GET',
-        path: job.path,
-        setupRequest: (req) => {
-          req.headers = headers[next++ % headers.length]!;
-          return req;
-        },
-      }],
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    const instance = autocannon(
+      {
+        url: job.url,
+        connections: job.connections,
+        duration: job.durationSeconds,
+        timeout: job.timeoutSeconds,
+        pipelining: 1,
+        excludeErrorStats: true,
+        requests: [
+          {
+            method: 'GET',
+            path: job.path,
+            setupRequest: (req) => {
+              req.headers = headers[next++ % headers.length]!;
+              return req;
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
       if (statusCode >= 200 && statusCode < 300) latencies.record(responseTimeMs * 1000);
     });

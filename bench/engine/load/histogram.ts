@@ -15,7 +15,11 @@ export interface LatencyUs {
  * autocannon's own rounds to whole milliseconds, too coarse for a p50 of a few ms.
  */
 export function latencyHistogram(): { record(us: number): void; summary(): LatencyUs; destroy(): void } {
-  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const h = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   return {
     record: (us) => h.recordValue(Math.max(1, Math.round(us))),
     summary: () => ({
@@ -31,6 +35,18 @@ export function latencyHistogram(): { record(us: number): void; summary(): Laten
 }
 
 /** Microseconds to the record's milliseconds. */
-export function toLatencyMs(us: LatencyUs): { p50: number; p90: number; p99: number; p999: number; max: number } {
-  return { p50: us.p50 / 1000, p90: us.p90 / 1000, p99: us.p99 / 1000, p999: us.p999 / 1000, max: us.max / 1000 };
+export function toLatencyMs(us: LatencyUs): {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+} {
+  return {
+    p50: us.p50 / 1000,
+    p90: us.p90 / 1000,
+    p99: us.p99 / 1000,
+    p999: us.p999 / 1000,
+    max: us.max / 1000,
+  };
 }

@@ -43,27 +43,42 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
   const cpuBefore = process.cpuUsage();
   const total = Math.floor(job.rate * job.durationSeconds);
   const intervalNs = 1e9 / job.rate;
-  let sent = 0; let ok = 0; let non2xx = 0; let errors = 0; let finished = 0;
+  let sent = 0;
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let finished = 0;
   const start = process.hrtime.bigint();
   const send = (i: number): void => {
     const intended = start + BigInt(Math.round(i * intervalNs));
-    const req = http.request({
-      host: url.hostname, port: url.port, path: job.path, method: 'GET', agent,
-      headers: headers[i % headers.length], timeout: job.timeoutSeconds * 1000,
-    }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        finished++;
-        if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
-          ok++;
-          latencies.record(Number((process.hrtime.bigint() - intended) / 1000n));
-        } else {
-          non2xx++;
-        }
-      });
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: job.path,
+        method: 'GET',
+        agent,
+        headers: headers[i % headers.length],
+        timeout: job.timeoutSeconds * 1000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          finished++;
+          if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
+            ok++;
+            latencies.record(Number((process.hrtime.bigint() - intended) / 1000n));
+          } else {
+            non2xx++;
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => { finished++; errors++; });
+    req.on('error', () => {
+      finished++;
+      errors++;
+    });
     req.end();
   };
   await new Promise<void>((resolve) => {
@@ -72,7 +87,10 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(Number(process.hrtime.bigint() - start) / intervalNs) + 1);
       while (sent < due) send(sent++);
-      if (sent >= total) { clearInterval(tick); resolve(); }
+      if (sent >= total) {
+        clearInterval(tick);
+        resolve();
+      }
     }, 1);
   });
   const deadline = Date.now() + job.timeoutSeconds * 1000;
@@ -83,7 +101,10 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
   const report: OpenLoopReport = {
     targetRate: job.rate,
     achievedRate: finished / elapsedS,
-    sent, ok, non2xx, errors,
+    sent,
+    ok,
+    non2xx,
+    errors,
     unfinished: sent - finished,
     latencyUs: latencies.summary(),
     cpuPercent: (100 * (cpu.user + cpu.system)) / (elapsedS * 1e6),

@@ -8,41 +8,94 @@ import { renderSummary } from '../../../bench/output/summary.js';
 import type { StrategyName } from '../../../servers/strategies/index.js';
 
 const env: Environment = {
-  cpuModel: 'test cpu', cores: 2, memoryGiB: 24, os: 'Linux', node: 'v20', postgres: '15', redis: '7',
-  gitCommit: 'abc', infrastructure: { postgres: 'local', redis: 'local', description: 'test' }, serverCpu: 1,
+  cpuModel: 'test cpu',
+  cores: 2,
+  memoryGiB: 24,
+  os: 'Linux',
+  node: 'v20',
+  postgres: '15',
+  redis: '7',
+  gitCommit: 'abc',
+  infrastructure: { postgres: 'local', redis: 'local', description: 'test' },
+  serverCpu: 1,
 };
 
 const verification: VerificationResult = {
   comparedResponses: 20,
   routes: ['/api/dashboard', '/api/articles'],
   costs: {
-    'db-lookup': { queriesPerRequest: 3, queriesSource: 'pg_stat_statements', serverQueriesPerRequest: 3, redisCommandsPerRequest: 0, serverRedisCommandsPerRequest: 0, requests: 10 },
-    'jwt-redis': { queriesPerRequest: 2, queriesSource: 'pg_stat_statements', serverQueriesPerRequest: 2, redisCommandsPerRequest: 1, serverRedisCommandsPerRequest: 1, requests: 10 },
+    'db-lookup': {
+      queriesPerRequest: 3,
+      queriesSource: 'pg_stat_statements',
+      serverQueriesPerRequest: 3,
+      redisCommandsPerRequest: 0,
+      serverRedisCommandsPerRequest: 0,
+      requests: 10,
+    },
+    'jwt-redis': {
+      queriesPerRequest: 2,
+      queriesSource: 'pg_stat_statements',
+      serverQueriesPerRequest: 2,
+      redisCommandsPerRequest: 1,
+      serverRedisCommandsPerRequest: 1,
+      requests: 10,
+    },
   },
   warnings: [],
 };
 
 type Overrides = { invalidReasons?: string[]; non2xx?: number; generatorCpuPercent?: number };
 
-function round(strategy: StrategyName, n: number, rps: number, p50: number, overrides: Overrides = {}): RoundRecord {
+function round(
+  strategy: StrategyName,
+  n: number,
+  rps: number,
+  p50: number,
+  overrides: Overrides = {},
+): RoundRecord {
   const { invalidReasons, ...counts } = overrides;
   const common = {
-    index: 0, round: n, strategy, requestsPerSecond: rps,
-    requests2xx: rps * 5, non2xx: 0, errors: 0, timeouts: 0, durationSeconds: 5,
-    statusCodes: { 200: rps * 5 }, serverCpuPercent: 95, generatorCpuPercent: 40, proxyCpuPercent: null, poolBusyConnections: null, dbExecuting: null,
+    index: 0,
+    round: n,
+    strategy,
+    requestsPerSecond: rps,
+    requests2xx: rps * 5,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    durationSeconds: 5,
+    statusCodes: { 200: rps * 5 },
+    serverCpuPercent: 95,
+    generatorCpuPercent: 40,
+    proxyCpuPercent: null,
+    poolBusyConnections: null,
+    dbExecuting: null,
     ...counts,
   };
   const latencyMs: LatencyMs = { p50, p90: p50 * 2, p99: p50 * 4, p999: p50 * 6, max: p50 * 10 };
-  return invalidReasons ? { ...common, status: 'invalid', invalidReasons } : { ...common, status: 'valid', latencyMs };
+  return invalidReasons
+    ? { ...common, status: 'invalid', invalidReasons }
+    : { ...common, status: 'valid', latencyMs };
 }
 
 const config: BenchConfig = { ...DEFAULTS, rounds: 4, bootstrapIterations: 2000 };
-const build = (rounds: RoundRecord[]): ReturnType<typeof buildResults> => buildResults({
-  config, env, verification, warmup: [], rounds, createdAt: '2026-11-24T00:00:00.000Z', wallSeconds: 1, command: 'authbench run',
-});
+const build = (rounds: RoundRecord[]): ReturnType<typeof buildResults> =>
+  buildResults({
+    config,
+    env,
+    verification,
+    warmup: [],
+    rounds,
+    createdAt: '2026-11-24T00:00:00.000Z',
+    wallSeconds: 1,
+    command: 'authbench run',
+  });
 
 test('the record follows the results contract', () => {
-  const rounds = [1, 2, 3, 4].flatMap((i) => [round('db-lookup', i, 1000 + i, 10), round('jwt-redis', i, 1200 + i * 1.2, 8)]);
+  const rounds = [1, 2, 3, 4].flatMap((i) => [
+    round('db-lookup', i, 1000 + i, 10),
+    round('jwt-redis', i, 1200 + i * 1.2, 8),
+  ]);
   const r = build(rounds);
   assert.equal(r.schemaVersion, 2);
   assert.equal(r.valid, true);
@@ -55,14 +108,26 @@ test('the record follows the results contract', () => {
   assert.equal(r.comparisons[0]!.candidate, 'jwt-redis');
   // every pair's ratio is exactly 1.2
   assert.ok(Math.abs(r.comparisons[0]!.throughputRatio.median - 1.2) < 1e-12);
-  assert.deepEqual(r.comparisons[0]!.throughputRatio.ci95.map((x) => Math.round(x * 1e9) / 1e9), [1.2, 1.2]);
+  assert.deepEqual(
+    r.comparisons[0]!.throughputRatio.ci95.map((x) => Math.round(x * 1e9) / 1e9),
+    [1.2, 1.2],
+  );
   assert.equal(r.comparisons[0]!.p50DeltaMs.median, -2);
-  assert.match(verdicts(r)[0]!, /^jwt-redis served 20\.0% more requests per second than db-lookup \(95% CI \+20\.0% to \+20\.0%\), with 3 → 2 database queries per request\. That is below the write-up's \+30%\.$/);
+  assert.match(
+    verdicts(r)[0]!,
+    /^jwt-redis served 20\.0% more requests per second than db-lookup \(95% CI \+20\.0% to \+20\.0%\), with 3 → 2 database queries per request\. That is below the write-up's \+30%\.$/,
+  );
 });
 
 test('an invalid round is kept, flagged, excluded from statistics, and makes the run invalid', () => {
-  const rounds = [1, 2, 3, 4].flatMap((i) => [round('db-lookup', i, 1000, 10), round('jwt-redis', i, 1500, 8)]);
-  rounds[3] = round('jwt-redis', 2, 99_999, 1, { invalidReasons: ['12 non-2xx responses (12× 503)'], non2xx: 12 });
+  const rounds = [1, 2, 3, 4].flatMap((i) => [
+    round('db-lookup', i, 1000, 10),
+    round('jwt-redis', i, 1500, 8),
+  ]);
+  rounds[3] = round('jwt-redis', 2, 99_999, 1, {
+    invalidReasons: ['12 non-2xx responses (12× 503)'],
+    non2xx: 12,
+  });
   const r = build(rounds);
   assert.equal(r.valid, false);
   assert.equal(r.strategies['jwt-redis']!.validRounds, 3);
@@ -74,43 +139,110 @@ test('an invalid round is kept, flagged, excluded from statistics, and makes the
 });
 
 test('ratios around 1: "no significant difference"', () => {
-  const rps = [[1000, 980], [1000, 1030], [1000, 1000], [1000, 990]];
-  const rounds = rps.flatMap(([a, b], i) => [round('db-lookup', i + 1, a!, 10), round('jwt-redis', i + 1, b!, 10)]);
+  const rps = [
+    [1000, 980],
+    [1000, 1030],
+    [1000, 1000],
+    [1000, 990],
+  ];
+  const rounds = rps.flatMap(([a, b], i) => [
+    round('db-lookup', i + 1, a!, 10),
+    round('jwt-redis', i + 1, b!, 10),
+  ]);
   const r = build(rounds);
   assert.equal(r.comparisons[0]!.throughputRatio.significant, false);
-  assert.match(verdicts(r)[0]!, /^No significant difference: jwt-redis served 0\.5% fewer requests per second than db-lookup \(95% CI −2\.0% to \+3\.0%\)/);
+  assert.match(
+    verdicts(r)[0]!,
+    /^No significant difference: jwt-redis served 0\.5% fewer requests per second than db-lookup \(95% CI −2\.0% to \+3\.0%\)/,
+  );
   assert.ok(r.warnings.some((w) => /no significant difference/.test(w)));
 });
 
 test('a saturated load generator is warned about', () => {
-  const rounds = [1, 2, 3, 4].flatMap((i) => [round('db-lookup', i, 1000, 10, { generatorCpuPercent: 97 }), round('jwt-redis', i, 1100, 9)]);
-  assert.ok(build(rounds).warnings.some((w) => /load generator used 97% of a core in db-lookup round 1/.test(w)));
+  const rounds = [1, 2, 3, 4].flatMap((i) => [
+    round('db-lookup', i, 1000, 10, { generatorCpuPercent: 97 }),
+    round('jwt-redis', i, 1100, 9),
+  ]);
+  assert.ok(
+    build(rounds).warnings.some((w) => /load generator used 97% of a core in db-lookup round 1/.test(w)),
+  );
 });
 
-test('verdict wording against the write-up\'s 30%', () => {
-  const base = { baseline: 'db-lookup' as const, candidate: 'jwt-redis' as const, p50DeltaMs: { median: 0, ci95: [0, 0] as [number, number] }, p99DeltaMs: { median: 0, ci95: [0, 0] as [number, number] } };
+test("verdict wording against the write-up's 30%", () => {
+  const base = {
+    baseline: 'db-lookup' as const,
+    candidate: 'jwt-redis' as const,
+    p50DeltaMs: { median: 0, ci95: [0, 0] as [number, number] },
+    p99DeltaMs: { median: 0, ci95: [0, 0] as [number, number] },
+  };
   const q = { baseline: 3, candidate: 2 };
-  assert.match(verdictSentence({ ...base, throughputRatio: { median: 1.45, ci95: [1.35, 1.5], significant: true, pairs: 8 } }, q), /That meets the write-up's \+30%\.$/);
-  assert.match(verdictSentence({ ...base, throughputRatio: { median: 1.3, ci95: [1.2, 1.4], significant: true, pairs: 8 } }, q), /lies within the interval\.$/);
-  assert.match(verdictSentence({ ...base, throughputRatio: { median: 0.8, ci95: [0.7, 0.9], significant: true, pairs: 8 } }, q), /served 20\.0% fewer requests per second/);
+  assert.match(
+    verdictSentence(
+      { ...base, throughputRatio: { median: 1.45, ci95: [1.35, 1.5], significant: true, pairs: 8 } },
+      q,
+    ),
+    /That meets the write-up's \+30%\.$/,
+  );
+  assert.match(
+    verdictSentence(
+      { ...base, throughputRatio: { median: 1.3, ci95: [1.2, 1.4], significant: true, pairs: 8 } },
+      q,
+    ),
+    /lies within the interval\.$/,
+  );
+  assert.match(
+    verdictSentence(
+      { ...base, throughputRatio: { median: 0.8, ci95: [0.7, 0.9], significant: true, pairs: 8 } },
+      q,
+    ),
+    /served 20\.0% fewer requests per second/,
+  );
 });
 
 test('N strategies: every candidate is paired with the baseline by round, and each gets a comparison', () => {
   const three: BenchConfig = { ...config, strategies: ['db-lookup', 'jwt-redis', 'jwt-only'] };
   const rounds = [1, 2, 3, 4].flatMap((i) => [
-    round('db-lookup', i, 1000, 10), round('jwt-redis', i, 1100, 9), round('jwt-only', i, 1500, 6),
+    round('db-lookup', i, 1000, 10),
+    round('jwt-redis', i, 1100, 9),
+    round('jwt-only', i, 1500, 6),
   ]);
   rounds[4] = round('jwt-redis', 2, 1, 1, { invalidReasons: ['1 socket errors'] });
-  const costs = { ...verification.costs, 'jwt-only': { ...verification.costs['jwt-redis']!, redisCommandsPerRequest: 0 } };
+  const costs = {
+    ...verification.costs,
+    'jwt-only': { ...verification.costs['jwt-redis']!, redisCommandsPerRequest: 0 },
+  };
   const r = buildResults({
-    config: three, env, verification: { ...verification, costs }, warmup: [], rounds,
-    createdAt: '2026-11-24T00:00:00.000Z', wallSeconds: 1, command: 'authbench run',
+    config: three,
+    env,
+    verification: { ...verification, costs },
+    warmup: [],
+    rounds,
+    createdAt: '2026-11-24T00:00:00.000Z',
+    wallSeconds: 1,
+    command: 'authbench run',
   });
-  assert.deepEqual(r.comparisons.map((c) => [c.baseline, c.candidate]), [['db-lookup', 'jwt-redis'], ['db-lookup', 'jwt-only']]);
-  assert.equal(r.comparisons[0]!.throughputRatio.pairs, 3, 'the pair with the invalid jwt-redis round 2 is dropped');
+  assert.deepEqual(
+    r.comparisons.map((c) => [c.baseline, c.candidate]),
+    [
+      ['db-lookup', 'jwt-redis'],
+      ['db-lookup', 'jwt-only'],
+    ],
+  );
+  assert.equal(
+    r.comparisons[0]!.throughputRatio.pairs,
+    3,
+    'the pair with the invalid jwt-redis round 2 is dropped',
+  );
   assert.equal(r.comparisons[1]!.throughputRatio.pairs, 4, 'jwt-only keeps all four pairs');
   assert.ok(Math.abs(r.comparisons[1]!.throughputRatio.median - 1.5) < 1e-12);
-  assert.deepEqual(pairRounds(rounds, 'db-lookup', 'jwt-redis').map(([a, b]) => [a.round, b.round]), [[1, 1], [3, 3], [4, 4]]);
+  assert.deepEqual(
+    pairRounds(rounds, 'db-lookup', 'jwt-redis').map(([a, b]) => [a.round, b.round]),
+    [
+      [1, 1],
+      [3, 3],
+      [4, 4],
+    ],
+  );
   assert.equal(verdicts(r).length, 2);
   assert.equal(r.valid, false, 'an invalid round makes the run invalid');
   const summary = renderSummary(r);
@@ -119,10 +251,16 @@ test('N strategies: every candidate is paired with the baseline by round, and ea
 });
 
 test('a candidate without a valid pair: no comparison for it, a warning, and an invalid run', () => {
-  const rounds = [1, 2].flatMap((i) => [round('db-lookup', i, 1000, 10), round('jwt-redis', i, 0, 1, { invalidReasons: ['no successful responses'] })]);
+  const rounds = [1, 2].flatMap((i) => [
+    round('db-lookup', i, 1000, 10),
+    round('jwt-redis', i, 0, 1, { invalidReasons: ['no successful responses'] }),
+  ]);
   const r = build(rounds);
   assert.deepEqual(r.comparisons, []);
   assert.equal(r.valid, false);
-  assert.ok(r.warnings.includes('jwt-redis vs db-lookup: no pair of valid rounds, no comparison possible'), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.includes('jwt-redis vs db-lookup: no pair of valid rounds, no comparison possible'),
+    r.warnings.join('\n'),
+  );
   assert.deepEqual(verdicts(r), ['No comparison: no pair of valid rounds.']);
 });

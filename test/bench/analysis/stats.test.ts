@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrap, isSignificantRatio, median, pairedRatios, quantile, seededRandom } from '../../../bench/analysis/stats.js';
+import {
+  bootstrap,
+  isSignificantRatio,
+  median,
+  pairedRatios,
+  quantile,
+  seededRandom,
+} from '../../../bench/analysis/stats.js';
 
 test('median and quantiles, hand-computed', () => {
   assert.equal(median([3, 1, 2]), 2, 'odd count');
@@ -15,9 +22,16 @@ test('median and quantiles, hand-computed', () => {
 
 test('the bootstrap is deterministic for a seed and collapses without spread', () => {
   const xs = [1.1, 1.3, 1.2, 1.25, 1.15, 1.22];
-  assert.deepEqual(bootstrap(xs, median, { seed: 3, iterations: 2000 }), bootstrap(xs, median, { seed: 3, iterations: 2000 }));
+  assert.deepEqual(
+    bootstrap(xs, median, { seed: 3, iterations: 2000 }),
+    bootstrap(xs, median, { seed: 3, iterations: 2000 }),
+  );
   assert.deepEqual(bootstrap([5], median, { iterations: 100 }), { estimate: 5, ci95: [5, 5] }, 'one sample');
-  assert.deepEqual(bootstrap([2, 2, 2], median, { iterations: 100 }), { estimate: 2, ci95: [2, 2] }, 'identical samples');
+  assert.deepEqual(
+    bootstrap([2, 2, 2], median, { iterations: 100 }),
+    { estimate: 2, ci95: [2, 2] },
+    'identical samples',
+  );
   const ci = bootstrap(xs, median, { iterations: 5000 }).ci95;
   assert.ok(ci[0] >= 1.1 && ci[1] <= 1.3 && ci[0] < ci[1], `CI within the sample's range: ${ci.join('–')}`);
 });

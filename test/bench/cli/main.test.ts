@@ -8,50 +8,98 @@ import { createTestDatabase, request, serviceUrls } from '../../helpers.js';
 
 const CLI = join(projectRoot(), 'dist', 'bench', 'cli', 'bin.js');
 
-interface Finished { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...env } });
-    let stdout = ''; let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
 /** Starts `authbench serve` and resolves with its URL once it prints the ready line. */
-function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; line: string; exited: Promise<Finished> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...env } });
-  let stderr = ''; let stdout = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+function startServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string; line: string; exited: Promise<Finished> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...env },
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<Finished>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not get ready: ${stderr}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not get ready: ${stderr}`));
+    }, 60_000);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       stdout += `${line}\n`;
       const url = /ready at (http:\/\/\S+)/.exec(line)?.[1];
-      if (url) { clearTimeout(timer); resolve({ child, url, line, exited }); }
+      if (url) {
+        clearTimeout(timer);
+        resolve({ child, url, line, exited });
+      }
     });
-    void exited.then((f) => { clearTimeout(timer); reject(new Error(`serve exited early (${f.code}): ${f.stderr}`)); });
+    void exited.then((f) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited early (${f.code}): ${f.stderr}`));
+    });
   });
 }
 
 describe('authbench CLI', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  before(async () => { db = await createTestDatabase('cli'); });
-  after(async () => { await db?.drop(); });
+  before(async () => {
+    db = await createTestDatabase('cli');
+  });
+  after(async () => {
+    await db?.drop();
+  });
 
   test('bad flags: exit 2, a message naming the flag and the rule, nothing started', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['serve', '--strategy', 'nope'], /--strategy must be one of db-lookup, jwt-redis, jwt-only \(got "nope"\)/],
-      [['serve', '--strategy', 'db-lookup', '--port', 'abc'], /--port must be an integer from 0 to 65535 \(got "abc"\)/],
-      [['serve', '--strategy', 'db-lookup', '--pool-size', '0'], /--pool-size must be an integer from 1 to 1000 \(got "0"\)/],
-      [['serve', '--strategy', 'db-lookup', '--pg-url', 'mysql://x'], /invalid --pg-url "mysql:\/\/x": --pg-url \/ DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+      [
+        ['serve', '--strategy', 'nope'],
+        /--strategy must be one of db-lookup, jwt-redis, jwt-only \(got "nope"\)/,
+      ],
+      [
+        ['serve', '--strategy', 'db-lookup', '--port', 'abc'],
+        /--port must be an integer from 0 to 65535 \(got "abc"\)/,
+      ],
+      [
+        ['serve', '--strategy', 'db-lookup', '--pool-size', '0'],
+        /--pool-size must be an integer from 1 to 1000 \(got "0"\)/,
+      ],
+      [
+        ['serve', '--strategy', 'db-lookup', '--pg-url', 'mysql://x'],
+        /invalid --pg-url "mysql:\/\/x": --pg-url \/ DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
+      ],
       [['serve'], /required option '--strategy <name>' not specified/],
       [['serve', '--strategy', 'db-lookup', '--bogus'], /unknown option '--bogus'/],
       [['seed', '--users', '0'], /--users must be an integer from 1 to 10000000 \(got "0"\)/],
@@ -62,9 +110,15 @@ describe('authbench CLI', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: exit code (stderr: ${r.stderr})`);
       assert.match(r.stderr, message, args.join(' '));
     }
-    const exposed = await runCli(['serve', '--strategy', 'jwt-redis', '--host', '0.0.0.0', '--issue-tokens'], { JWT_SECRET: 'x'.repeat(40) });
+    const exposed = await runCli(
+      ['serve', '--strategy', 'jwt-redis', '--host', '0.0.0.0', '--issue-tokens'],
+      { JWT_SECRET: 'x'.repeat(40) },
+    );
     assert.equal(exposed.code, 2);
-    assert.match(exposed.stderr, /--host must be a loopback address \(127\.0\.0\.1, ::1, localhost\) with --issue-tokens \(got "0\.0\.0\.0"\)/);
+    assert.match(
+      exposed.stderr,
+      /--host must be a loopback address \(127\.0\.0\.1, ::1, localhost\) with --issue-tokens \(got "0\.0\.0\.0"\)/,
+    );
     const devSecret = await runCli(['serve', '--strategy', 'jwt-redis', '--host', '0.0.0.0']);
     assert.equal(devSecret.code, 2);
     assert.match(devSecret.stderr, /--host must be a loopback address unless JWT_SECRET is set/);
@@ -86,10 +140,23 @@ describe('authbench CLI', () => {
     test(`serve: ready line, serves, exits cleanly on ${signal}`, async () => {
       await runCli(['seed', '--users', '150', '--pg-url', db.url]);
       const { child, url, line, exited } = await startServe(
-        ['--strategy', 'jwt-redis', '--port', '0', '--issue-tokens', '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl],
-        { JWT_SECRET: 'cli-test-secret-0123456789abcdef0123456789' });
+        [
+          '--strategy',
+          'jwt-redis',
+          '--port',
+          '0',
+          '--issue-tokens',
+          '--pg-url',
+          db.url,
+          '--redis-url',
+          serviceUrls().redisUrl,
+        ],
+        { JWT_SECRET: 'cli-test-secret-0123456789abcdef0123456789' },
+      );
       assert.match(line, /^authbench serve: jwt-redis ready at http:\/\/127\.0\.0\.1:\d+ \(/);
-      const token = (await request(url, '/auth/token', { method: 'POST', body: { userId: 1 } })).json() as { token: string };
+      const token = (await request(url, '/auth/token', { method: 'POST', body: { userId: 1 } })).json() as {
+        token: string;
+      };
       assert.equal((await request(url, '/api/dashboard', { token: token.token })).status, 200);
       child.kill(signal);
       const finished = await exited;
@@ -98,7 +165,16 @@ describe('authbench CLI', () => {
   }
 
   test('serve without --issue-tokens has no token route', async () => {
-    const { child, url, exited } = await startServe(['--strategy', 'db-lookup', '--port', '0', '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
+    const { child, url, exited } = await startServe([
+      '--strategy',
+      'db-lookup',
+      '--port',
+      '0',
+      '--pg-url',
+      db.url,
+      '--redis-url',
+      serviceUrls().redisUrl,
+    ]);
     try {
       assert.equal((await request(url, '/auth/token', { method: 'POST', body: { userId: 1 } })).status, 404);
     } finally {
@@ -110,7 +186,17 @@ describe('authbench CLI', () => {
   test('serve against an empty database it was pointed at: a clear error, exit 1', async () => {
     const empty = await createTestDatabase('cli_empty');
     try {
-      const r = await runCli(['serve', '--strategy', 'db-lookup', '--port', '0', '--pg-url', empty.url, '--redis-url', serviceUrls().redisUrl]);
+      const r = await runCli([
+        'serve',
+        '--strategy',
+        'db-lookup',
+        '--port',
+        '0',
+        '--pg-url',
+        empty.url,
+        '--redis-url',
+        serviceUrls().redisUrl,
+      ]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /holds no authbench seed: run `authbench seed` first/);
     } finally {

@@ -32,7 +32,10 @@ test('the proxy adds the configured delay each way (round trip within ±20%)', a
       proxies.push(proxy);
       const rtt = (await medianRoundTripMs((proxy.server.address() as net.AddressInfo).port, 30)) - direct;
       const want = 2 * delayMs;
-      assert.ok(Math.abs(rtt - want) <= 0.2 * want + 0.3, `delay ${delayMs} ms each way: round trip +${rtt.toFixed(2)} ms, want ${want} ms ± 20%`);
+      assert.ok(
+        Math.abs(rtt - want) <= 0.2 * want + 0.3,
+        `delay ${delayMs} ms each way: round trip +${rtt.toFixed(2)} ms, want ${want} ms ± 20%`,
+      );
     }
   } finally {
     for (const p of proxies) p.close();
@@ -43,12 +46,18 @@ test('the proxy adds the configured delay each way (round trip within ±20%)', a
 test('the delay changes while connections are open, and bytes never overtake each other', async () => {
   const echo = net.createServer((s) => s.pipe(s));
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  const proxy = await startDelayProxy({ targetHost: '127.0.0.1', targetPort: (echo.address() as net.AddressInfo).port, delayMs: 30 });
+  const proxy = await startDelayProxy({
+    targetHost: '127.0.0.1',
+    targetPort: (echo.address() as net.AddressInfo).port,
+    delayMs: 30,
+  });
   try {
     const socket = net.connect({ host: '127.0.0.1', port: (proxy.server.address() as net.AddressInfo).port });
     await new Promise<void>((resolve) => socket.once('connect', resolve));
     let received = '';
-    socket.on('data', (d: Buffer) => { received += d.toString(); });
+    socket.on('data', (d: Buffer) => {
+      received += d.toString();
+    });
     // Queued at 30 ms, then the delay drops to 0: the later bytes must still come after.
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -58,7 +67,8 @@ test('the delay changes while connections are open, and bytes never overtake eac
       await new Promise((r) => setTimeout(r, 2));
     }
     const deadline = Date.now() + 2000;
-    while (received.length < sent.join('').length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (received.length < sent.join('').length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     assert.equal(received, sent.join(''), 'every byte, in order');
     proxy.setDelay(20);
     const t0 = performance.now();

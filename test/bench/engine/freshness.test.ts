@@ -20,7 +20,9 @@ function runCli(args: string[]): Promise<{ code: number | null; stderr: string }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args]);
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('exit', (code) => resolve({ code, stderr }));
   });
 }
@@ -29,62 +31,107 @@ describe('authbench freshness', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-freshness-'));
   // A failed run's histories are the evidence: kept, and named in the failure message.
   let keep = false;
-  after(() => { if (!keep) rmSync(dir, { recursive: true, force: true }); });
-
-  test('jwt-redis: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances', { timeout: 120_000 }, async () => {
-    const config = parseFreshnessArgs({
-      strategy: 'jwt-redis,jwt-only', seconds: '10', seed: '11', revocationsPerSecond: '6', resultsDir: dir,
-      faults: 'redis-restart-empty,redis-stall,pg-terminate-backends,redis-restore-snapshot,db-link-slow,redis-pause',
-    });
-    const lines: string[] = [];
-    keep = true;
-    const { record, path, html } = await runFreshness(config, 'test', (l) => lines.push(l));
-    lines.push(`results and histories kept in ${dir}`);
-
-    const safe = record.strategies['jwt-redis']!;
-    const unsafe = record.strategies['jwt-only']!;
-    const context = `\n${lines.filter((l) => !/^(redis|postgres):/.test(l)).join('\n')}`;
-    assert.ok(safe.verdict.revocations.total >= 20, `revocations happened: ${safe.verdict.revocations.total}${context}`);
-    assert.ok(safe.verdict.faults.length >= 2, `faults happened: ${safe.verdict.faults.map((f) => f.kind).join(', ')}${context}`);
-    assert.ok(safe.operations >= 1000, `operations judged: ${safe.operations}`);
-    assert.equal(safe.staleAccepted, 0, `jwt-redis accepted stale tokens: ${JSON.stringify(safe.verdict.staleAcceptances.slice(0, 3))}${context}`);
-    assert.equal(safe.verdict.wrongRights + safe.verdict.foreignAccepted, 0, 'no one acted as someone else');
-    assert.equal(safe.crashes, 0, 'no server crashed');
-    assert.equal(safe.lockouts, 0, `no lock-outs: ${JSON.stringify(safe.verdict.lockoutEpisodes.slice(0, 3))}${context}`);
-    assert.equal(safe.pass, true);
-    assert.ok(safe.revocationLatencyMs !== null && safe.revocationLatencyMs.p50 < 1000, 'revocation latency was measured');
-
-    assert.ok(unsafe.staleAccepted > 0, `the checker must catch jwt-only${context}`);
-    assert.equal(unsafe.pass, false);
-    assert.equal(unsafe.verdict.foreignAccepted, 0, 'the dataset binding holds even for jwt-only');
-    assert.equal(record.valid, true, 'each strategy behaves as it declares (jwt-only declares no bound)');
-    assert.match(unsafe.summary, /^jwt-only: [\d,]+ stale acceptances? .*UNSAFE, as it declares/);
-    assert.match(safe.summary, /^jwt-redis: 0 stale acceptances in [\d,]+ probes, .* meets the invariant/);
-
-    // The record as external checks read it, and the history next to it.
-    const onDisk = JSON.parse(readFileSync(path, 'utf8')) as FreshnessRecord;
-    assert.equal(onDisk.schemaVersion, 1);
-    assert.equal(onDisk.seed, 11);
-    assert.ok(onDisk.schedule.revocations.length > 0 && onDisk.schedule.faults.length > 0, 'the schedule is recorded');
-    for (const name of ['jwt-redis', 'jwt-only']) {
-      const s = onDisk.strategies[name]!;
-      for (const field of ['staleAccepted', 'lockouts', 'crashes', 'operations'] as const) assert.equal(typeof s[field], 'number', `${name}.${field}`);
-      const history = JSON.parse(readFileSync(join(dir, s.history), 'utf8')) as History;
-      assert.equal(history.strategy, name);
-      assert.ok(history.commits.length > 0 && history.probes.length > 0 && history.mints.length > 0);
-    }
-    assert.match(path, /-freshness\.json$/);
-    assert.ok(existsSync(html) && readFileSync(html, 'utf8').includes('Freshness: is it safe?'));
-    keep = false;
+  after(() => {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   });
+
+  test(
+    'jwt-redis: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances',
+    { timeout: 120_000 },
+    async () => {
+      const config = parseFreshnessArgs({
+        strategy: 'jwt-redis,jwt-only',
+        seconds: '10',
+        seed: '11',
+        revocationsPerSecond: '6',
+        resultsDir: dir,
+        faults:
+          'redis-restart-empty,redis-stall,pg-terminate-backends,redis-restore-snapshot,db-link-slow,redis-pause',
+      });
+      const lines: string[] = [];
+      keep = true;
+      const { record, path, html } = await runFreshness(config, 'test', (l) => lines.push(l));
+      lines.push(`results and histories kept in ${dir}`);
+
+      const safe = record.strategies['jwt-redis']!;
+      const unsafe = record.strategies['jwt-only']!;
+      const context = `\n${lines.filter((l) => !/^(redis|postgres):/.test(l)).join('\n')}`;
+      assert.ok(
+        safe.verdict.revocations.total >= 20,
+        `revocations happened: ${safe.verdict.revocations.total}${context}`,
+      );
+      assert.ok(
+        safe.verdict.faults.length >= 2,
+        `faults happened: ${safe.verdict.faults.map((f) => f.kind).join(', ')}${context}`,
+      );
+      assert.ok(safe.operations >= 1000, `operations judged: ${safe.operations}`);
+      assert.equal(
+        safe.staleAccepted,
+        0,
+        `jwt-redis accepted stale tokens: ${JSON.stringify(safe.verdict.staleAcceptances.slice(0, 3))}${context}`,
+      );
+      assert.equal(
+        safe.verdict.wrongRights + safe.verdict.foreignAccepted,
+        0,
+        'no one acted as someone else',
+      );
+      assert.equal(safe.crashes, 0, 'no server crashed');
+      assert.equal(
+        safe.lockouts,
+        0,
+        `no lock-outs: ${JSON.stringify(safe.verdict.lockoutEpisodes.slice(0, 3))}${context}`,
+      );
+      assert.equal(safe.pass, true);
+      assert.ok(
+        safe.revocationLatencyMs !== null && safe.revocationLatencyMs.p50 < 1000,
+        'revocation latency was measured',
+      );
+
+      assert.ok(unsafe.staleAccepted > 0, `the checker must catch jwt-only${context}`);
+      assert.equal(unsafe.pass, false);
+      assert.equal(unsafe.verdict.foreignAccepted, 0, 'the dataset binding holds even for jwt-only');
+      assert.equal(record.valid, true, 'each strategy behaves as it declares (jwt-only declares no bound)');
+      assert.match(unsafe.summary, /^jwt-only: [\d,]+ stale acceptances? .*UNSAFE, as it declares/);
+      assert.match(safe.summary, /^jwt-redis: 0 stale acceptances in [\d,]+ probes, .* meets the invariant/);
+
+      // The record as external checks read it, and the history next to it.
+      const onDisk = JSON.parse(readFileSync(path, 'utf8')) as FreshnessRecord;
+      assert.equal(onDisk.schemaVersion, 1);
+      assert.equal(onDisk.seed, 11);
+      assert.ok(
+        onDisk.schedule.revocations.length > 0 && onDisk.schedule.faults.length > 0,
+        'the schedule is recorded',
+      );
+      for (const name of ['jwt-redis', 'jwt-only']) {
+        const s = onDisk.strategies[name]!;
+        for (const field of ['staleAccepted', 'lockouts', 'crashes', 'operations'] as const)
+          assert.equal(typeof s[field], 'number', `${name}.${field}`);
+        const history = JSON.parse(readFileSync(join(dir, s.history), 'utf8')) as History;
+        assert.equal(history.strategy, name);
+        assert.ok(history.commits.length > 0 && history.probes.length > 0 && history.mints.length > 0);
+      }
+      assert.match(path, /-freshness\.json$/);
+      assert.ok(existsSync(html) && readFileSync(html, 'utf8').includes('Freshness: is it safe?'));
+      keep = false;
+    },
+  );
 
   test('bad flags: exit 2 naming the flag, nothing started or written', async () => {
     const never = join(dir, 'never');
     for (const [args, message] of [
-      [['--strategy', 'jwt-redis,magic'], /--strategy must be a comma-separated list of db-lookup, jwt-redis, jwt-only \(each at most once\) \(got "jwt-redis,magic"\)/],
+      [
+        ['--strategy', 'jwt-redis,magic'],
+        /--strategy must be a comma-separated list of db-lookup, jwt-redis, jwt-only \(each at most once\) \(got "jwt-redis,magic"\)/,
+      ],
       [['--seconds', '0'], /--seconds must be an integer from 5 to 3600 \(got "0"\)/],
-      [['--faults', 'redis-pause,earthquake'], /--faults must be a comma-separated list of .* \(got "redis-pause,earthquake"\)/],
-      [['--revocations-per-second', 'fast'], /--revocations-per-second must be a number from 0 to 100 \(got "fast"\)/],
+      [
+        ['--faults', 'redis-pause,earthquake'],
+        /--faults must be a comma-separated list of .* \(got "redis-pause,earthquake"\)/,
+      ],
+      [
+        ['--revocations-per-second', 'fast'],
+        /--revocations-per-second must be a number from 0 to 100 \(got "fast"\)/,
+      ],
       [['--seed', '-1'], /--seed must be an integer from 0 to 2147483647 \(got "-1"\)/],
     ] as const) {
       const r = await runCli(['freshness', ...args, '--results-dir', never]);

@@ -8,19 +8,59 @@ import { projectRoot } from '../../../bench/infra/paths.js';
 import { createTestDatabase, serviceUrls } from '../../helpers.js';
 
 const CLI = join(projectRoot(), 'dist', 'bench', 'cli', 'bin.js');
-const TINY = ['--scenario', 'local', '--users', '400', '--token-users', '100', '--verify-users', '20', '--rounds', '2', '--round-seconds', '1',
-  '--warmup-seconds', '1', '--connections', '4', '--bootstrap-iterations', '500', '--open-fractions', '0.5', '--open-seconds', '1'];
+const TINY = [
+  '--scenario',
+  'local',
+  '--users',
+  '400',
+  '--token-users',
+  '100',
+  '--verify-users',
+  '20',
+  '--rounds',
+  '2',
+  '--round-seconds',
+  '1',
+  '--warmup-seconds',
+  '1',
+  '--connections',
+  '4',
+  '--bootstrap-iterations',
+  '500',
+  '--open-fractions',
+  '0.5',
+  '--open-seconds',
+  '1',
+];
 
-interface Finished { code: number | null; stdout: string; stderr: string }
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
-function run(args: string[], opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Finished> {
+function run(
+  args: string[],
+  opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<Finished> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', ...args], { env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' } });
-    let stdout = ''; let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); opts.onStderr?.(stderr, child); });
+    const child = spawn(process.execPath, [CLI, 'run', ...args], {
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, child);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -47,16 +87,38 @@ describe('authbench run, end to end (tiny)', () => {
   });
 
   test('writes a results file that follows the contract, with measured 3 → 2 queries/request', async () => {
-    const r = await run([...TINY, '--results-dir', dir, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
+    const r = await run([
+      ...TINY,
+      '--results-dir',
+      dir,
+      '--pg-url',
+      db.url,
+      '--redis-url',
+      serviceUrls().redisUrl,
+    ]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const files = readdirSync(dir).filter((f) => f.endsWith('-local.json'));
     assert.equal(files.length, 1);
     const record = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8'));
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), record, 'latest.json is a copy');
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')),
+      record,
+      'latest.json is a copy',
+    );
     assert.equal(record.schemaVersion, 1);
     assert.equal(record.valid, true);
     assert.equal(record.scenario, 'local');
-    for (const key of ['cpuModel', 'cores', 'node', 'postgres', 'redis', 'gitCommit', 'infrastructure', 'serverCpu']) assert.ok(key in record.env, `env.${key}`);
+    for (const key of [
+      'cpuModel',
+      'cores',
+      'node',
+      'postgres',
+      'redis',
+      'gitCommit',
+      'infrastructure',
+      'serverCpu',
+    ])
+      assert.ok(key in record.env, `env.${key}`);
     assert.match(record.env.postgres, /^\d+\.\d+/, 'the Postgres version, measured');
     assert.match(record.env.redis, /^\d+\.\d+/, 'the Redis version, measured');
     assert.equal(record.config.rounds, 2);
@@ -84,10 +146,21 @@ describe('authbench run, end to end (tiny)', () => {
     assert.ok(record.comparison.throughputRatio.median > 0);
     assert.equal(record.comparison.throughputRatio.ci95.length, 2);
     // A run this short may or may not find a difference; the sentence has the same shape either way.
-    assert.match(r.stdout, /jwt-redis served [\d.]+% (more|fewer) requests per second than db-lookup \(95% CI [+−][\d.]+% to [+−][\d.]+%\), with 3 → 2 database queries per request\./);
+    assert.match(
+      r.stdout,
+      /jwt-redis served [\d.]+% (more|fewer) requests per second than db-lookup \(95% CI [+−][\d.]+% to [+−][\d.]+%\), with 3 → 2 database queries per request\./,
+    );
 
     // A second run never overwrites the first.
-    const again = await run([...TINY, '--results-dir', dir, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl]);
+    const again = await run([
+      ...TINY,
+      '--results-dir',
+      dir,
+      '--pg-url',
+      db.url,
+      '--redis-url',
+      serviceUrls().redisUrl,
+    ]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('-local.json')).length, 2);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')), record);
@@ -98,7 +171,10 @@ describe('authbench run, end to end (tiny)', () => {
     for (const [args, message] of [
       [['--connections', '0'], /--connections must be an integer from 1 to 10000 \(got "0"\)/],
       [['--rounds', 'abc'], /--rounds must be an integer from 2 to 1000 \(got "abc"\)/],
-      [['--strategies', 'db-lookup,magic'], /--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "magic"\)/],
+      [
+        ['--strategies', 'db-lookup,magic'],
+        /--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "magic"\)/,
+      ],
     ] as const) {
       const started = Date.now();
       const r = await run([...args, '--results-dir', empty]);
@@ -109,9 +185,18 @@ describe('authbench run, end to end (tiny)', () => {
     }
     assert.equal(existsSync(empty), false);
     const ci = await new Promise<Finished>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'ci', '--baseline', join(dir, 'missing.json'), '--results-dir', empty]);
+      const child = spawn(process.execPath, [
+        CLI,
+        'ci',
+        '--baseline',
+        join(dir, 'missing.json'),
+        '--results-dir',
+        empty,
+      ]);
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
       child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
     });
     assert.equal(ci.code, 2, ci.stderr);
@@ -122,11 +207,27 @@ describe('authbench run, end to end (tiny)', () => {
   test('Ctrl-C during the load stops every child and writes no latest.json', async () => {
     const out = mkdtempSync(join(tmpdir(), 'authbench-int-'));
     let sent = false;
-    const r = await run([...TINY, '--round-seconds', '5', '--results-dir', out, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl], {
-      onStderr: (text, child) => {
-        if (!sent && /round 1\/2/.test(text)) { sent = true; child.kill('SIGINT'); }
+    const r = await run(
+      [
+        ...TINY,
+        '--round-seconds',
+        '5',
+        '--results-dir',
+        out,
+        '--pg-url',
+        db.url,
+        '--redis-url',
+        serviceUrls().redisUrl,
+      ],
+      {
+        onStderr: (text, child) => {
+          if (!sent && /round 1\/2/.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
       },
-    });
+    );
     try {
       assert.ok(sent, 'the run reached the rounds');
       assert.equal(r.code, 130, r.stderr);

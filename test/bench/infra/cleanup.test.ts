@@ -53,7 +53,11 @@ async function assertNothingLeft(state: LocalState): Promise<void> {
 test('SIGTERM tears the local infra down and exits with 143', { timeout: 60_000 }, async () => {
   const outcome = await runFixture('hold', (pid) => process.kill(pid, 'SIGTERM'));
   assert.equal(outcome.code, 143, outcome.stderr);
-  assert.deepEqual(outcome.hookLine, { hook: true, pgRunning: true }, 'shutdown hooks run before the cleanups');
+  assert.deepEqual(
+    outcome.hookLine,
+    { hook: true, pgRunning: true },
+    'shutdown hooks run before the cleanups',
+  );
   await assertNothingLeft(outcome.state);
 });
 
@@ -63,9 +67,13 @@ test('SIGINT tears the local infra down and exits with 130', { timeout: 60_000 }
   await assertNothingLeft(outcome.state);
 });
 
-test('an uncaught error still tears the local infra down (sync fallbacks on exit)', { timeout: 60_000 }, async () => {
-  const outcome = await runFixture('crash', () => {});
-  assert.equal(outcome.code, 1);
-  assert.match(outcome.stderr, /fixture crash/);
-  await assertNothingLeft(outcome.state);
-});
+test(
+  'an uncaught error still tears the local infra down (sync fallbacks on exit)',
+  { timeout: 60_000 },
+  async () => {
+    const outcome = await runFixture('crash', () => {});
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /fixture crash/);
+    await assertNothingLeft(outcome.state);
+  },
+);

@@ -119,12 +119,17 @@ test('no socket at all is answered false in under 200 ms', async () => {
   const dir = tempDir('authbench-docker-');
   try {
     const absent = await timed(() =>
-      dockerAvailable({ HOME: dir }, { sockets: [path.join(dir, 'docker.sock'), path.join(dir, 'run', 'docker.sock')] }),
+      dockerAvailable(
+        { HOME: dir },
+        { sockets: [path.join(dir, 'docker.sock'), path.join(dir, 'run', 'docker.sock')] },
+      ),
     );
     assert.equal(absent.value, false);
     assert.ok(absent.ms < 200, `took ${absent.ms} ms`);
 
-    const missingHost = await timed(() => dockerAvailable({ DOCKER_HOST: `unix://${path.join(dir, 'nope.sock')}` }));
+    const missingHost = await timed(() =>
+      dockerAvailable({ DOCKER_HOST: `unix://${path.join(dir, 'nope.sock')}` }),
+    );
     assert.equal(missingHost.value, false);
     assert.ok(missingHost.ms < 200, `took ${missingHost.ms} ms`);
   } finally {

@@ -64,7 +64,9 @@ test('a redis-server that fails to start is reported with the tail of its log', 
   } finally {
     fs.rmSync(binDir, { recursive: true, force: true });
   }
-  const leftovers = fs.readdirSync(path.dirname(binDir)).filter((name) => name.startsWith('authbench-redis-'));
+  const leftovers = fs
+    .readdirSync(path.dirname(binDir))
+    .filter((name) => name.startsWith('authbench-redis-'));
   // Other tests may run concurrently, so only check that the failed start cleaned its own dir up:
   // none of the remaining dirs may hold the fake's log line.
   for (const name of leftovers) {

@@ -23,7 +23,10 @@ test('url mode uses the given services and stop() leaves them alone', async () =
   assert.equal(infra.redisMode, 'url');
   assert.equal(infra.pgUrl, EXISTING_PG_URL);
   assert.equal(infra.redisUrl, EXISTING_REDIS_URL);
-  assert.match(infra.description, /^postgres: url .* \(from DATABASE_URL\); redis: url .* \(from REDIS_URL\)$/);
+  assert.match(
+    infra.description,
+    /^postgres: url .* \(from DATABASE_URL\); redis: url .* \(from REDIS_URL\)$/,
+  );
   assert.equal(await selectOne(infra.pgUrl), 1);
   assert.equal(await ping(infra.redisUrl), 'PONG');
   const redisBefore = await inspectRedis(infra.redisUrl);
@@ -79,7 +82,10 @@ test('local mode starts throwaway postgres and redis, and stop() removes them', 
       infra.description,
       /^postgres: local throwaway cluster on 127\.0\.0\.1:\d+ \(PostgreSQL [\d.]+\); redis: local throwaway redis-server on 127\.0\.0\.1:\d+ \(Redis [\d.]+\)$/,
     );
-    assert.ok(lines.some((line) => line.startsWith('postgres: started')), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => line.startsWith('postgres: started')),
+      lines.join('\n'),
+    );
     assert.equal(await selectOne(infra.pgUrl), 1);
     assert.equal(await ping(infra.redisUrl), 'PONG');
 
@@ -106,7 +112,16 @@ test('with no URL, no Docker and no binaries, one error names the three ways', a
     await assert.rejects(resolveInfra({ env: {}, docker: 'never', searchPath: [empty] }), (err: unknown) => {
       assert.ok(err instanceof InfraUnavailableError, String(err));
       const message = err.message;
-      for (const needle of ['DATABASE_URL', 'REDIS_URL', '--pg-url', '--redis-url', 'Docker', 'initdb', 'pg_ctl', 'redis-server']) {
+      for (const needle of [
+        'DATABASE_URL',
+        'REDIS_URL',
+        '--pg-url',
+        '--redis-url',
+        'Docker',
+        'initdb',
+        'pg_ctl',
+        'redis-server',
+      ]) {
         assert.ok(message.includes(needle), `message lacks ${needle}:\n${message}`);
       }
       assert.match(message, /three ways/);
@@ -137,14 +152,23 @@ test('a missing binary for only one service still fails before anything starts',
 });
 
 test('a bad URL is rejected with the flag or variable and the rule', async () => {
-  await assert.rejects(resolveInfra({ env: { DATABASE_URL: 'mysql://root:hunter2@db/app' } }), (err: Error) => {
-    assert.match(err.message, /DATABASE_URL/);
-    assert.match(err.message, /--pg-url/);
-    assert.match(err.message, /postgres:\/\/ or postgresql:\/\//);
-    assert.doesNotMatch(err.message, /hunter2/, 'the password is not echoed');
-    return true;
-  });
-  await assert.rejects(resolveInfra({ pgUrl: 'not a url', env: {} }), /invalid --pg-url "not a url": .*must be a postgres:\/\/ or postgresql:\/\/ URL/);
-  await assert.rejects(resolveInfra({ env: { REDIS_URL: 'http://127.0.0.1:6379' } }), /invalid REDIS_URL .*redis:\/\/ or rediss:\/\//);
+  await assert.rejects(
+    resolveInfra({ env: { DATABASE_URL: 'mysql://root:hunter2@db/app' } }),
+    (err: Error) => {
+      assert.match(err.message, /DATABASE_URL/);
+      assert.match(err.message, /--pg-url/);
+      assert.match(err.message, /postgres:\/\/ or postgresql:\/\//);
+      assert.doesNotMatch(err.message, /hunter2/, 'the password is not echoed');
+      return true;
+    },
+  );
+  await assert.rejects(
+    resolveInfra({ pgUrl: 'not a url', env: {} }),
+    /invalid --pg-url "not a url": .*must be a postgres:\/\/ or postgresql:\/\/ URL/,
+  );
+  await assert.rejects(
+    resolveInfra({ env: { REDIS_URL: 'http://127.0.0.1:6379' } }),
+    /invalid REDIS_URL .*redis:\/\/ or rediss:\/\//,
+  );
   await assert.rejects(resolveInfra({ redisUrl: '', env: {} }), /--redis-url/);
 });

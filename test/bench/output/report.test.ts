@@ -6,14 +6,26 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chartSpecs } from '../../../bench/output/charts.js';
 import { renderHtml } from '../../../bench/output/html.js';
-import { chartJsSource, readReportable, readResults, writeReports, writeSweepReports, type ReportFiles } from '../../../bench/output/files.js';
+import {
+  chartJsSource,
+  readReportable,
+  readResults,
+  writeReports,
+  writeSweepReports,
+  type ReportFiles,
+} from '../../../bench/output/files.js';
 import { renderMarkdown } from '../../../bench/output/markdown.js';
 import { PNG_HEIGHT, PNG_WIDTH } from '../../../bench/output/png.js';
 import { modelExplanation } from '../../../bench/output/prose.js';
 import { renderSweep } from '../../../bench/output/sweep-text.js';
 import type { ResultsRecord } from '../../../bench/schema/results.js';
 import { projectRoot } from '../../../bench/infra/paths.js';
-import { RESULTS_V1 as FIXTURE, SWEEP_V1 as SWEEP_FIXTURE, rawJson, sweepFixture } from '../fixture-records.js';
+import {
+  RESULTS_V1 as FIXTURE,
+  SWEEP_V1 as SWEEP_FIXTURE,
+  rawJson,
+  sweepFixture,
+} from '../fixture-records.js';
 
 /** The verdict the version-1 file stored: the sentence rendered from the upgraded numbers must match it. */
 const STORED_VERDICT = (rawJson(FIXTURE) as { comparison: { verdict: string } }).comparison.verdict;
@@ -23,7 +35,11 @@ const CHROMIUM = '/usr/bin/chromium';
  * Every chart rendered as a PNG of the expected size with real drawing on it; false (and the
  * test skipped) only where the native renderer is missing outside CI.
  */
-async function assertPngsDrawn(t: { skip(msg: string): void }, files: ReportFiles, count: number): Promise<boolean> {
+async function assertPngsDrawn(
+  t: { skip(msg: string): void },
+  files: ReportFiles,
+  count: number,
+): Promise<boolean> {
   if (files.pngFailures.length > 0) {
     // Only a user machine without the native renderer may get here; CI installs it.
     assert.ok(!process.env.CI, `in CI every PNG must render: ${JSON.stringify(files.pngFailures)}`);
@@ -41,7 +57,8 @@ async function assertPngsDrawn(t: { skip(msg: string): void }, files: ReportFile
     ctx.drawImage(image, 0, 0);
     const { data } = ctx.getImageData(0, 0, image.width, image.height);
     const colours = new Set<number>();
-    for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    for (let i = 0; i < data.length; i += 4 * 7)
+      colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
     assert.ok(colours.size > 20, `${file} has ${colours.size} colours: drawn, not blank`);
   }
   return true;
@@ -49,7 +66,11 @@ async function assertPngsDrawn(t: { skip(msg: string): void }, files: ReportFile
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
 function pngSize(buf: Buffer): { width: number; height: number } {
-  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  assert.deepEqual(
+    [...buf.subarray(0, 8)],
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    'PNG signature',
+  );
   assert.equal(buf.subarray(12, 16).toString('latin1'), 'IHDR');
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
 }
@@ -68,24 +89,40 @@ function chromiumOrSkip(t: { skip(msg: string): void }): boolean {
  * a full-page screenshot as results/<shot>.
  */
 async function inChromium(
-  file: string, shot: string,
-  check: (page: import('playwright-core').Page, problems: string[], drawn: Array<{ id: string; painted: number; width: number }>) => Promise<void>,
+  file: string,
+  shot: string,
+  check: (
+    page: import('playwright-core').Page,
+    problems: string[],
+    drawn: Array<{ id: string; painted: number; width: number }>,
+  ) => Promise<void>,
 ): Promise<void> {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
   try {
     const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const problems: string[] = [];
-    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(msg.text());
+    });
     page.on('pageerror', (err) => problems.push(err.message));
     page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
     // A string, evaluated in the page: this file is compiled without DOM types.
-    const drawn = await page.evaluate<Array<{ id: string; painted: number; width: number }>>(`[...document.querySelectorAll('canvas')].map((c) => {
+    const drawn = await page.evaluate<
+      Array<{ id: string; painted: number; width: number }>
+    >(`[...document.querySelectorAll('canvas')].map((c) => {
       const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
       let painted = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
@@ -113,10 +150,15 @@ describe('reports from a committed results file', () => {
   test('the HTML holds the verdict, every strategy and Chart.js inline, and fetches nothing', async () => {
     const html = renderHtml(record, await chartJsSource());
     assert.ok(html.includes(STORED_VERDICT.replace(/'/g, '&#39;')), 'the verdict');
-    for (const name of Object.keys(record.strategies)) assert.ok(html.includes(`<th scope="row">${name}</th>`), name);
+    for (const name of Object.keys(record.strategies))
+      assert.ok(html.includes(`<th scope="row">${name}</th>`), name);
     for (const spec of chartSpecs(record)) assert.ok(html.includes(`id="chart-${spec.id}"`), spec.id);
     assert.ok(html.includes('Chart.register'), 'charts are created');
-    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|url\(["']?https?:/, 'no external resources');
+    assert.doesNotMatch(
+      html,
+      /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|url\(["']?https?:/,
+      'no external resources',
+    );
     assert.ok(html.length > 150_000, 'Chart.js is inlined');
   });
 
@@ -125,9 +167,18 @@ describe('reports from a committed results file', () => {
     assert.match(md, /^## authbench: db-lookup vs jwt-redis \(default\)$/m);
     assert.ok(md.includes(`**${STORED_VERDICT}**`));
     // The fixture's figures: medians 2 543 and 2 637 req/s, p50 10.987 and 9.942 ms, ratio 1.0591.
-    assert.match(md, /^\| db-lookup \| 2,543 \| 2,381–2,647 \| 11\.0 ms \| 38\.3 ms \| 3\.00 \| 0\.00 \| 20\/20 \|$/m);
-    assert.match(md, /^\| jwt-redis \| 2,637 \| 2,500–2,853 \| 9\.94 ms \| 31\.3 ms \| 2\.00 \| 1\.00 \| 20\/20 \|$/m);
-    assert.match(md, /^Throughput ratio jwt-redis\/db-lookup: \+5\.9% \(95% CI \+2\.3% to \+11\.1%, 20 paired rounds\)\.$/m);
+    assert.match(
+      md,
+      /^\| db-lookup \| 2,543 \| 2,381–2,647 \| 11\.0 ms \| 38\.3 ms \| 3\.00 \| 0\.00 \| 20\/20 \|$/m,
+    );
+    assert.match(
+      md,
+      /^\| jwt-redis \| 2,637 \| 2,500–2,853 \| 9\.94 ms \| 31\.3 ms \| 2\.00 \| 1\.00 \| 20\/20 \|$/m,
+    );
+    assert.match(
+      md,
+      /^Throughput ratio jwt-redis\/db-lookup: \+5\.9% \(95% CI \+2\.3% to \+11\.1%, 20 paired rounds\)\.$/m,
+    );
     assert.match(md, /!\[throughput\]\(x-throughput\.png\)/);
   });
 
@@ -144,9 +195,17 @@ describe('reports from a committed results file', () => {
     assert.ok(withModel.model, 'the fixture was measured with pool time');
     const html = renderHtml(withModel, await chartJsSource());
     assert.match(html, /<h2>Why: where each request's time goes<\/h2>/);
-    const stored = (rawJson(SWEEP_FIXTURE) as { records: Array<{ model: { explanation: string } }> }).records[2]!.model.explanation;
-    assert.ok(html.includes(`<p id="why">${stored}</p>`), 'the explanation version 1 stored, rendered again from the numbers');
-    assert.match(html, /<th scope="row">db-lookup<\/th><td>0\.\d{3} ms<\/td><td>\d+%<\/td><td>\d+\.\d\d ms<\/td><td>\d+\.\d of 10<\/td>/, 'CPU and pool time per request, pool busy');
+    const stored = (rawJson(SWEEP_FIXTURE) as { records: Array<{ model: { explanation: string } }> })
+      .records[2]!.model.explanation;
+    assert.ok(
+      html.includes(`<p id="why">${stored}</p>`),
+      'the explanation version 1 stored, rendered again from the numbers',
+    );
+    assert.match(
+      html,
+      /<th scope="row">db-lookup<\/th><td>0\.\d{3} ms<\/td><td>\d+%<\/td><td>\d+\.\d\d ms<\/td><td>\d+\.\d of 10<\/td>/,
+      'CPU and pool time per request, pool busy',
+    );
     assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* db-lookup is bound by the database pool: /m);
     const old = renderHtml(record, await chartJsSource());
     assert.doesNotMatch(old, /Why: where/, 'no section where the costs were not measured');
@@ -162,7 +221,10 @@ describe('reports from a committed results file', () => {
     const files = await writeSweepReports(sweepFixture(), path);
     assert.ok(existsSync(files.html));
     if (!(await assertPngsDrawn(t, files, 4))) return;
-    assert.deepEqual(files.pngs.map((p) => p.slice(dir.length + 1)), ['sweep-gain.png', 'sweep-p50.png', 'sweep-p99.png', 'sweep-costs.png']);
+    assert.deepEqual(
+      files.pngs.map((p) => p.slice(dir.length + 1)),
+      ['sweep-gain.png', 'sweep-p50.png', 'sweep-p99.png', 'sweep-costs.png'],
+    );
   });
 
   test('the sweep page, in a real browser, offline: four charts draw, the model line among them', async (t) => {
@@ -172,7 +234,8 @@ describe('reports from a committed results file', () => {
     const page = renderSweepHtml(sweep, await chartJsSource(), renderSweep(sweep));
     assert.ok(page.includes('varying connections'));
     assert.ok(page.includes('model: predicted from measured costs'));
-    for (const r of sweep.records) assert.ok(page.includes(modelExplanation(r.model!)), 'each point\'s explanation');
+    for (const r of sweep.records)
+      assert.ok(page.includes(modelExplanation(r.model!)), "each point's explanation");
     const file = join(dir, 'sweep.html');
     writeFileSync(file, page);
     await inChromium(file, 'sweep-screenshot.png', async (_tab, problems, drawn) => {
@@ -190,7 +253,8 @@ describe('reports from a committed results file', () => {
     await inChromium(html, 'report-screenshot.png', async (page, problems, drawn) => {
       assert.deepEqual(problems, [], 'no console errors or failed requests');
       assert.equal(drawn.length, 4);
-      for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
+      for (const d of drawn)
+        assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
       assert.equal(await page.locator('#verdict').innerText(), STORED_VERDICT);
     });
   });

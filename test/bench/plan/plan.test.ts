@@ -2,21 +2,48 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULTS } from '../../../bench/plan/config.js';
 import { parseFreshnessArgs } from '../../../bench/plan/freshness.js';
-import { ESTIMATE_SECONDS, isTimed, phaseSeconds, roundOrder, runPlan, scenarioPlan, tokenUserIds } from '../../../bench/plan/plan.js';
+import {
+  ESTIMATE_SECONDS,
+  isTimed,
+  phaseSeconds,
+  roundOrder,
+  runPlan,
+  scenarioPlan,
+  tokenUserIds,
+} from '../../../bench/plan/plan.js';
 import { renderPlan } from '../../../bench/output/plan-text.js';
 import type { Phase } from '../../../bench/schema/plan.js';
 import type { BenchConfig } from '../../../bench/schema/results.js';
 
-const small: BenchConfig = { ...DEFAULTS, rounds: 3, roundSeconds: 2, warmupSeconds: 1, openFractions: [0.5], openSeconds: 4 };
+const small: BenchConfig = {
+  ...DEFAULTS,
+  rounds: 3,
+  roundSeconds: 2,
+  warmupSeconds: 1,
+  openFractions: [0.5],
+  openSeconds: 4,
+};
 
 test('a scenario plan: set-up phases, then warm-ups, rounds in alternating order, open-model runs', () => {
   const { phases } = scenarioPlan(small);
-  assert.deepEqual(phases.slice(0, 5).map((p) => p.kind), ['seed', 'mint', 'link', 'start-servers', 'verify']);
-  const timed = phases.filter(isTimed).map((p) => `${p.kind}${p.kind === 'round' ? p.round : ''}:${p.strategy}`);
+  assert.deepEqual(
+    phases.slice(0, 5).map((p) => p.kind),
+    ['seed', 'mint', 'link', 'start-servers', 'verify'],
+  );
+  const timed = phases
+    .filter(isTimed)
+    .map((p) => `${p.kind}${p.kind === 'round' ? p.round : ''}:${p.strategy}`);
   assert.deepEqual(timed, [
-    'warmup:db-lookup', 'warmup:jwt-redis',
-    'round1:db-lookup', 'round1:jwt-redis', 'round2:jwt-redis', 'round2:db-lookup', 'round3:db-lookup', 'round3:jwt-redis',
-    'open:db-lookup', 'open:jwt-redis',
+    'warmup:db-lookup',
+    'warmup:jwt-redis',
+    'round1:db-lookup',
+    'round1:jwt-redis',
+    'round2:jwt-redis',
+    'round2:db-lookup',
+    'round3:db-lookup',
+    'round3:jwt-redis',
+    'open:db-lookup',
+    'open:jwt-redis',
   ]);
   const verify = phases[4] as Extract<Phase, { kind: 'verify' }>;
   assert.deepEqual(verify.routes, ['/api/dashboard', '/api/articles']);
@@ -28,18 +55,34 @@ test('N strategies: forward in odd rounds, reversed in even ones, so every pair 
   assert.deepEqual(roundOrder(three, 2), ['jwt-only', 'jwt-redis', 'db-lookup']);
   const { phases } = scenarioPlan({ ...small, strategies: [...three], warmupSeconds: 0, openFractions: [] });
   assert.equal(phases.filter(isTimed).length, 9);
-  assert.ok(phases.every((p) => p.kind !== 'warmup'), 'no warm-up at 0 s');
+  assert.ok(
+    phases.every((p) => p.kind !== 'warmup'),
+    'no warm-up at 0 s',
+  );
 });
 
 test('the estimate: exact load plus the fixed costs, per phase', () => {
   const plan = scenarioPlan(small);
   const load = 2 * 1 + 3 * 2 * 2 + 2 * 4;
-  const fixed = small.users / ESTIMATE_SECONDS.seedUsersPerSecond + ESTIMATE_SECONDS.mint + ESTIMATE_SECONDS.link
-    + 2 * ESTIMATE_SECONDS.perServer + ESTIMATE_SECONDS.verifyPerUser * small.verifyUsers * 2 * 2 + 10 * ESTIMATE_SECONDS.perTimedStep;
-  assert.ok(Math.abs(plan.estimatedSeconds - (load + fixed)) < 1e-9, `${plan.estimatedSeconds} vs ${load + fixed}`);
+  const fixed =
+    small.users / ESTIMATE_SECONDS.seedUsersPerSecond +
+    ESTIMATE_SECONDS.mint +
+    ESTIMATE_SECONDS.link +
+    2 * ESTIMATE_SECONDS.perServer +
+    ESTIMATE_SECONDS.verifyPerUser * small.verifyUsers * 2 * 2 +
+    10 * ESTIMATE_SECONDS.perTimedStep;
+  assert.ok(
+    Math.abs(plan.estimatedSeconds - (load + fixed)) < 1e-9,
+    `${plan.estimatedSeconds} vs ${load + fixed}`,
+  );
   const fresh = parseFreshnessArgs({ strategy: 'db-lookup,jwt-redis', seconds: '30', seed: '1' });
   const run = runPlan([small, { ...small, scenario: 'b' }], fresh);
-  assert.ok(Math.abs(run.estimatedSeconds - (ESTIMATE_SECONDS.infrastructure + 2 * plan.estimatedSeconds + phaseSeconds(run.freshness!.phase))) < 1e-9);
+  assert.ok(
+    Math.abs(
+      run.estimatedSeconds -
+        (ESTIMATE_SECONDS.infrastructure + 2 * plan.estimatedSeconds + phaseSeconds(run.freshness!.phase)),
+    ) < 1e-9,
+  );
   assert.equal(run.freshness!.phase.config.strategies.length, 2);
 });
 

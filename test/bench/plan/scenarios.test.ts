@@ -34,8 +34,14 @@ test('explicit flags override the scenario file', () => {
 });
 
 test('run without --scenario does the default scenarios back to back; with one, just it', () => {
-  assert.deepEqual(parseRunArgs({}, {}, {}).configs.map((c) => c.scenario), [...DEFAULT_SCENARIOS]);
-  assert.deepEqual(parseRunArgs({ scenario: 'local' }, {}, { scenario: 'local' }).configs.map((c) => c.scenario), ['local']);
+  assert.deepEqual(
+    parseRunArgs({}, {}, {}).configs.map((c) => c.scenario),
+    [...DEFAULT_SCENARIOS],
+  );
+  assert.deepEqual(
+    parseRunArgs({ scenario: 'local' }, {}, { scenario: 'local' }).configs.map((c) => c.scenario),
+    ['local'],
+  );
   const own = file('mine.json', { connections: 8, dbDelayMs: 3 });
   const [c] = parseRunArgs({ scenario: own }, {}, { scenario: own }).configs;
   assert.equal(c!.scenario, 'mine');
@@ -44,9 +50,21 @@ test('run without --scenario does the default scenarios back to back; with one, 
 
 test('bad scenario files: the file and the field are named', () => {
   const cases: Array<[string, unknown, RegExp]> = [
-    ['zero.json', { connections: 0 }, /^scenario zero\.json: connections must be an integer from 1 to 10000 \(got "0"\)$/],
-    ['delay.json', { dbDelayMs: -1 }, /^scenario delay\.json: dbDelayMs must be an integer from 0 to 1000 \(got "-1"\)$/],
-    ['jwt.json', { jwtVerify: 'rsa' }, /^scenario jwt\.json: jwtVerify must be one of keyobject, string \(got "rsa"\)$/],
+    [
+      'zero.json',
+      { connections: 0 },
+      /^scenario zero\.json: connections must be an integer from 1 to 10000 \(got "0"\)$/,
+    ],
+    [
+      'delay.json',
+      { dbDelayMs: -1 },
+      /^scenario delay\.json: dbDelayMs must be an integer from 0 to 1000 \(got "-1"\)$/,
+    ],
+    [
+      'jwt.json',
+      { jwtVerify: 'rsa' },
+      /^scenario jwt\.json: jwtVerify must be one of keyobject, string \(got "rsa"\)$/,
+    ],
     ['typo.json', { conections: 5 }, /^scenario typo\.json: unknown field "conections"/],
     ['broken.json', '{"connections": ', /^scenario broken\.json: not valid JSON/],
     ['array.json', [1], /^scenario array\.json: must be a JSON object$/],
@@ -55,5 +73,8 @@ test('bad scenario files: the file and the field are named', () => {
     const path = file(name, content);
     assert.throws(() => scenarioConfig(path, {}, DEFAULTS), { message }, name);
   }
-  assert.throws(() => scenarioConfig('nope', {}, DEFAULTS), { message: /^--scenario must name a file in bench\/scenarios \(local, seed-regime\) or a path \(got "nope"\)$/ });
+  assert.throws(() => scenarioConfig('nope', {}, DEFAULTS), {
+    message:
+      /^--scenario must name a file in bench\/scenarios \(local, seed-regime\) or a path \(got "nope"\)$/,
+  });
 });

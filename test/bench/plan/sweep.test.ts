@@ -6,38 +6,86 @@ import { gain } from '../../../bench/output/format.js';
 import { modelExplanation, verdicts } from '../../../bench/output/prose.js';
 import { renderSweep } from '../../../bench/output/sweep-text.js';
 import { plannedLoadSeconds, sweepConfigs, sweepEtaSeconds } from '../../../bench/plan/sweep.js';
-import { RESULTS_V1, SWEEP_V1, rawJson, resultsFixture as fixture, sweepFixture } from '../fixture-records.js';
+import {
+  RESULTS_V1,
+  SWEEP_V1,
+  rawJson,
+  resultsFixture as fixture,
+  sweepFixture,
+} from '../fixture-records.js';
 
 test('sweep points: one validated config per value', () => {
   const points = sweepConfigs(DEFAULTS, 'connections', '10, 50,200');
-  assert.deepEqual(points.map((p) => [p.value, p.config.connections]), [['10', 10], ['50', 50], ['200', 200]]);
-  assert.ok(points.every((p) => p.config.rounds === DEFAULTS.rounds), 'everything else from the base');
-  assert.deepEqual(sweepConfigs(DEFAULTS, 'jwt-verify', 'keyobject,string').map((p) => p.config.jwtVerify), ['keyobject', 'string']);
-  assert.deepEqual(sweepConfigs(DEFAULTS, 'db-delay-ms', '0,1,2').map((p) => p.config.dbDelayMs), [0, 1, 2]);
+  assert.deepEqual(
+    points.map((p) => [p.value, p.config.connections]),
+    [
+      ['10', 10],
+      ['50', 50],
+      ['200', 200],
+    ],
+  );
+  assert.ok(
+    points.every((p) => p.config.rounds === DEFAULTS.rounds),
+    'everything else from the base',
+  );
+  assert.deepEqual(
+    sweepConfigs(DEFAULTS, 'jwt-verify', 'keyobject,string').map((p) => p.config.jwtVerify),
+    ['keyobject', 'string'],
+  );
+  assert.deepEqual(
+    sweepConfigs(DEFAULTS, 'db-delay-ms', '0,1,2').map((p) => p.config.dbDelayMs),
+    [0, 1, 2],
+  );
 });
 
 test('bad sweep input names the flag and the rule', () => {
-  assert.throws(() => sweepConfigs(DEFAULTS, 'colour', '1,2'), { message: /^--param must be one of connections, db-delay-ms, pool-size, users, jwt-verify \(got "colour"\)$/ });
-  assert.throws(() => sweepConfigs(DEFAULTS, 'connections', '10'), { message: /^--values must be at least two distinct comma-separated values/ });
-  assert.throws(() => sweepConfigs(DEFAULTS, 'connections', '10,0'), { message: /^--connections must be an integer from 1 to 10000 \(got "0"\)$/ });
+  assert.throws(() => sweepConfigs(DEFAULTS, 'colour', '1,2'), {
+    message:
+      /^--param must be one of connections, db-delay-ms, pool-size, users, jwt-verify \(got "colour"\)$/,
+  });
+  assert.throws(() => sweepConfigs(DEFAULTS, 'connections', '10'), {
+    message: /^--values must be at least two distinct comma-separated values/,
+  });
+  assert.throws(() => sweepConfigs(DEFAULTS, 'connections', '10,0'), {
+    message: /^--connections must be an integer from 1 to 10000 \(got "0"\)$/,
+  });
 });
 
-test('the summary finds where the latency difference reaches the write-up\'s 80 ms', () => {
+test("the summary finds where the latency difference reaches the write-up's 80 ms", () => {
   const small = fixture();
   const large = fixture();
   large.comparisons[0]!.p50DeltaMs = { median: -95, ci95: [-110, -85] };
-  const s = summarizeSweep('seed-regime', 'connections', 'now', [{ value: '50', record: small }, { value: '400', record: large }]);
+  const s = summarizeSweep('seed-regime', 'connections', 'now', [
+    { value: '50', record: small },
+    { value: '400', record: large },
+  ]);
   assert.equal(s.points.length, 2);
-  assert.equal(s.points[0]!.comparisons[0]!.throughputRatio.median, small.comparisons[0]!.throughputRatio.median);
+  assert.equal(
+    s.points[0]!.comparisons[0]!.throughputRatio.median,
+    small.comparisons[0]!.throughputRatio.median,
+  );
   assert.equal(s.latencyClaimReachedAt['jwt-redis'], '400');
-  assert.match(renderSweep(s), /reaches the write-up's 80 ms \(95% CI entirely beyond it\) at 400 connections, measured\./);
-  const none = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: small }, { value: '16', record: fixture() }]);
+  assert.match(
+    renderSweep(s),
+    /reaches the write-up's 80 ms \(95% CI entirely beyond it\) at 400 connections, measured\./,
+  );
+  const none = summarizeSweep('local', 'connections', 'now', [
+    { value: '8', record: small },
+    { value: '16', record: fixture() },
+  ]);
   assert.equal(none.latencyClaimReachedAt['jwt-redis'], null);
   assert.match(renderSweep(none), /does not reach the write-up's 80 ms anywhere in the measured range/);
 });
 
 test('the ETA: planned load, the fixed overhead finished points took, and re-seeding at the rate seeding ran', () => {
-  const base = { ...DEFAULTS, warmupSeconds: 5, rounds: 10, roundSeconds: 3, openFractions: [0.5, 0.8], openSeconds: 4 };
+  const base = {
+    ...DEFAULTS,
+    warmupSeconds: 5,
+    rounds: 10,
+    roundSeconds: 3,
+    openFractions: [0.5, 0.8],
+    openSeconds: 4,
+  };
   assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 8));
   const at = (users: number): typeof base => ({ ...base, users });
   // Before any point: the plan alone.
@@ -48,13 +96,24 @@ test('the ETA: planned load, the fixed overhead finished points took, and re-see
   const eta = sweepEtaSeconds([first], [at(100_000), at(1_000_000)]);
   assert.ok(Math.abs(eta - (2 * (86 + 10) + 5 + 50)) < 1e-9, `${eta}`);
   // A connections sweep keeps the dataset: no re-seeding after the first point.
-  const conns = [{ ...at(2000), connections: 50 }, { ...at(2000), connections: 100 }];
-  assert.ok(Math.abs(sweepEtaSeconds([first], conns) - 2 * (86 + 10)) < 1e-9, 'same users and seed as the point before: nothing to seed');
+  const conns = [
+    { ...at(2000), connections: 50 },
+    { ...at(2000), connections: 100 },
+  ];
+  assert.ok(
+    Math.abs(sweepEtaSeconds([first], conns) - 2 * (86 + 10)) < 1e-9,
+    'same users and seed as the point before: nothing to seed',
+  );
 });
 
-test('each point carries the cost model\'s prediction and what binds, and the table shows them', () => {
+test("each point carries the cost model's prediction and what binds, and the table shows them", () => {
   const real = sweepFixture();
-  const s = summarizeSweep('seed-regime', 'connections', 'now', real.records.map((record, i) => ({ value: real.points[i]!.value, record })));
+  const s = summarizeSweep(
+    'seed-regime',
+    'connections',
+    'now',
+    real.records.map((record, i) => ({ value: real.points[i]!.value, record })),
+  );
   assert.deepEqual(s.points, real.points, 'the upgrade summarizes the same way');
   for (const [i, p] of s.points.entries()) {
     const m = real.records[i]!.model!;
@@ -64,31 +123,50 @@ test('each point carries the cost model\'s prediction and what binds, and the ta
     assert.equal(p.costs!['jwt-redis']!.binding, m.strategies['jwt-redis']!.binding);
   }
   const table = renderSweep(s);
-  assert.match(table, /^connections +db-lookup req\/s +jwt-redis req\/s +gain \(95% CI\) +model +bound by +p50 ms/);
+  assert.match(
+    table,
+    /^connections +db-lookup req\/s +jwt-redis req\/s +gain \(95% CI\) +model +bound by +p50 ms/,
+  );
   const row = table.split('\n').find((l) => l.startsWith('200 '))!;
   assert.ok(row.includes(gain(s.points[2]!.comparisons[0]!.modelRatio!)), row);
   assert.match(row, / pool /, 'seed-regime is bound by the database pool');
   // A record from before pool time was counted has no model: the columns say so.
-  const old = summarizeSweep('local', 'connections', 'now', [{ value: '8', record: fixture() }, { value: '16', record: fixture() }]);
+  const old = summarizeSweep('local', 'connections', 'now', [
+    { value: '8', record: fixture() },
+    { value: '16', record: fixture() },
+  ]);
   assert.equal(old.points[0]!.comparisons[0]!.modelRatio, null);
   assert.equal(old.points[0]!.costs, null);
 });
 
 test('version-1 files upgrade: the same numbers under the new names', () => {
-  const v1 = rawJson(RESULTS_V1) as { comparison: { throughputRatio: { median: number } }; strategies: Record<string, { rounds: unknown[] }> };
+  const v1 = rawJson(RESULTS_V1) as {
+    comparison: { throughputRatio: { median: number } };
+    strategies: Record<string, { rounds: unknown[] }>;
+  };
   const r = fixture();
   assert.equal(r.schemaVersion, 2);
   assert.equal(r.comparisons.length, 1);
   assert.equal(r.comparisons[0]!.throughputRatio.median, v1.comparison.throughputRatio.median);
   assert.equal(r.strategies['db-lookup']!.rounds.length, v1.strategies['db-lookup']!.rounds.length);
-  assert.ok(r.strategies['db-lookup']!.rounds.every((x) => x.poolBusyConnections === null), 'not measured then: null, not missing');
+  assert.ok(
+    r.strategies['db-lookup']!.rounds.every((x) => x.poolBusyConnections === null),
+    'not measured then: null, not missing',
+  );
   assert.equal(r.linkRoundTripMs, null);
-  const sweep = rawJson(SWEEP_V1) as { points: unknown[]; records: Array<{ model: { explanation: string }; comparison: { verdict: string } }> };
+  const sweep = rawJson(SWEEP_V1) as {
+    points: unknown[];
+    records: Array<{ model: { explanation: string }; comparison: { verdict: string } }>;
+  };
   const upgraded = sweepFixture();
   assert.equal(upgraded.points.length, sweep.points.length);
   for (const [i, stored] of sweep.records.entries()) {
     const record = upgraded.records[i]!;
-    assert.equal(modelExplanation(record.model!), stored.model.explanation, `point ${i}: the sentences come back from the numbers`);
+    assert.equal(
+      modelExplanation(record.model!),
+      stored.model.explanation,
+      `point ${i}: the sentences come back from the numbers`,
+    );
     assert.deepEqual(verdicts(record), [stored.comparison.verdict], `point ${i}`);
   }
 });

@@ -15,7 +15,9 @@ async function stallingServer(): Promise<{ url: string; close(): void }> {
     if (!stalled && now - started > 1000) {
       stalled = true;
       const until = Date.now() + 500;
-      while (Date.now() < until) { /* a GC pause, a lock, a slow disk: the process stops */ }
+      while (Date.now() < until) {
+        /* a GC pause, a lock, a slow disk: the process stops */
+      }
     }
     res.end('{"ok":true}');
   });
@@ -27,13 +29,28 @@ test('a 500 ms stall shows in the open-model p99 and hides in the closed model',
   const open = await stallingServer();
   const closed = await stallingServer();
   try {
-    const o = await runOpenLoop({ url: open.url, path: '/', tokens: ['t'], rate: 200, durationSeconds: 3, maxSockets: 64, timeoutSeconds: 5 });
+    const o = await runOpenLoop({
+      url: open.url,
+      path: '/',
+      tokens: ['t'],
+      rate: 200,
+      durationSeconds: 3,
+      maxSockets: 64,
+      timeoutSeconds: 5,
+    });
     assert.equal(o.errors + o.non2xx + o.unfinished, 0);
     assert.ok(Math.abs(o.achievedRate - 200) < 30, `achieved ${o.achievedRate.toFixed(0)} req/s of 200`);
     // ~100 requests (500 ms × 200/s) queue behind the stall: far more than 1% of 600.
     assert.ok(o.latencyUs.p99 > 250_000, `open-model p99 ${o.latencyUs.p99} µs shows the stall`);
 
-    const c = await runLoad({ url: closed.url, path: '/', tokens: ['t'], connections: 1, durationSeconds: 3, timeoutSeconds: 5 });
+    const c = await runLoad({
+      url: closed.url,
+      path: '/',
+      tokens: ['t'],
+      connections: 1,
+      durationSeconds: 3,
+      timeoutSeconds: 5,
+    });
     // One connection waits politely through the stall: one slow request among thousands.
     assert.ok(c.latencyUs.max > 400_000, 'the closed model did see the stall once');
     assert.ok(c.latencyUs.p99 < 50_000, `closed-model p99 ${c.latencyUs.p99} µs hides it`);

@@ -6,7 +6,9 @@ import { toRoundRecord, type GeneratorReport } from '../../../../bench/engine/lo
 import { projectRoot } from '../../../../bench/infra/paths.js';
 
 /** Captured from a real load-generator run (autocannon 8) against a server answering 503 to every 50th request. */
-const captured = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'generator-report.json'), 'utf8')) as GeneratorReport;
+const captured = JSON.parse(
+  readFileSync(join(projectRoot(), 'test', 'fixtures', 'data', 'generator-report.json'), 'utf8'),
+) as GeneratorReport;
 const meta = { index: 3, round: 2, strategy: 'jwt-redis' as const, serverCpuPercent: 88.5 };
 
 test('a captured autocannon result maps into our round record', () => {
@@ -30,13 +32,22 @@ test('a clean result is valid; errors and timeouts each invalidate it', () => {
   };
   const valid = toRoundRecord(clean, meta);
   assert.equal(valid.status, 'valid');
-  if (valid.status === 'valid') assert.equal(valid.latencyMs.p50, captured.latencyUs.p50 / 1000, 'our µs histogram, in ms');
-  const reasons = (r: ReturnType<typeof toRoundRecord>): string[] => (r.status === 'invalid' ? r.invalidReasons : []);
+  if (valid.status === 'valid')
+    assert.equal(valid.latencyMs.p50, captured.latencyUs.p50 / 1000, 'our µs histogram, in ms');
+  const reasons = (r: ReturnType<typeof toRoundRecord>): string[] =>
+    r.status === 'invalid' ? r.invalidReasons : [];
   const errors = toRoundRecord({ ...clean, result: { ...clean.result, errors: 3 } }, meta);
   assert.deepEqual(reasons(errors), ['3 socket errors']);
   const timeouts = toRoundRecord({ ...clean, result: { ...clean.result, timeouts: 2, errors: 2 } }, meta);
-  assert.deepEqual(reasons(timeouts), ['2 timeouts'], 'autocannon counts a timeout in errors too: counted once');
-  const nothing = toRoundRecord({ ...clean, result: { ...clean.result, '2xx': 0, statusCodeStats: {} } }, meta);
+  assert.deepEqual(
+    reasons(timeouts),
+    ['2 timeouts'],
+    'autocannon counts a timeout in errors too: counted once',
+  );
+  const nothing = toRoundRecord(
+    { ...clean, result: { ...clean.result, '2xx': 0, statusCodeStats: {} } },
+    meta,
+  );
   assert.deepEqual(reasons(nothing), ['no successful responses']);
   assert.equal(nothing.requestsPerSecond, 0);
 });
