@@ -5,39 +5,26 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 
-/** Layer name → the layers it may import from (itself included where listed). */
+// Each layer may import itself and everything below it; the stack, bottom first.
+const SERVERS = ['servers', 'sql', 'fixtures'];
+const SCHEMA = ['bench/schema', 'servers'];
+const ANALYSIS = ['bench/analysis', ...SCHEMA];
+const PLAN = ['bench/plan', 'bench/infra', 'fixtures', ...ANALYSIS];
+const OUTPUT = ['bench/output', ...PLAN];
+const ENGINE = ['bench/engine', 'sql', ...OUTPUT];
+
+/** Layer name → the layers it may import from. */
 export const ALLOWED = {
-  servers: ['servers', 'sql', 'fixtures'],
+  servers: SERVERS,
   sql: ['sql'],
-  fixtures: ['fixtures', 'servers', 'sql'],
-  'bench/schema': ['bench/schema', 'servers'],
-  'bench/analysis': ['bench/analysis', 'bench/schema', 'servers'],
+  fixtures: SERVERS,
+  'bench/schema': SCHEMA,
+  'bench/analysis': ANALYSIS,
   'bench/infra': ['bench/infra', 'servers'],
-  'bench/plan': ['bench/plan', 'bench/analysis', 'bench/schema', 'bench/infra', 'servers', 'fixtures'],
-  'bench/output': ['bench/output', 'bench/plan', 'bench/analysis', 'bench/schema', 'bench/infra', 'servers'],
-  'bench/engine': [
-    'bench/engine',
-    'bench/output',
-    'bench/plan',
-    'bench/analysis',
-    'bench/schema',
-    'bench/infra',
-    'servers',
-    'sql',
-    'fixtures',
-  ],
-  'bench/cli': [
-    'bench/cli',
-    'bench/engine',
-    'bench/output',
-    'bench/plan',
-    'bench/analysis',
-    'bench/schema',
-    'bench/infra',
-    'servers',
-    'sql',
-    'fixtures',
-  ],
+  'bench/plan': PLAN,
+  'bench/output': OUTPUT,
+  'bench/engine': ENGINE,
+  'bench/cli': ['bench/cli', ...ENGINE],
 };
 
 const LAYERS = Object.keys(ALLOWED).sort((a, b) => b.length - a.length);

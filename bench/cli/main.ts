@@ -36,6 +36,8 @@ import { UsageError, intFlag } from '../plan/usage.js';
 import type { BenchConfig, ResultsRecord } from '../schema/results.js';
 import { DEFAULT_BASELINE, loadBaseline } from './baseline.js';
 
+const PG_URL = 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)';
+const REDIS_URL = 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)';
 const STRATEGY_HELP = 'db-lookup | jwt-redis | jwt-only (unsafe: no revocation check)';
 
 export function buildProgram(): Command {
@@ -62,14 +64,8 @@ export function buildProgram(): Command {
       'keyobject (default: crypto.createSecretKey) or string (jsonwebtoken parses it per call)',
       'keyobject',
     )
-    .option(
-      '--pg-url <url>',
-      'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)',
-    )
-    .option(
-      '--redis-url <url>',
-      'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)',
-    )
+    .option('--pg-url <url>', PG_URL)
+    .option('--redis-url <url>', REDIS_URL)
     .option('--users <n>', 'users to seed when serve starts its own throwaway database (default: 100000)')
     .option('--seed <n>', 'generator seed for that database (default: 42)')
     .action(async (raw: Record<string, unknown>) => {
@@ -81,10 +77,7 @@ export function buildProgram(): Command {
     .description('create the schema and load the deterministic dataset (skipped when already there)')
     .option('--users <n>', 'number of users', '100000')
     .option('--seed <n>', 'generator seed', '42')
-    .option(
-      '--pg-url <url>',
-      'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)',
-    )
+    .option('--pg-url <url>', PG_URL)
     .action(async (raw: Record<string, unknown>) => {
       await runSeed(parseSeedArgs(raw, process.env));
     });
@@ -338,14 +331,8 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
       d.openFractions.length ? d.openFractions.join(',') : 'none',
     )
     .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
-    .option(
-      '--pg-url <url>',
-      'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)',
-    )
-    .option(
-      '--redis-url <url>',
-      'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)',
-    );
+    .option('--pg-url <url>', PG_URL)
+    .option('--redis-url <url>', REDIS_URL);
 }
 
 /** A finished command that wants a non-zero exit code without an error message. */

@@ -105,7 +105,7 @@ describe('authbench run, end to end (tiny)', () => {
       record,
       'latest.json is a copy',
     );
-    assert.equal(record.schemaVersion, 1);
+    assert.equal(record.schemaVersion, 2);
     assert.equal(record.valid, true);
     assert.equal(record.scenario, 'local');
     for (const key of [
@@ -141,10 +141,12 @@ describe('authbench run, end to end (tiny)', () => {
       const o = record.openModel[0].strategies[s];
       assert.ok(o.achievedRps > 0 && o.latencyMs.p50 > 0, `${s} open model measured`);
     }
-    assert.equal(record.comparison.baseline, 'db-lookup');
-    assert.equal(record.comparison.candidate, 'jwt-redis');
-    assert.ok(record.comparison.throughputRatio.median > 0);
-    assert.equal(record.comparison.throughputRatio.ci95.length, 2);
+    assert.equal(record.comparisons.length, 1);
+    const [c] = record.comparisons;
+    assert.equal(c.baseline, 'db-lookup');
+    assert.equal(c.candidate, 'jwt-redis');
+    assert.ok(c.throughputRatio.median > 0);
+    assert.equal(c.throughputRatio.ci95.length, 2);
     // A run this short may or may not find a difference; the sentence has the same shape either way.
     assert.match(
       r.stdout,
@@ -164,6 +166,69 @@ describe('authbench run, end to end (tiny)', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('-local.json')).length, 2);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')), record);
+  });
+
+  test('three strategies: all verified against each other, each candidate compared with the baseline', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'authbench-three-'));
+    try {
+      const r = await run([
+        ...TINY,
+        '--strategies',
+        'db-lookup,jwt-redis,jwt-only',
+        '--open-fractions',
+        'none',
+        '--results-dir',
+        out,
+        '--pg-url',
+        db.url,
+        '--redis-url',
+        serviceUrls().redisUrl,
+      ]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const record = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+      assert.deepEqual(Object.keys(record.strategies), ['db-lookup', 'jwt-redis', 'jwt-only']);
+      assert.deepEqual(
+        record.comparisons.map((c: { candidate: string }) => c.candidate),
+        ['jwt-redis', 'jwt-only'],
+      );
+      assert.equal(record.strategies['jwt-only'].queriesPerRequest, 2);
+      assert.equal(record.strategies['jwt-only'].redisCommandsPerRequest, 0);
+      // Round 2 runs the strategies in reverse order: the run order shows it.
+      const order = ['db-lookup', 'jwt-redis', 'jwt-only']
+        .flatMap((n) => record.strategies[n].rounds)
+        .sort((a: { index: number }, b: { index: number }) => a.index - b.index)
+        .map((x: { round: number; strategy: string }) => `${x.round}:${x.strategy}`);
+      assert.deepEqual(order, [
+        '1:db-lookup',
+        '1:jwt-redis',
+        '1:jwt-only',
+        '2:jwt-only',
+        '2:jwt-redis',
+        '2:db-lookup',
+      ]);
+      assert.match(r.stderr, /verify 20 users|verification: 20 users/);
+      assert.match(r.stderr, /UNSAFE|unsafe/, 'jwt-only is announced as unsafe');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('--dry-run prints the plan with its estimate and starts nothing', async () => {
+    const empty = join(dir, 'dry');
+    const r = await run([
+      '--dry-run',
+      '--results-dir',
+      empty,
+      '--strategies',
+      'db-lookup,jwt-redis,jwt-only',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^scenario seed-regime: \d+ timed steps/m);
+    assert.match(r.stdout, /^scenario local: /m);
+    assert.match(r.stdout, /round 2: jwt-only → jwt-redis → db-lookup, 3 s each/);
+    assert.match(r.stdout, /^estimated duration: about [\d.]+ (s|min)/m);
+    assert.doesNotMatch(r.stderr, /infrastructure/, 'nothing started');
+    assert.equal(existsSync(empty), false);
   });
 
   test('bad flags: exit 2, the flag named, nothing started or written', async () => {
