@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
-import layers from './eslint/layers.js';
+import layers from './tools/eslint-layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'results/', 'coverage/'] },
@@ -43,5 +43,10 @@ export default tseslint.config(
     // Tests and the test runner may import any layer and print.
     files: ['test/**/*.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The tooling scripts run in Node.
+    files: ['tools/**/*.{js,mjs}'],
+    languageOptions: { globals: { process: 'readonly' } },
   },
 );

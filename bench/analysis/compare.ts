@@ -1,6 +1,6 @@
 /** Two results files of the same scenario, per strategy and metric: old → new, and whether it changed (pure). */
 import type { ResultsRecord, RoundRecord, StrategyResult } from '../schema/results.js';
-import { validRounds } from './results.js';
+import { validRounds } from './build-record.js';
 import { bootstrapMedianDifference } from './stats.js';
 
 export interface MetricChange {

@@ -95,8 +95,20 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     comparisons = [numbers as unknown as Comparison];
   }
   const { comparison: _one, ...rest } = v1;
+  // Options added during version 1 are absent from files written before them; what ran then is
+  // known: a direct link, KeyObject verification, no open model, servers not pinned.
+  const config = {
+    dbDelayMs: 0,
+    jwtVerify: 'keyobject',
+    openFractions: [],
+    openSeconds: 0,
+    ...v1.config,
+  } as unknown as ResultsRecord['config'];
+  const env = isObject(v1.env) ? { serverCpu: null, ...v1.env } : v1.env;
   return {
     ...(rest as unknown as ResultsRecord),
+    config,
+    env: env as ResultsRecord['env'],
     schemaVersion: RESULTS_SCHEMA_VERSION,
     warmup: (Array.isArray(v1.warmup) ? (v1.warmup as V1Round[]) : []).map(upgradeRound),
     strategies: strategies as StrategyMap<StrategyResult>,

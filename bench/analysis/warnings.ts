@@ -51,10 +51,17 @@ export function comparisonWarnings(
   baseline: StrategyName,
 ): string[] {
   const out: string[] = [];
-  for (const name of missing)
-    out.push(`${name} vs ${baseline}: no pair of valid rounds, no comparison possible`);
+  // With one candidate the sentences read as they always did; with several they name it.
+  const several = comparisons.length + missing.length > 1;
+  for (const name of missing) {
+    out.push(
+      several
+        ? `${name} vs ${baseline}: no pair of valid rounds, no comparison possible`
+        : 'no pair of valid rounds: no comparison possible',
+    );
+  }
   for (const c of comparisons) {
-    const which = comparisons.length + missing.length > 1 ? `${c.candidate} vs ${c.baseline}: ` : '';
+    const which = several ? `${c.candidate} vs ${c.baseline}: ` : '';
     if (!c.throughputRatio.significant)
       out.push(`${which}no significant difference in throughput: the 95% CI of the ratio contains 1`);
     if (c.throughputRatio.pairs < FEW_PAIRS)

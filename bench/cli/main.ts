@@ -29,7 +29,7 @@ import { renderSweep } from '../output/sweep-text.js';
 import { parseRunArgs, parseSeedArgs, parseServeArgs } from '../plan/args.js';
 import { CI_DEFAULTS, DEFAULTS } from '../plan/config.js';
 import { FRESHNESS_DEFAULTS, parseFreshnessArgs } from '../plan/freshness.js';
-import { runPlan } from '../plan/plan.js';
+import { buildRunPlan } from '../plan/plan.js';
 import { DEFAULT_SCENARIOS } from '../plan/scenarios.js';
 import { SWEEP_PARAMS, parseSweepArgs } from '../plan/sweep.js';
 import { UsageError, intFlag } from '../plan/usage.js';
@@ -108,7 +108,7 @@ export function buildProgram(): Command {
               seconds: String(freshnessSeconds),
               resultsDir: first.resultsDir,
             });
-      const plan = runPlan(args.configs, freshness);
+      const plan = buildRunPlan(args.configs, freshness);
       if (raw.dryRun === true) {
         process.stdout.write(renderPlan(plan));
         return;
@@ -143,16 +143,22 @@ export function buildProgram(): Command {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
       const baseline = await loadBaseline(String(raw.baseline));
       let failed = false;
-      await executeRun(runPlan(args.configs), urls(args), commandLine(), undefined, async ({ record }) => {
-        const path = await publish(record);
-        const exports = await writeExports(record, path);
-        process.stdout.write(
-          `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
-        );
-        const checks = gate(record, baseline);
-        process.stdout.write(renderChecks(checks));
-        failed ||= checks.some((c) => !c.pass);
-      });
+      await executeRun(
+        buildRunPlan(args.configs),
+        urls(args),
+        commandLine(),
+        undefined,
+        async ({ record }) => {
+          const path = await publish(record);
+          const exports = await writeExports(record, path);
+          process.stdout.write(
+            `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
+          );
+          const checks = gate(record, baseline);
+          process.stdout.write(renderChecks(checks));
+          failed ||= checks.some((c) => !c.pass);
+        },
+      );
       if (failed) throw new ExitCode(1);
     });
 

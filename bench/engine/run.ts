@@ -8,7 +8,7 @@ import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
 import { JWT_ONLY_WARNING, type StrategyName } from '../../servers/strategies/index.js';
 import { pg } from '../../sql/pg-types.js';
-import { buildResults, validRounds, type VerificationResult } from '../analysis/results.js';
+import { buildResults, validRounds, type VerificationResult } from '../analysis/build-record.js';
 import { median } from '../analysis/stats.js';
 import { resolveInfra, type Infra } from '../infra/index.js';
 import { isTimed, tokenUserIds } from '../plan/plan.js';
@@ -82,6 +82,8 @@ interface State {
   warmup: RoundRecord[];
   rounds: RoundRecord[];
   openModel: OpenModelResult[];
+  /** The open-model entry of each run number, as the plan numbers them. */
+  openRuns: Map<number, OpenModelResult>;
   /** Position of the next timed step in run order. */
   index: number;
 }
@@ -111,6 +113,7 @@ export async function executeScenario(
     warmup: [],
     rounds: [],
     openModel: [],
+    openRuns: new Map(),
     index: 0,
   };
   const log = (line: string): void => progress.info(line);
@@ -143,10 +146,14 @@ export async function executeScenario(
   }
 }
 
+/** Stops what the phases started; safe to call twice (the second call finds nothing). */
 async function stopChildren(st: State): Promise<void> {
-  await st.counters?.close();
+  const counters = st.counters;
+  const generator = st.generator;
   st.counters = undefined;
-  await st.generator?.stop();
+  st.generator = undefined;
+  await counters?.close();
+  await generator?.stop();
   await Promise.all([...st.servers.values()].map((s) => s.stop()));
   await st.proxy?.stop();
 }
@@ -271,9 +278,10 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         return;
       }
       const targetRps = Math.round(phase.fraction * median(rps));
-      let entry = st.openModel.find((o) => o.fraction === phase.fraction);
+      let entry = st.openRuns.get(phase.run);
       if (!entry) {
         entry = { fraction: phase.fraction, targetRps, strategies: {} };
+        st.openRuns.set(phase.run, entry);
         st.openModel.push(entry);
       }
       progress.timed(
@@ -282,7 +290,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         ctx.step,
         ctx.steps,
       );
-      const o = await st.generator!.runOpen({
+      const o = await loadGenerator(st).runOpen({
         url: server(st, phase.strategy).url,
         path: ctx.config.path,
         tokens: st.tokens,
@@ -311,6 +319,16 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
   }
 }
 
+function loadGenerator(st: State): LoadGenerator {
+  if (!st.generator) throw new Error('the plan runs load before its verify phase started the load generator');
+  return st.generator;
+}
+
+function counterSet(st: State): Counters {
+  if (!st.counters) throw new Error('the plan measures a round before its verify phase opened the counters');
+  return st.counters;
+}
+
 function server(st: State, strategy: StrategyName): ServerProcess {
   const s = st.servers.get(strategy);
   if (!s) throw new Error(`the plan uses ${strategy} before starting it`);
@@ -327,13 +345,13 @@ async function measureRound(
   connections: number,
 ): Promise<RoundRecord> {
   const target = server(st, strategy);
-  const counters = st.counters!;
+  const counters = counterSet(st);
   const heldBefore = await poolHeldSeconds(target.url);
   const execBefore = await counters.dbExecSeconds();
   const cpuBefore = cpuSeconds(target.pid);
   const proxyBefore = st.proxy ? cpuSeconds(st.proxy.pid) : null;
   const t0 = performance.now();
-  const report = await st.generator!.run({
+  const report = await loadGenerator(st).run({
     url: target.url,
     path: ctx.config.path,
     tokens: st.tokens,

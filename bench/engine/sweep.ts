@@ -4,7 +4,7 @@
  */
 import { summarizeSweep } from '../analysis/sweep.js';
 import { resolveInfra } from '../infra/index.js';
-import { scenarioPlan } from '../plan/plan.js';
+import { buildScenarioPlan } from '../plan/plan.js';
 import { sweepEtaSeconds, type PointTiming, type SweepArgs } from '../plan/sweep.js';
 import type { ResultsRecord } from '../schema/results.js';
 import type { SweepRecord } from '../schema/sweep.js';
@@ -34,7 +34,12 @@ export async function executeSweep(
       const eta = i === 0 ? `at least ${Math.round(left)} s of load in all` : `ETA ${Math.round(left)} s`;
       progress.phase(`sweep point ${i + 1}/${args.points.length}: ${args.param} = ${point.value} (${eta})`);
       const t0 = Date.now();
-      const { record, seeding } = await executeScenario(scenarioPlan(point.config), infra, progress, command);
+      const { record, seeding } = await executeScenario(
+        buildScenarioPlan(point.config),
+        infra,
+        progress,
+        command,
+      );
       timings.push({
         config: point.config,
         seconds: (Date.now() - t0) / 1000,

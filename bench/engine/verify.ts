@@ -1,5 +1,5 @@
 import type { StrategyName } from '../../servers/strategies/index.js';
-import type { VerificationResult } from '../analysis/results.js';
+import type { VerificationResult } from '../analysis/build-record.js';
 import type { MeasuredCosts, StrategyMap } from '../schema/results.js';
 import type { Counters, CounterSnapshot } from './counters.js';
 

@@ -23,6 +23,12 @@ export function compact(x: number): string {
   return fixed(x, Math.abs(x) >= 100 ? 0 : 2);
 }
 
+/** Milliseconds as a duration: 4.25 ms, 120.5 ms, 1.50 s; "–" when there is none. */
+export function duration(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return DASH;
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+}
+
 export function ms(x: number): string {
   return `${num(x, x < 10 ? 2 : 1)} ms`;
 }

@@ -8,16 +8,14 @@ import type {
   FreshnessStrategyResult,
   Percentiles,
 } from '../schema/freshness.js';
+import { duration, num } from './format.js';
 import { cellsRow, esc, thead } from './html-parts.js';
 
-const msText = (x: number | null | undefined): string => {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 1)} ms`;
-};
 const pct = (p: Percentiles | null): string =>
   p ? `${msText(p.p50)} / ${msText(p.p99)} / ${msText(p.max)} <span class="n">(${p.count})</span>` : '–';
 const bound = (x: number | null): string => (x === null ? 'none' : `${x} ms`);
-const n = (x: number): string => x.toLocaleString('en-US');
+const n = (x: number): string => num(x);
+const msText = duration;
 
 function strategyRow(name: string, r: FreshnessStrategyResult): string {
   const v = r.verdict;

@@ -9,15 +9,17 @@ function headline(record: ResultsRecord): Array<[string, string, string]> {
   const names = Object.keys(record.strategies) as Array<keyof ResultsRecord['strategies']>;
   const all = names.map((n) => record.strategies[n]!);
   const joined = (f: (s: (typeof all)[number]) => string): string => all.map(f).join(' → ');
-  const only = record.comparisons.length === 1 ? record.comparisons[0] : undefined;
-  const cards: Array<[string, string, string]> =
-    record.comparisons.length === 0
-      ? [['Throughput gain', '–', 'no valid pairs']]
-      : record.comparisons.map((c) => [
-          record.comparisons.length > 1 ? `${c.candidate} vs ${c.baseline}` : 'Throughput gain',
-          gain(c.throughputRatio.median),
-          `95% CI ${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])}`,
-        ]);
+  // Two strategies: one comparison, the cards as they always read. More: every card names its pair.
+  const pair = names.length === 2;
+  const only = pair ? record.comparisons[0] : undefined;
+  const [baseline, ...candidates] = names;
+  const cards: Array<[string, string, string]> = candidates.map((name) => {
+    const c = record.comparisons.find((x) => x.candidate === name);
+    const label = pair ? 'Throughput gain' : `${name} vs ${baseline}`;
+    if (!c) return [label, '–', 'no valid pairs'];
+    const r = c.throughputRatio;
+    return [label, gain(r.median), `95% CI ${gain(r.ci95[0])} to ${gain(r.ci95[1])}`];
+  });
   return [
     ...cards,
     [

@@ -10,27 +10,32 @@ import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
 import type { BenchConfig } from '../schema/results.js';
 
 /**
- * Fixed costs of the phases around the load, for the estimate: medians seen on the 2-core
- * development machine (2026-11-26) with throwaway local Postgres and Redis. An estimate, said
- * to be one wherever it is shown; the load itself is exact.
+ * Fixed costs of the phases around the load, for the estimate. Calibrated on the 2-core
+ * development machine (2026-11-26) with throwaway local Postgres and Redis: `npm run bench`
+ * took 113 s for seed-regime (106 s of load) and 149 s for local (146 s of load, the dataset
+ * already in place), 270 s in all. An estimate, said to be one wherever it is shown; the load
+ * itself is exact.
  */
 export const ESTIMATE_SECONDS = {
   /** initdb + start of Postgres and Redis, once per run. */
   infrastructure: 4,
   /** Seeding rate, users per second (100 000 users took 1.5 s). */
   seedUsersPerSecond: 60_000,
-  mint: 1,
+  mint: 0.5,
   /** The delay proxy and 50 idle round trips. */
   link: 0.5,
-  perServer: 0.8,
+  perServer: 0.5,
   /** Per user of the verification set, every route and strategy included. */
-  verifyPerUser: 0.02,
+  verifyPerUser: 0.003,
   /** Around each timed step: counters read before and after, the generator's report. */
-  perTimedStep: 0.35,
+  perTimedStep: 0.02,
   /** A freshness run: its own Postgres (logical decoding) and Redis, two datasets. */
   freshnessSetup: 8,
-  /** Per strategy of a freshness run, beyond its seconds: servers, recovery, the checker. */
-  freshnessPerStrategy: 6,
+  /**
+   * Per strategy of a freshness run, beyond its seconds: servers, recovery, the checker (three
+   * strategies × 60 s took 186–194 s wall).
+   */
+  freshnessPerStrategy: 1,
 } as const;
 
 /** Users spread evenly over the id range, so the token set mixes roles as the dataset does. */
@@ -81,9 +86,9 @@ export function scenarioPhases(c: BenchConfig): Phase[] {
       phases.push({ kind: 'round', round, strategy, seconds: c.roundSeconds, connections: c.connections });
     }
   }
-  for (const fraction of c.openFractions) {
+  for (const [run, fraction] of c.openFractions.entries()) {
     for (const strategy of c.strategies)
-      phases.push({ kind: 'open', fraction, strategy, seconds: c.openSeconds });
+      phases.push({ kind: 'open', run, fraction, strategy, seconds: c.openSeconds });
   }
   return phases;
 }
@@ -111,7 +116,7 @@ export function phaseSeconds(p: Phase): number {
   }
 }
 
-export function scenarioPlan(config: BenchConfig): ScenarioPlan {
+export function buildScenarioPlan(config: BenchConfig): ScenarioPlan {
   const phases = scenarioPhases(config);
   return {
     scenario: config.scenario,
@@ -126,8 +131,19 @@ export const isTimed = (p: Phase): p is Extract<Phase, { kind: 'warmup' | 'round
   p.kind === 'warmup' || p.kind === 'round' || p.kind === 'open';
 
 /** The whole run: scenarios back to back on one infrastructure, then the freshness phase if asked for. */
-export function runPlan(configs: readonly BenchConfig[], freshness: FreshnessConfig | null = null): RunPlan {
-  const scenarios = configs.map(scenarioPlan);
+export function buildRunPlan(
+  configs: readonly BenchConfig[],
+  freshness: FreshnessConfig | null = null,
+): RunPlan {
+  const scenarios = configs.map((c, i) => {
+    const plan = buildScenarioPlan(c);
+    // The dataset the scenario before seeded is found in place: no seeding time.
+    const before = configs[i - 1];
+    const inPlace = before !== undefined && before.users === c.users && before.seed === c.seed;
+    return inPlace
+      ? { ...plan, estimatedSeconds: plan.estimatedSeconds - c.users / ESTIMATE_SECONDS.seedUsersPerSecond }
+      : plan;
+  });
   const phase = freshness ? { kind: 'freshness' as const, config: freshness } : null;
   const fresh = phase ? { phase, estimatedSeconds: phaseSeconds(phase) } : null;
   const estimatedSeconds =

@@ -25,7 +25,8 @@ export type Phase =
   | { kind: 'warmup'; strategy: StrategyName; seconds: number; connections: number }
   | { kind: 'round'; round: number; strategy: StrategyName; seconds: number; connections: number }
   /** At `fraction` of the baseline's median req/s over the valid rounds. */
-  | { kind: 'open'; fraction: number; strategy: StrategyName; seconds: number }
+  /** `run` numbers the open-model runs (one per fraction given, even when fractions repeat). */
+  | { kind: 'open'; run: number; fraction: number; strategy: StrategyName; seconds: number }
   | { kind: 'freshness'; config: FreshnessConfig };
 
 export type PhaseKind = Phase['kind'];

@@ -2,7 +2,7 @@
  * The results record of `authbench run`, types only: the engine produces it, analysis fills in
  * the statistics, output renders it, and external tools read it. Version 2 holds any number of
  * strategies (a baseline and candidates); readers upgrade version-1 files
- * (bench/output/read-records.ts). Field names are a contract: external checks read `scenario`,
+ * (bench/analysis/upgrade.ts). Field names are a contract: external checks read `scenario`,
  * `valid`, `strategies.<name>.{queriesPerRequest, redisCommandsPerRequest, throughput, latencyMs}`
  * and `comparisons[]`.
  */

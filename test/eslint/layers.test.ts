@@ -1,5 +1,5 @@
 /**
- * The layer rule (eslint/layers.js) through the project's real ESLint config: an import that
+ * The layer rule (tools/eslint-layers.js) through the project's real ESLint config: an import that
  * runs the wrong way fails `npm run lint`, one that points down passes.
  */
 import { test } from 'node:test';
@@ -70,4 +70,39 @@ test('imports that point down pass', () => {
     [],
     'tests may import any layer',
   );
+});
+
+test('the ways round it are closed: templates, type imports, unlayered modules, computed imports', () => {
+  assert.equal(
+    lint('bench/analysis/probe.ts', 'const m = await import(`../output/format.js`);\nexport default m;\n')
+      .length,
+    1,
+  );
+  const typeImport = "export type G = typeof import('../output/format.js').gain;\n";
+  assert.equal(lint('bench/analysis/probe.ts', typeImport).length, 1);
+  assert.match(lint('bench/util.ts', 'export const x = 1;\n')[0] ?? '', /^bench\/util\.ts is in no layer/);
+  const computed =
+    "const name = 'format';\nconst m = await import(`../output/${name}.js`);\nexport default m;\n";
+  assert.match(lint('bench/analysis/probe.ts', computed)[0] ?? '', /must name its module/);
+});
+
+test('the rule judges paths from the project root, whatever the working directory', () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'),
+      '--stdin',
+      '--stdin-filename',
+      join(root, 'bench', 'analysis', 'probe.ts'),
+      '--format',
+      'json',
+    ],
+    {
+      cwd: join(root, 'bench'),
+      input: "import { gain } from '../output/format.js';\nexport const g = gain(1);\n",
+      encoding: 'utf8',
+    },
+  );
+  const [result] = JSON.parse(r.stdout) as Array<{ messages: Array<{ ruleId: string | null }> }>;
+  assert.equal(result!.messages.filter((m) => m.ruleId === 'layers/imports-point-down').length, 1, r.stderr);
 });

@@ -22,6 +22,7 @@ import { gitCommit } from '../environment.js';
 import { buildSchedule } from '../../plan/freshness-schedule.js';
 import { DATASET_SEED, chooseUsers, runPhase } from './phase.js';
 import { renderFreshnessHtml } from '../../output/freshness-html.js';
+import { freshnessSentence } from '../../output/freshness-text.js';
 import type { FreshnessConfig, FreshnessRecord, FreshnessStrategyResult } from '../../schema/freshness.js';
 import { FRESHNESS_SCHEMA_VERSION } from '../../schema/freshness.js';
 
@@ -88,7 +89,7 @@ export async function runFreshness(
       const verdict = checkFreshness(history, boundsFor(declared));
       const historyFile = `${stamp}-freshness-${name}.history.json`;
       await writeFile(join(config.resultsDir, historyFile), `${JSON.stringify(history)}\n`, { flag: 'wx' });
-      strategies[name] = strategyResult({
+      const result = strategyResult({
         name,
         declared,
         verdict,
@@ -96,6 +97,7 @@ export async function runFreshness(
         load,
         history: historyFile,
       });
+      strategies[name] = { ...result, summary: freshnessSentence(name, result) };
       log(strategies[name]!.summary);
     }
     const record: FreshnessRecord = {

@@ -77,6 +77,12 @@ function alive(pid: number): boolean {
 describe('authbench run, end to end (tiny)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let dir: string;
+  /** A tiny run against this suite's database and Redis, writing into `out`. */
+  const runTiny = (out: string, extra: string[] = [], opts?: Parameters<typeof run>[1]): Promise<Finished> =>
+    run(
+      [...TINY, ...extra, '--results-dir', out, '--pg-url', db.url, '--redis-url', serviceUrls().redisUrl],
+      opts,
+    );
   before(async () => {
     db = await createTestDatabase('bench_run');
     dir = mkdtempSync(join(tmpdir(), 'authbench-results-'));
@@ -87,15 +93,7 @@ describe('authbench run, end to end (tiny)', () => {
   });
 
   test('writes a results file that follows the contract, with measured 3 → 2 queries/request', async () => {
-    const r = await run([
-      ...TINY,
-      '--results-dir',
-      dir,
-      '--pg-url',
-      db.url,
-      '--redis-url',
-      serviceUrls().redisUrl,
-    ]);
+    const r = await runTiny(dir);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const files = readdirSync(dir).filter((f) => f.endsWith('-local.json'));
     assert.equal(files.length, 1);
@@ -154,15 +152,7 @@ describe('authbench run, end to end (tiny)', () => {
     );
 
     // A second run never overwrites the first.
-    const again = await run([
-      ...TINY,
-      '--results-dir',
-      dir,
-      '--pg-url',
-      db.url,
-      '--redis-url',
-      serviceUrls().redisUrl,
-    ]);
+    const again = await runTiny(dir);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('-local.json')).length, 2);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')), record);
@@ -171,18 +161,11 @@ describe('authbench run, end to end (tiny)', () => {
   test('three strategies: all verified against each other, each candidate compared with the baseline', async () => {
     const out = mkdtempSync(join(tmpdir(), 'authbench-three-'));
     try {
-      const r = await run([
-        ...TINY,
+      const r = await runTiny(out, [
         '--strategies',
         'db-lookup,jwt-redis,jwt-only',
         '--open-fractions',
         'none',
-        '--results-dir',
-        out,
-        '--pg-url',
-        db.url,
-        '--redis-url',
-        serviceUrls().redisUrl,
       ]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       const record = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
@@ -272,27 +255,14 @@ describe('authbench run, end to end (tiny)', () => {
   test('Ctrl-C during the load stops every child and writes no latest.json', async () => {
     const out = mkdtempSync(join(tmpdir(), 'authbench-int-'));
     let sent = false;
-    const r = await run(
-      [
-        ...TINY,
-        '--round-seconds',
-        '5',
-        '--results-dir',
-        out,
-        '--pg-url',
-        db.url,
-        '--redis-url',
-        serviceUrls().redisUrl,
-      ],
-      {
-        onStderr: (text, child) => {
-          if (!sent && /round 1\/2/.test(text)) {
-            sent = true;
-            child.kill('SIGINT');
-          }
-        },
+    const r = await runTiny(out, ['--round-seconds', '5'], {
+      onStderr: (text, child) => {
+        if (!sent && /round 1\/2/.test(text)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
       },
-    );
+    });
     try {
       assert.ok(sent, 'the run reached the rounds');
       assert.equal(r.code, 130, r.stderr);

@@ -4,6 +4,10 @@
  * `../output/format.js` from bench/analysis/ is caught whatever its spelling.
  */
 import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root, from this file's place in it: the rule works from any working directory. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Each layer may import itself and everything below it; the stack, bottom first.
 const SERVERS = ['servers', 'sql', 'fixtures'];
@@ -35,6 +39,13 @@ export function layerOf(path) {
   return LAYERS.find((l) => p === l || p.startsWith(`${l}/`)) ?? null;
 }
 
+/** The module a dynamic import names, when it is spelled out (a string or a template without holes). */
+function spelled(node) {
+  if (node.type === 'Literal') return node.value;
+  if (node.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis[0].value.cooked;
+  return null;
+}
+
 export default {
   rules: {
     'imports-point-down': {
@@ -45,16 +56,25 @@ export default {
             'imports point down the layers: servers/ never imports bench/, analysis/ never imports output/, …',
         },
         schema: [],
-        messages: { wrongWay: '{{from}} must not import {{to}} (it may import: {{allowed}})' },
+        messages: {
+          wrongWay: '{{from}} must not import {{to}} (it may import: {{allowed}})',
+          unlayered: '{{file}} is in no layer: every module under bench/ belongs to one ({{layers}})',
+          computed: 'a dynamic import from {{from}} must name its module, so the layer rule can check it',
+        },
       },
       create(context) {
-        const root = context.cwd;
-        const file = relative(root, context.filename);
+        const file = relative(ROOT, context.filename).split('\\').join('/');
         const from = layerOf(file);
-        if (from === null) return {};
+        if (from === null) {
+          if (!file.startsWith('bench/')) return {};
+          return {
+            Program: (node) =>
+              context.report({ node, messageId: 'unlayered', data: { file, layers: LAYERS.join(', ') } }),
+          };
+        }
         const check = (node, source) => {
           if (typeof source !== 'string' || !source.startsWith('.')) return;
-          const target = relative(root, resolve(dirname(context.filename), source));
+          const target = relative(ROOT, resolve(dirname(context.filename), source));
           const to = layerOf(target);
           if (to === null || ALLOWED[from].includes(to)) return;
           context.report({
@@ -67,7 +87,16 @@ export default {
           ImportDeclaration: (n) => check(n.source, n.source.value),
           ExportNamedDeclaration: (n) => n.source && check(n.source, n.source.value),
           ExportAllDeclaration: (n) => check(n.source, n.source.value),
-          ImportExpression: (n) => n.source.type === 'Literal' && check(n.source, n.source.value),
+          ImportExpression: (n) => {
+            const source = spelled(n.source);
+            if (source === null) context.report({ node: n, messageId: 'computed', data: { from } });
+            else check(n.source, source);
+          },
+          // `import('../x.js').T` in a type position.
+          TSImportType: (n) => {
+            const literal = n.argument?.literal ?? n.argument;
+            if (literal?.type === 'Literal') check(n, literal.value);
+          },
         };
       },
     },
