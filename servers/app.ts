@@ -101,8 +101,10 @@ export function createApp(deps: AppDeps): express.Express {
       } catch (err) {
         throw new DependencyError('redis', { cause: err });
       }
-      if (!revocations.isReady) throw new DependencyError('redis');
     }
+    // Ready means requests can be authorised: the strategy's revocation source (jwt-redis: Redis
+    // reconciled with Postgres since it last connected; jwt-local: its map confirmed) holds.
+    if (!strategy.ready()) throw new DependencyError(strategy.usesRedis ? 'redis' : 'postgres');
     res.json({ status: 'ok', strategy: strategy.name });
   });
 

@@ -7,6 +7,7 @@ import { createJwtKey, verificationKey, type JwtVerifyVariant } from './jwt.js';
 import { Metrics } from './metrics.js';
 import { createRedis } from './redis.js';
 import { createStrategy, type StrategyName } from './strategies/index.js';
+import { LocalVersions } from './revocation/local.js';
 import { Revocations } from './revocation/revocations.js';
 import { redactUrl } from './urls.js';
 
@@ -71,15 +72,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metrics,
     opts.strategy === 'jwt-redis',
   );
-  const strategy = createStrategy(opts.strategy, { db, revocations });
+  const local = opts.strategy === 'jwt-local' ? new LocalVersions(db, opts.pgUrl, datasetId, metrics) : null;
+  const stopRevocations = async (): Promise<void> => {
+    await Promise.all([revocations.stop(), local?.stop()]);
+  };
+  const strategy = createStrategy(opts.strategy, { db, revocations, local });
   try {
     await revocations.start();
   } catch (err) {
-    await revocations.stop();
+    await stopRevocations();
     await cleanup();
     throw new Error(
       `cannot check the revocation records in Redis against Postgres: ${(err as Error).message}`,
     );
+  }
+  try {
+    await local?.start();
+  } catch (err) {
+    await stopRevocations();
+    await cleanup();
+    throw new Error(`cannot load the revocation map from Postgres: ${(err as Error).message}`);
   }
   const app = createApp({
     strategy,
@@ -105,7 +117,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       resolve();
     });
   }).catch(async (err: unknown) => {
-    await revocations.stop();
+    await stopRevocations();
     await cleanup();
     throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
   });
@@ -124,7 +136,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await revocations.stop();
+        await stopRevocations();
         await cleanup();
       })();
       return closing;

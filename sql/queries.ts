@@ -160,6 +160,17 @@ export const REVOCATIONS_SINCE = q(
   WHERE pos > $1 AND pos <= $2 ORDER BY pos, user_id`,
 );
 
+/**
+ * Every user's token version and the log position they are current as of, in one statement and
+ * so one snapshot: what an in-process revocation map (jwt-local) starts from.
+ */
+export const VERSIONS_SNAPSHOT = q(
+  'versions_snapshot',
+  `/* ${BACKGROUND_MARKER} */
+  SELECT c.pos, m.dataset_id, u.id, u.token_version
+  FROM revocation_clock c LEFT JOIN seed_meta m ON true LEFT JOIN users u ON true`,
+);
+
 /** How an intent's transaction ended, and the last log position it wrote (null: none left). */
 export const XACT_STATUS = q(
   'xact_status',

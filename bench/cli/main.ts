@@ -4,6 +4,7 @@
  * the exit code (2 for usage errors, 1 for failures) — in main(), which bin.ts runs.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { NOT_AUTH_STRATEGIES } from '../../servers/strategies/index.js';
 import { compareResults } from '../analysis/compare.js';
 import { gate } from '../analysis/gate.js';
 import { runFreshness } from '../engine/freshness/run.js';
@@ -38,7 +39,8 @@ import { DEFAULT_BASELINE, loadBaseline } from './baseline.js';
 
 const PG_URL = 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)';
 const REDIS_URL = 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)';
-const STRATEGY_HELP = 'db-lookup | jwt-redis | jwt-only (unsafe: no revocation check)';
+const STRATEGY_HELP =
+  'db-lookup | jwt-redis | jwt-local | jwt-only (unsafe: no revocation check) | no-auth (the ceiling: no authentication)';
 
 export function buildProgram(): Command {
   const program = new Command('authbench')
@@ -104,7 +106,7 @@ export function buildProgram(): Command {
         freshnessSeconds === 0
           ? null
           : parseFreshnessArgs({
-              strategy: first.strategies.join(','),
+              strategy: first.strategies.filter((n) => !NOT_AUTH_STRATEGIES.includes(n)).join(','),
               seconds: String(freshnessSeconds),
               resultsDir: first.resultsDir,
             });

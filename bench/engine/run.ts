@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
-import { JWT_ONLY_WARNING, type StrategyName } from '../../servers/strategies/index.js';
+import { strategyWarning, type StrategyName } from '../../servers/strategies/index.js';
 import { pg } from '../../sql/pg-types.js';
 import { buildResults, validRounds, type VerificationResult } from '../analysis/build-record.js';
 import { median } from '../analysis/stats.js';
@@ -54,7 +54,10 @@ export async function executeRun(
     for (const scenario of plan.scenarios) {
       if (plan.scenarios.length > 1)
         progress.phase(`scenario ${scenario.scenario} (${out.length + 1} of ${plan.scenarios.length})`);
-      if (scenario.config.strategies.includes('jwt-only')) progress.info(JWT_ONLY_WARNING);
+      for (const name of scenario.config.strategies) {
+        const warning = strategyWarning(name);
+        if (warning) progress.info(warning);
+      }
       const outcome = await executeScenario(scenario, infra, progress, command);
       await onScenario(outcome);
       out.push(outcome);

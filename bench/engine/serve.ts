@@ -1,5 +1,5 @@
 import { startServer } from '../../servers/server.js';
-import { JWT_ONLY_WARNING } from '../../servers/strategies/index.js';
+import { strategyWarning } from '../../servers/strategies/index.js';
 import { onShutdown, resolveInfra } from '../infra/index.js';
 import type { ServeArgs } from '../plan/args.js';
 import { seedWithLog } from './seed.js';
@@ -13,7 +13,8 @@ export async function runServe(args: ServeArgs): Promise<void> {
     process.stderr.write(`authbench serve: ${line}\n`);
   };
   if (args.devSecret) log('JWT_SECRET is not set: using the development secret (never expose this server)');
-  if (args.server.strategy === 'jwt-only') log(JWT_ONLY_WARNING);
+  const warning = strategyWarning(args.server.strategy);
+  if (warning) log(warning);
   const infra = await resolveInfra({ pgUrl: args.pgUrl, redisUrl: args.redisUrl, log });
   try {
     if (infra.pgMode !== 'url') await seedWithLog(infra.pgUrl, args.spec, log);

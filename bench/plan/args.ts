@@ -5,7 +5,7 @@
 import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/generator.js';
 import { DEV_SECRET, JWT_VERIFY_VARIANTS, createJwtKey } from '../../servers/jwt.js';
 import type { ServerOptions } from '../../servers/server.js';
-import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
+import { NOT_AUTH_STRATEGIES, STRATEGY_NAMES } from '../../servers/strategies/index.js';
 import { givenUrl, type Service } from '../infra/urls.js';
 import type { BenchConfig } from '../schema/results.js';
 import { DEFAULTS, validateConfig, type RawBenchOptions } from './config.js';
@@ -108,9 +108,13 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
     throw usage('--host', 'a loopback address (127.0.0.1, ::1, localhost) with --issue-tokens', host);
   if (!isLoopback(host) && secret === undefined)
     throw usage('--host', 'a loopback address unless JWT_SECRET is set', host);
+  const strategy = choiceFlag('--strategy', String(raw.strategy), STRATEGY_NAMES);
+  // no-auth reads tokens without checking them: anyone could be anyone.
+  if (!isLoopback(host) && NOT_AUTH_STRATEGIES.includes(strategy))
+    throw usage('--host', `a loopback address (127.0.0.1, ::1, localhost) with --strategy ${strategy}`, host);
   return {
     server: {
-      strategy: choiceFlag('--strategy', String(raw.strategy), STRATEGY_NAMES),
+      strategy,
       port: intFlag('--port', String(raw.port), 0, 65535),
       host,
       poolSize: intFlag('--pool-size', String(raw.poolSize), 1, 1000),

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
+import { NOT_AUTH_STRATEGIES, STRATEGY_NAMES } from '../../servers/strategies/index.js';
 import type { FaultKind, FreshnessConfig } from '../schema/freshness.js';
 import { FAULT_KINDS } from './freshness-schedule.js';
 import { intFlag, listFlag, numberFlag, usage } from './usage.js';
@@ -41,8 +41,11 @@ export function parseFreshnessArgs(raw: Record<string, unknown>): FreshnessConfi
       `at most a quarter of --users (${Math.floor(users / 4)})`,
       str('probedUsers'),
     );
+  // The ceiling authenticates nothing: there is no freshness to check.
+  const checkable = STRATEGY_NAMES.filter((n) => !NOT_AUTH_STRATEGIES.includes(n));
+  const strategies = listFlag('--strategy', str('strategy'), checkable);
   return {
-    strategies: listFlag('--strategy', str('strategy'), STRATEGY_NAMES),
+    strategies,
     seconds: intFlag('--seconds', str('seconds'), 5, 3600),
     seed: raw.seed === undefined ? randomInt(0, 2 ** 31) : intFlag('--seed', String(raw.seed), 0, 0x7fffffff),
     faults,

@@ -55,7 +55,11 @@ function freshGenName(): string {
 }
 
 /** Every position from..to present (each position has at least one entry), none of everyone. */
-function contiguous(rows: readonly LogRow[], after: number, to: number): boolean {
+export function contiguous(
+  rows: ReadonlyArray<Pick<LogRow, 'pos' | 'user_id'>>,
+  after: number,
+  to: number,
+): boolean {
   let expect = after + 1;
   for (const r of rows) {
     if (r.user_id === null) return false;

@@ -11,6 +11,8 @@ export function createDbLookup({ db }: StrategyDeps): AuthStrategy {
   return {
     name: 'db-lookup',
     usesRedis: false,
+    verifiesTokens: true,
+    ready: () => true,
     freshness: DECLARED_FRESHNESS['db-lookup'],
     async resolveUser(token) {
       const rows = await db.query<RbacRow>(AUTH_USER_RBAC, [token.userId, token.inc]);

@@ -12,6 +12,8 @@ export function createJwtOnly(): AuthStrategy {
   return {
     name: 'jwt-only',
     usesRedis: false,
+    verifiesTokens: true,
+    ready: () => true,
     freshness: DECLARED_FRESHNESS['jwt-only'],
     warning: JWT_ONLY_WARNING,
     async resolveUser(token) {

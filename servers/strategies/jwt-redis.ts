@@ -1,4 +1,4 @@
-import { DECLARED_FRESHNESS, type AuthStrategy, type StrategyDeps } from './types.js';
+import { DECLARED_FRESHNESS, isCurrent, type AuthStrategy, type StrategyDeps } from './types.js';
 
 /**
  * The write-up's optimisation, made safe: trust the token's role and permissions, and check
@@ -13,11 +13,12 @@ export function createJwtRedis({ revocations }: StrategyDeps): AuthStrategy {
   return {
     name: 'jwt-redis',
     usesRedis: true,
+    verifiesTokens: true,
     freshness: DECLARED_FRESHNESS['jwt-redis'],
+    ready: () => revocations.isReady,
     async resolveUser(token) {
       const current = await revocations.lookup(token.userId);
-      if (current === null) return null;
-      if (current.deleted ? token.ver <= current.version : token.ver < current.version) return null;
+      if (current === null || !isCurrent(token.ver, current)) return null;
       return { id: token.userId, role: token.role, permissions: token.permissions };
     },
   };
