@@ -19,7 +19,9 @@ import type {
   ValidRound,
 } from '../schema/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../schema/results.js';
+import type { FreshnessRecord } from '../schema/freshness.js';
 import { costModel } from './cost-model.js';
+import { freshnessOf } from './freshness/result.js';
 import { bootstrap, isSignificantRatio, median, pairedRatios } from './stats.js';
 import { fairness, method } from './method.js';
 import { comparisonWarnings, openModelWarnings, roundWarnings } from './warnings.js';
@@ -32,6 +34,9 @@ export interface VerificationResult {
   costs: StrategyMap<MeasuredCosts>;
   warnings: string[];
 }
+
+/** The strategy every other is a fraction of, when it is in the run: the same app minus auth. */
+export const CEILING: StrategyName = 'no-auth';
 
 /** The bootstrap's fixed seed: the same rounds always give the same intervals. */
 const BOOTSTRAP_SEED = 20261124;
@@ -106,6 +111,8 @@ export function buildResults(input: {
   command: string;
   openModel?: OpenModelResult[];
   linkRoundTripMs?: number | null;
+  /** The run's freshness phase, with the path of its record; null or absent: none. */
+  freshness?: { record: FreshnessRecord; path: string } | null;
 }): ResultsRecord {
   const { config, rounds } = input;
   const [baseline, ...candidates] = config.strategies;
@@ -135,7 +142,19 @@ export function buildResults(input: {
       latencyMs: medianLatency(valid),
       validRounds: valid.length,
       rounds: own,
+      ceilingRatio: null,
+      freshness: null,
     };
+    const checked = input.freshness?.record.strategies[name];
+    if (checked) strategies[name]!.freshness = freshnessOf(checked, input.freshness!.path);
+  }
+  // Each strategy against the ceiling, paired by round like every comparison.
+  if (config.strategies.includes(CEILING)) {
+    for (const name of config.strategies) {
+      if (name === CEILING) continue;
+      const c = compareStrategies(rounds, CEILING, name, config.bootstrapIterations);
+      if (c) strategies[name]!.ceilingRatio = { ...c.throughputRatio };
+    }
   }
 
   const comparisons: Comparison[] = [];

@@ -87,6 +87,8 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     strategies[name] = {
       ...(s as unknown as StrategyResult),
       rounds: (s.rounds as V1Round[]).map(upgradeRound),
+      ceilingRatio: null,
+      freshness: null,
     };
   }
   let comparisons: Comparison[] = [];

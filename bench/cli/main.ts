@@ -8,7 +8,7 @@ import { NOT_AUTH_STRATEGIES } from '../../servers/strategies/index.js';
 import { compareResults } from '../analysis/compare.js';
 import { gate } from '../analysis/gate.js';
 import { runFreshness } from '../engine/freshness/run.js';
-import { executeRun } from '../engine/run.js';
+import { executeRun, type FreshnessOutcome } from '../engine/run.js';
 import { runSeed } from '../engine/seed.js';
 import { runServe } from '../engine/serve.js';
 import { executeSweep } from '../engine/sweep.js';
@@ -115,24 +115,29 @@ export function buildProgram(): Command {
         process.stdout.write(renderPlan(plan));
         return;
       }
-      const outcomes = await executeRun(plan, urls(args), commandLine(), undefined, async ({ record }) => {
-        await publish(record);
-      });
-      const records = outcomes.map((o) => o.record);
-      if (records.length > 1) process.stdout.write(`\n${renderSideBySide(records)}`);
-      let safe = true;
+      // Freshness first: every scenario's record then carries each strategy's measured staleness.
+      let fresh: FreshnessOutcome | null = null;
       if (freshness) {
-        process.stdout.write('\nfreshness: is it safe? (authbench freshness)\n');
+        process.stdout.write('freshness: is it safe? (authbench freshness)\n');
         const f = await runFreshness(freshness, commandLine(), (line) => {
           process.stderr.write(`${line}\n`);
         });
         process.stdout.write(
           `${Object.values(f.record.strategies)
             .map((r) => r.summary)
-            .join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n`,
+            .join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n\n`,
         );
-        safe = f.record.valid;
+        fresh = { record: f.record, path: f.path };
       }
+      const outcomes = await executeRun(plan, urls(args), commandLine(), {
+        freshness: fresh,
+        onScenario: async ({ record }) => {
+          await publish(record);
+        },
+      });
+      const records = outcomes.map((o) => o.record);
+      if (records.length > 1) process.stdout.write(`\n${renderSideBySide(records)}`);
+      const safe = fresh === null || fresh.record.valid;
       if (records.some((r) => !r.valid) || !safe) throw new ExitCode(1);
     });
 
@@ -145,12 +150,8 @@ export function buildProgram(): Command {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
       const baseline = await loadBaseline(String(raw.baseline));
       let failed = false;
-      await executeRun(
-        buildRunPlan(args.configs),
-        urls(args),
-        commandLine(),
-        undefined,
-        async ({ record }) => {
+      await executeRun(buildRunPlan(args.configs), urls(args), commandLine(), {
+        onScenario: async ({ record }) => {
           const path = await publish(record);
           const exports = await writeExports(record, path);
           process.stdout.write(
@@ -160,7 +161,7 @@ export function buildProgram(): Command {
           process.stdout.write(renderChecks(checks));
           failed ||= checks.some((c) => !c.pass);
         },
-      );
+      });
       if (failed) throw new ExitCode(1);
     });
 

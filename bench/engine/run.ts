@@ -12,6 +12,7 @@ import { buildResults, validRounds, type VerificationResult } from '../analysis/
 import { median } from '../analysis/stats.js';
 import { resolveInfra, type Infra } from '../infra/index.js';
 import { isTimed, tokenUserIds } from '../plan/plan.js';
+import type { FreshnessRecord } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
 import type { OpenModelResult, ResultsRecord, RoundRecord } from '../schema/results.js';
 import {
@@ -39,13 +40,28 @@ export interface ScenarioOutcome {
 }
 
 /** Runs every scenario of a plan on one infrastructure, stopping it afterwards, however it ends. */
+export interface RunOptions {
+  progress?: Progress;
+  /** Called with each scenario's record as soon as it is built (the CLI writes it there). */
+  onScenario?: (outcome: ScenarioOutcome) => Promise<void>;
+  /** The run's freshness phase, done before the scenarios: its results go into every record. */
+  freshness?: FreshnessOutcome | null;
+}
+
+/** A finished freshness phase and where its record was written. */
+export interface FreshnessOutcome {
+  record: FreshnessRecord;
+  path: string;
+}
+
 export async function executeRun(
   plan: RunPlan,
   urls: { pgUrl?: string; redisUrl?: string },
   command: string,
-  progress = new Progress(),
-  onScenario: (outcome: ScenarioOutcome) => Promise<void> = async () => {},
+  opts: RunOptions = {},
 ): Promise<ScenarioOutcome[]> {
+  const progress = opts.progress ?? new Progress();
+  const onScenario = opts.onScenario ?? (async () => {});
   progress.phase('infrastructure');
   const infra = await resolveInfra({ ...urls, log: (line) => progress.info(line) });
   progress.info(infra.description);
@@ -58,7 +74,7 @@ export async function executeRun(
         const warning = strategyWarning(name);
         if (warning) progress.info(warning);
       }
-      const outcome = await executeScenario(scenario, infra, progress, command);
+      const outcome = await executeScenario(scenario, infra, progress, command, opts.freshness ?? null);
       await onScenario(outcome);
       out.push(outcome);
     }
@@ -97,6 +113,7 @@ export async function executeScenario(
   infra: Infra,
   progress: Progress,
   command: string,
+  freshness: FreshnessOutcome | null = null,
 ): Promise<ScenarioOutcome> {
   const started = Date.now();
   const config = plan.config;
@@ -142,6 +159,7 @@ export async function executeScenario(
       command,
       openModel: st.openModel,
       linkRoundTripMs: st.linkRoundTripMs,
+      freshness,
     });
     return { record, seeding: st.seeding };
   } finally {

@@ -3,6 +3,7 @@ import { chartSpecs } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
 import { gain, ms, num } from './format.js';
 import { esc, inlineScript, row, scriptJson, thead } from './html-parts.js';
+import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
 
 function headline(record: ResultsRecord): Array<[string, string, string]> {
@@ -127,21 +128,8 @@ ${rows}
 export function renderHtml(record: ResultsRecord, chartJsSource: string): string {
   const specs = chartSpecs(record);
   const names = Object.keys(record.strategies);
-  const rows = Object.values(record.strategies)
-    .map((s, i) =>
-      row(names[i]!, [
-        `${num(s.throughput.median)} req/s`,
-        `${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} req/s`,
-        ms(s.latencyMs.p50),
-        ms(s.latencyMs.p90),
-        ms(s.latencyMs.p99),
-        ms(s.latencyMs.p999),
-        num(s.queriesPerRequest, 2),
-        num(s.redisCommandsPerRequest, 2),
-        `${s.validRounds}/${s.rounds.length}`,
-      ]),
-    )
-    .join('\n');
+  const matrix = strategyMatrix(record);
+  const rows = matrix.rows.map(([name, ...cells]) => row(name!, cells.map(esc))).join('\n');
   const cards = headline(record)
     .map(([label, value, note]) =>
       [
@@ -183,18 +171,7 @@ export function renderHtml(record: ResultsRecord, chartJsSource: string): string
     ? '<section class="warnings" aria-label="warnings"><h2 style="border:0;margin-top:8px">Warnings</h2>' +
       `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`
     : '';
-  const strategyHead = thead([
-    'strategy',
-    'throughput (median)',
-    '95% CI',
-    'p50',
-    'p90',
-    'p99',
-    'p99.9',
-    'queries/req',
-    'Redis cmds/req',
-    'valid rounds',
-  ]);
+  const strategyHead = thead(matrix.header);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -218,7 +195,7 @@ ${warningList}
 <section class="charts">
 ${figures}
 </section>
-<h2>Per strategy</h2>
+<h2>The strategies</h2>
 <table>
 ${strategyHead}
 <tbody>

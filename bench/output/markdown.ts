@@ -1,19 +1,21 @@
 import type { ResultsRecord } from '../schema/results.js';
 import { gain, ms, num } from './format.js';
+import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
 
 /** A summary fit for a CI job summary or a pull-request comment (pure). */
 export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, string>): string {
+  const matrix = strategyMatrix(record);
   const lines = [
     `## authbench: ${Object.keys(record.strategies).join(' vs ')} (${record.scenario})`,
     '',
     ...verdicts(record).flatMap((v) => [`**${v}**`, '']),
-    '| strategy | req/s (median) | 95% CI | p50 | p99 | queries/req | Redis cmds/req | valid rounds |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...Object.entries(record.strategies).map(
-      ([n, s]) =>
-        `| ${n} | ${num(s.throughput.median)} | ${num(s.throughput.ci95[0])}–${num(s.throughput.ci95[1])} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p99)} | ${num(s.queriesPerRequest, 2)} | ${num(s.redisCommandsPerRequest, 2)} | ${s.validRounds}/${s.rounds.length} |`,
-    ),
+    `| ${matrix.header.join(' | ')} |`,
+    `|---|${matrix.header
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+    ...matrix.rows.map((r) => `| ${r.join(' | ')} |`),
     '',
   ];
   for (const c of record.comparisons) {

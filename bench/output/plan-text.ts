@@ -67,6 +67,11 @@ const minutes = (s: number): string => (s < 90 ? `${fixed(s)} s` : `${fixed(s / 
 
 export function renderPlan(plan: RunPlan): string {
   const out: string[] = [];
+  // The freshness phase runs first, so each scenario's record carries the strategies' staleness.
+  if (plan.freshness)
+    out.push(
+      `first, ${describe(plan.freshness.phase)}: about ${minutes(phaseSeconds(plan.freshness.phase))}`,
+    );
   for (const s of plan.scenarios) {
     const timed = s.phases.filter(isTimed);
     const load = timed.reduce((a, p) => a + p.seconds, 0);
@@ -75,8 +80,6 @@ export function renderPlan(plan: RunPlan): string {
     );
     for (const [i, line] of lines(s.phases).entries()) out.push(`  ${String(i + 1).padStart(2)}. ${line}`);
   }
-  if (plan.freshness)
-    out.push(`then ${describe(plan.freshness.phase)}: about ${minutes(phaseSeconds(plan.freshness.phase))}`);
   out.push(
     `estimated duration: about ${minutes(plan.estimatedSeconds)} (infrastructure, seeding and fixed costs estimated; the load is exact)`,
   );

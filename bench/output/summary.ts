@@ -2,29 +2,13 @@
 import { CLAIMED_GAIN } from '../analysis/claims.js';
 import type { ResultsRecord } from '../schema/results.js';
 import { fixed, gain, signed, withInterval } from './format.js';
+import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
 import { renderTable } from './table.js';
 
 export function renderSummary(record: ResultsRecord): string {
-  const header = [
-    'strategy',
-    'req/s (95% CI)',
-    'p50 ms',
-    'p99 ms',
-    'queries/req',
-    'Redis cmds/req',
-    'valid rounds',
-  ];
-  const rows = Object.entries(record.strategies).map(([name, s]) => [
-    name,
-    `${fixed(s.throughput.median)} (${fixed(s.throughput.ci95[0])}–${fixed(s.throughput.ci95[1])})`,
-    fixed(s.latencyMs.p50, 2),
-    fixed(s.latencyMs.p99, 2),
-    fixed(s.queriesPerRequest, 2),
-    fixed(s.redisCommandsPerRequest, 2),
-    `${s.validRounds}/${s.rounds.length}`,
-  ]);
-  const out = [renderTable(header, rows, 'numbers')];
+  const matrix = strategyMatrix(record);
+  const out = [renderTable(matrix.header, matrix.rows, 'numbers')];
   for (const [i, c] of record.comparisons.entries()) {
     out.push(verdicts(record)[i]!);
     out.push(

@@ -41,7 +41,7 @@ export interface ScenarioPlan {
 
 export interface RunPlan {
   scenarios: ScenarioPlan[];
-  /** The freshness phase after all scenarios, or null. */
+  /** The freshness phase, run before the scenarios (their records carry its results), or null. */
   freshness: { phase: Extract<Phase, { kind: 'freshness' }>; estimatedSeconds: number } | null;
   estimatedSeconds: number;
 }

@@ -138,6 +138,36 @@ export interface Environment {
   serverCpu: number | null;
 }
 
+/** What a strategy did under a kind of fault in the freshness phase (its probes in those windows). */
+export interface FaultOutcome {
+  windows: number;
+  probes: number;
+  ok: number;
+  status503: number;
+  otherRejections: number;
+  /** How fast it failed closed: p99 of the 503 response times, ms (null: no 503). */
+  unavailableP99Ms: number | null;
+}
+
+/** A strategy's freshness, measured by the run's freshness phase (authbench freshness). */
+export interface StrategyFreshness {
+  /** 2xx answers honouring rights revoked longer than the declared δ ago. */
+  staleAccepted: number;
+  /** The longest stale claims were honoured after their revocation, ms (null: never). */
+  maxStalenessMs: number | null;
+  /** From a revocation's commit to the old token's first rejection, ms. */
+  revocationLatencyMs: { p50: number; p99: number; max: number } | null;
+  declared: { apiMs: number | null; sqlMs: number | null };
+  lockouts: number;
+  crashes: number;
+  /** Meets what it declares, no lock-out, no crash. */
+  pass: boolean;
+  onRedisLoss: FaultOutcome | null;
+  onPostgresLoss: FaultOutcome | null;
+  /** The freshness record these come from. */
+  record: string;
+}
+
 export interface StrategyResult {
   queriesPerRequest: number;
   redisCommandsPerRequest: number;
@@ -147,6 +177,10 @@ export interface StrategyResult {
   latencyMs: LatencyMs;
   validRounds: number;
   rounds: RoundRecord[];
+  /** Throughput ÷ the no-auth ceiling's, paired by round; null when no-auth was not in the run. */
+  ceilingRatio: (Estimate & { pairs: number }) | null;
+  /** From the run's freshness phase; null when it had none (or the strategy is not an auth strategy). */
+  freshness: StrategyFreshness | null;
 }
 
 /** A candidate against the baseline, paired by round number. */

@@ -163,8 +163,9 @@ export class LocalVersions {
       const to = Math.min(head, this.head + PAGE_POSITIONS);
       const rows = await this.bg.query<LogRow>(REVOCATIONS_SINCE, [this.head, to]);
       if (!contiguous(rows, this.head, to)) {
-        // A revocation of everyone, or entries pruned: read every version again.
-        this.trusted = false;
+        // A revocation of everyone, or entries pruned: read every version again. The map keeps
+        // answering meanwhile, but only within the lease of its last confirmation: what it holds
+        // is exactly as current as it was then, so a quick reload costs no 503 at all.
         this.metrics.countRevocationEvent('reload');
         await this.load();
         this.confirmedAt = t0;

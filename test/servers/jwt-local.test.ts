@@ -149,7 +149,9 @@ describe('jwt-local and no-auth servers', () => {
     await eventually('the old token is rejected', SQL_BOUND_MS + 200, async () => {
       return (await request(jwtLocal.url, '/api/dashboard', { token })).status === 401;
     });
-    await admin.query("INSERT INTO user_roles (user_id, role_id) SELECT 2, id FROM roles WHERE name = 'viewer'");
+    await admin.query(
+      "INSERT INTO user_roles (user_id, role_id) SELECT 2, id FROM roles WHERE name = 'viewer'",
+    );
     const fresh = await tokenFor(jwtLocal, 2);
     await eventually('a token minted after both revocations works', SQL_BOUND_MS + 200, async () => {
       return (await request(jwtLocal.url, '/api/dashboard', { token: fresh })).status === 200;

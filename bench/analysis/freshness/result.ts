@@ -2,7 +2,10 @@
  * From a strategy's declared bound and the checker's verdict to its entry in the freshness
  * record (its sentence is rendered by bench/output/freshness-text.ts). Pure.
  */
+import type { FaultOutcome, StrategyFreshness } from '../../schema/results.js';
 import type {
+  FaultKind,
+  FaultWindowStats,
   FreshnessBounds,
   FreshnessStrategyResult,
   FreshnessVerdict,
@@ -82,4 +85,43 @@ export function asDeclared(r: FreshnessStrategyResult): boolean {
     v.lockouts === 0 &&
     v.crashes === 0
   );
+}
+
+const REDIS_FAULTS: readonly FaultKind[] = [
+  'redis-pause',
+  'redis-stall',
+  'redis-restart-empty',
+  'redis-restore-snapshot',
+  'redis-evict-records',
+];
+const POSTGRES_FAULTS: readonly FaultKind[] = ['pg-terminate-backends', 'db-link-slow'];
+
+function outcome(windows: readonly FaultWindowStats[], kinds: readonly FaultKind[]): FaultOutcome | null {
+  const mine = windows.filter((w) => kinds.includes(w.kind));
+  if (mine.length === 0) return null;
+  const p99s = mine.map((w) => w.unavailableLatencyMs?.p99).filter((x): x is number => x !== undefined);
+  return {
+    windows: mine.length,
+    probes: mine.reduce((a, w) => a + w.probes, 0),
+    ok: mine.reduce((a, w) => a + w.ok, 0),
+    status503: mine.reduce((a, w) => a + w.status503, 0),
+    otherRejections: mine.reduce((a, w) => a + w.otherRejections, 0),
+    unavailableP99Ms: p99s.length > 0 ? Math.max(...p99s) : null,
+  };
+}
+
+/** What a run's record keeps of a strategy's freshness phase. */
+export function freshnessOf(r: FreshnessStrategyResult, record: string): StrategyFreshness {
+  return {
+    staleAccepted: r.staleAccepted,
+    maxStalenessMs: r.verdict.maxStalenessMs,
+    revocationLatencyMs: r.revocationLatencyMs,
+    declared: r.declared,
+    lockouts: r.lockouts,
+    crashes: r.crashes,
+    pass: r.pass,
+    onRedisLoss: outcome(r.verdict.faults, REDIS_FAULTS),
+    onPostgresLoss: outcome(r.verdict.faults, POSTGRES_FAULTS),
+    record,
+  };
 }

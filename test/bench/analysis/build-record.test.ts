@@ -261,3 +261,35 @@ test('a candidate without a valid pair: no comparison for it, a warning, and an 
   assert.ok(r.warnings.includes('no pair of valid rounds: no comparison possible'), r.warnings.join('\n'));
   assert.deepEqual(verdicts(r), ['No comparison: no pair of valid rounds.']);
 });
+
+test('with no-auth in the run, every strategy is a fraction of the ceiling, paired by round', () => {
+  const withCeiling: BenchConfig = { ...config, strategies: ['db-lookup', 'jwt-redis', 'no-auth'] };
+  const rounds = [1, 2, 3, 4].flatMap((i) => [
+    round('db-lookup', i, 800, 10),
+    round('jwt-redis', i, 900, 9),
+    round('no-auth', i, 1000, 8),
+  ]);
+  const costs = {
+    ...verification.costs,
+    'no-auth': { ...verification.costs['jwt-redis']!, redisCommandsPerRequest: 0 },
+  };
+  const r = buildResults({
+    config: withCeiling,
+    env,
+    verification: { ...verification, costs },
+    warmup: [],
+    rounds,
+    createdAt: '2026-11-24T00:00:00.000Z',
+    wallSeconds: 1,
+    command: 'authbench run',
+  });
+  assert.ok(Math.abs(r.strategies['db-lookup']!.ceilingRatio!.median - 0.8) < 1e-12);
+  assert.ok(Math.abs(r.strategies['jwt-redis']!.ceilingRatio!.median - 0.9) < 1e-12);
+  assert.equal(r.strategies['jwt-redis']!.ceilingRatio!.pairs, 4);
+  assert.equal(r.strategies['no-auth']!.ceilingRatio, null, 'the ceiling is not a fraction of itself');
+  assert.equal(r.strategies['db-lookup']!.freshness, null, 'no freshness phase in this run');
+  const text = renderSummary(r);
+  assert.match(text, /× no-auth ceiling/);
+  assert.match(text, /^jwt-redis .* 0\.900× \(0\.900× to 0\.900×\)/m);
+  assert.match(text, /^no-auth .*the ceiling/m);
+});

@@ -36,11 +36,11 @@ describe('authbench freshness', () => {
   });
 
   test(
-    'jwt-redis: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances',
-    { timeout: 120_000 },
+    'jwt-redis and jwt-local: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances',
+    { timeout: 180_000 },
     async () => {
       const config = parseFreshnessArgs({
-        strategy: 'jwt-redis,jwt-only',
+        strategy: 'jwt-redis,jwt-local,jwt-only',
         seconds: '10',
         seed: '11',
         revocationsPerSecond: '6',
@@ -87,6 +87,16 @@ describe('authbench freshness', () => {
         'revocation latency was measured',
       );
 
+      const localMap = record.strategies['jwt-local']!;
+      assert.equal(
+        localMap.staleAccepted,
+        0,
+        `jwt-local accepted stale tokens: ${JSON.stringify(localMap.verdict.staleAcceptances.slice(0, 3))}${context}`,
+      );
+      assert.equal(localMap.lockouts + localMap.crashes, 0, `jwt-local: no lock-out, no crash${context}`);
+      assert.equal(localMap.pass, true);
+      assert.deepEqual(localMap.declared, { apiMs: 1000, sqlMs: 1000 }, 'held to its declared δ');
+
       assert.ok(unsafe.staleAccepted > 0, `the checker must catch jwt-only${context}`);
       assert.equal(unsafe.pass, false);
       assert.equal(unsafe.verdict.foreignAccepted, 0, 'the dataset binding holds even for jwt-only');
@@ -121,7 +131,7 @@ describe('authbench freshness', () => {
     for (const [args, message] of [
       [
         ['--strategy', 'jwt-redis,magic'],
-        /--strategy must be a comma-separated list of db-lookup, jwt-redis, jwt-only \(each at most once\) \(got "jwt-redis,magic"\)/,
+        /--strategy must be a comma-separated list of db-lookup, jwt-redis, jwt-local, jwt-only \(each at most once\) \(got "jwt-redis,magic"\)/,
       ],
       [['--seconds', '0'], /--seconds must be an integer from 5 to 3600 \(got "0"\)/],
       [

@@ -221,7 +221,7 @@ describe('authbench run, end to end (tiny)', () => {
       [['--rounds', 'abc'], /--rounds must be an integer from 2 to 1000 \(got "abc"\)/],
       [
         ['--strategies', 'db-lookup,magic'],
-        /--strategies must be one of db-lookup, jwt-redis, jwt-only \(got "magic"\)/,
+        /--strategies must be one of db-lookup, jwt-redis, jwt-local, jwt-only, no-auth \(got "magic"\)/,
       ],
     ] as const) {
       const started = Date.now();

@@ -169,11 +169,11 @@ describe('reports from a committed results file', () => {
     // The fixture's figures: medians 2 543 and 2 637 req/s, p50 10.987 and 9.942 ms, ratio 1.0591.
     assert.match(
       md,
-      /^\| db-lookup \| 2,543 \| 2,381–2,647 \| 11\.0 ms \| 38\.3 ms \| 3\.00 \| 0\.00 \| 20\/20 \|$/m,
+      /^\| db-lookup \| 2543 \(2381–2647\) \| baseline \| 10\.99 \/ 38\.34 \| 3\.00 \| 0\.00 \| 20\/20 \|$/m,
     );
     assert.match(
       md,
-      /^\| jwt-redis \| 2,637 \| 2,500–2,853 \| 9\.94 ms \| 31\.3 ms \| 2\.00 \| 1\.00 \| 20\/20 \|$/m,
+      /^\| jwt-redis \| 2637 \(2500–2853\) \| \+5\.9% \(\+2\.3% to \+11\.1%\) \| 9\.94 \/ 31\.26 \| 2\.00 \| 1\.00 \| 20\/20 \|$/m,
     );
     assert.match(
       md,
