@@ -14,6 +14,7 @@ import type {
   OpenModelResult,
   ResultsRecord,
   RoundRecord,
+  Stopping,
   StrategyMap,
   StrategyResult,
   ValidRound,
@@ -111,6 +112,8 @@ export function buildResults(input: {
   command: string;
   openModel?: OpenModelResult[];
   linkRoundTripMs?: number | null;
+  /** How the rounds ended (the engine's adaptive decision); absent: as configured. */
+  stopping?: Stopping;
   /** The run's freshness phase, with the path of its record; null or absent: none. */
   freshness?: { record: FreshnessRecord; path: string } | null;
 }): ResultsRecord {
@@ -194,5 +197,12 @@ export function buildResults(input: {
     openModel: input.openModel ?? [],
     model: costModel({ ...config, linkRoundTripMs }, rounds, queries),
     linkRoundTripMs,
+    stopping: input.stopping ?? {
+      rule: config.adaptive ? 'max-rounds' : 'fixed',
+      rounds: config.rounds,
+      halfWidths: Object.fromEntries(
+        comparisons.map((c) => [c.candidate, (c.throughputRatio.ci95[1] - c.throughputRatio.ci95[0]) / 2]),
+      ),
+    },
   };
 }

@@ -100,6 +100,9 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
   // Options added during version 1 are absent from files written before them; what ran then is
   // known: a direct link, KeyObject verification, no open model, servers not pinned.
   const config = {
+    adaptive: false,
+    minRounds: (v1.config as { rounds?: number }).rounds ?? 0,
+    targetPrecision: 0,
     dbDelayMs: 0,
     jwtVerify: 'keyobject',
     openFractions: [],
@@ -118,6 +121,7 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     openModel: Array.isArray(v1.openModel) ? (v1.openModel as ResultsRecord['openModel']) : [],
     model: upgradeModel(v1.model, strategies),
     linkRoundTripMs: typeof v1.linkRoundTripMs === 'number' ? v1.linkRoundTripMs : null,
+    stopping: { rule: 'fixed', rounds: config.rounds, halfWidths: {} },
   };
 }
 

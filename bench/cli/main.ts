@@ -299,7 +299,18 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
       'a scenario file: a name in bench/scenarios/ or a path (its values, overridden by explicit flags)',
     )
     .option('--strategies <a,b,…>', 'baseline first, then one or more candidates', d.strategies.join(','))
-    .option('--rounds <n>', 'measured rounds per strategy', String(d.rounds))
+    .option(
+      '--rounds <n|auto>',
+      'measured rounds per strategy: auto stops once every gain is precise (see --target-precision), or a number',
+      d.adaptive ? 'auto' : String(d.rounds),
+    )
+    .option('--max-rounds <n>', 'with --rounds auto: the most rounds', String(d.rounds))
+    .option('--min-rounds <n>', 'with --rounds auto: the fewest rounds', String(d.minRounds))
+    .option(
+      '--target-precision <x>',
+      "with --rounds auto: stop once every gain's 95% CI half-width is within this (0.03 or 3%)",
+      `${d.targetPrecision * 100}%`,
+    )
     .option('--round-seconds <n>', 'duration of each round', String(d.roundSeconds))
     .option(
       '--warmup-seconds <n>',

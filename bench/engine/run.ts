@@ -9,12 +9,13 @@ import { createJwtKey } from '../../servers/jwt.js';
 import { strategyWarning, type StrategyName } from '../../servers/strategies/index.js';
 import { pg } from '../../sql/pg-types.js';
 import { buildResults, validRounds, type VerificationResult } from '../analysis/build-record.js';
+import { stopDecision } from '../analysis/adaptive.js';
 import { median } from '../analysis/stats.js';
 import { resolveInfra, type Infra } from '../infra/index.js';
 import { isTimed, tokenUserIds } from '../plan/plan.js';
 import type { FreshnessRecord } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
-import type { OpenModelResult, ResultsRecord, RoundRecord } from '../schema/results.js';
+import type { OpenModelResult, ResultsRecord, RoundRecord, Stopping } from '../schema/results.js';
 import {
   cpuSeconds,
   defaultServerCpu,
@@ -140,9 +141,26 @@ export async function executeScenario(
   const steps = plan.phases.filter(isTimed).length;
   let step = 0;
   try {
+    let stopping: Stopping | undefined;
     for (const phase of plan.phases) {
+      if (phase.kind === 'round' && stopping !== undefined) continue;
       if (isTimed(phase)) step++;
       await executePhase(phase, st, { infra, progress, log, step, steps, config: plan.config });
+      if (phase.kind === 'round' && plan.stopRule && roundComplete(st, phase.round, config.strategies)) {
+        const d = stopDecision(st.rounds, config.strategies, phase.round, plan.stopRule);
+        const widths = Object.entries(d.halfWidths)
+          .map(([n, w]) => `${n} ±${w === null || w === undefined ? '?' : (100 * w).toFixed(1)}%`)
+          .join(', ');
+        if (d.stop) {
+          const rule = phase.round >= plan.stopRule.maxRounds ? 'max-rounds' : 'precision';
+          stopping = { rule, rounds: phase.round, halfWidths: d.halfWidths };
+          progress.info(
+            rule === 'precision'
+              ? `every gain within ±${(100 * plan.stopRule.targetPrecision).toFixed(1)}% after round ${phase.round} and the one before (${widths}): rounds stop here`
+              : `the most rounds (${phase.round}) reached (${widths})`,
+          );
+        }
+      }
     }
     progress.phase('results');
     await stopChildren(st);
@@ -160,6 +178,7 @@ export async function executeScenario(
       openModel: st.openModel,
       linkRoundTripMs: st.linkRoundTripMs,
       freshness,
+      ...(stopping ? { stopping } : {}),
     });
     return { record, seeding: st.seeding };
   } finally {
@@ -348,6 +367,11 @@ function loadGenerator(st: State): LoadGenerator {
 function counterSet(st: State): Counters {
   if (!st.counters) throw new Error('the plan measures a round before its verify phase opened the counters');
   return st.counters;
+}
+
+/** Whether every strategy has measured round `round` (the order within a round varies). */
+function roundComplete(st: State, round: number, strategies: readonly StrategyName[]): boolean {
+  return strategies.every((s) => st.rounds.some((r) => r.strategy === s && r.round === round));
 }
 
 function server(st: State, strategy: StrategyName): ServerProcess {

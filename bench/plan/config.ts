@@ -14,6 +14,9 @@ export const DEFAULTS: BenchConfig = {
   scenario: 'default',
   strategies: ['db-lookup', 'jwt-redis'],
   rounds: 20,
+  adaptive: true,
+  minRounds: 8,
+  targetPrecision: 0.03,
   roundSeconds: 3,
   warmupSeconds: 5,
   connections: 32,
@@ -41,6 +44,8 @@ export const CI_DEFAULTS: BenchConfig = {
   ...DEFAULTS,
   scenario: 'ci',
   rounds: 10,
+  // The gate compares like with like: always the same number of rounds.
+  adaptive: false,
   roundSeconds: 2,
   warmupSeconds: 3,
   users: 20_000,
@@ -50,7 +55,7 @@ export const CI_DEFAULTS: BenchConfig = {
 };
 
 /** Raw option values as commander gives them (strings, or undefined when not given). */
-export type RawBenchOptions = Partial<Record<keyof BenchConfig | 'users' | 'seed', unknown>>;
+export type RawBenchOptions = Partial<Record<keyof BenchConfig | 'users' | 'seed' | 'maxRounds', unknown>>;
 
 const str = (v: unknown): string => String(v);
 
@@ -78,7 +83,26 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
     }
     c.strategies = parts.map((p) => choiceFlag('--strategies', p, STRATEGY_NAMES));
   }
-  if (raw.rounds !== undefined) c.rounds = intFlag('--rounds', str(raw.rounds), 2, 1000);
+  if (raw.maxRounds !== undefined) c.rounds = intFlag('--max-rounds', str(raw.maxRounds), 2, 1000);
+  if (raw.rounds !== undefined) {
+    // auto: adaptive, up to --max-rounds (or what the defaults or scenario say); N: exactly N.
+    if (str(raw.rounds) === 'auto') c.adaptive = true;
+    else {
+      c.rounds = intFlag('--rounds', str(raw.rounds), 2, 1000);
+      c.adaptive = false;
+    }
+  }
+  if (raw.minRounds !== undefined) c.minRounds = intFlag('--min-rounds', str(raw.minRounds), 2, 1000);
+  if (raw.targetPrecision !== undefined) {
+    const v = str(raw.targetPrecision).trim();
+    const x = v.endsWith('%') ? Number(v.slice(0, -1)) / 100 : Number(v);
+    if (!(x > 0 && x < 1))
+      throw usage('--target-precision', 'a fraction in (0, 1) or a percentage, e.g. 0.03 or 3%', v);
+    c.targetPrecision = x;
+  }
+  if (c.adaptive && c.minRounds > c.rounds) {
+    throw usage('--min-rounds', `at most the most rounds (--max-rounds ${c.rounds})`, String(c.minRounds));
+  }
   if (raw.roundSeconds !== undefined)
     c.roundSeconds = intFlag('--round-seconds', str(raw.roundSeconds), 1, 3600);
   if (raw.warmupSeconds !== undefined)

@@ -123,6 +123,9 @@ export function buildScenarioPlan(config: BenchConfig): ScenarioPlan {
     config,
     phases,
     estimatedSeconds: phases.reduce((a, p) => a + phaseSeconds(p), 0),
+    stopRule: config.adaptive
+      ? { minRounds: config.minRounds, maxRounds: config.rounds, targetPrecision: config.targetPrecision }
+      : null,
   };
 }
 

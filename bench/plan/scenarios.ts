@@ -16,7 +16,10 @@ const FIELDS: Record<string, keyof RawBenchOptions> = {
   users: 'users',
   seed: 'seed',
   warmupSeconds: 'warmupSeconds',
-  rounds: 'rounds',
+  // A scenario's rounds are the most: adaptive rounds (the default) may stop earlier.
+  rounds: 'maxRounds',
+  minRounds: 'minRounds',
+  targetPrecision: 'targetPrecision',
   roundSeconds: 'roundSeconds',
   jwtVerify: 'jwtVerify',
   strategies: 'strategies',

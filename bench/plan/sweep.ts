@@ -32,7 +32,12 @@ export function sweepConfigs(
 }
 
 function configAsRaw(c: BenchConfig): RawBenchOptions {
-  return { ...c, strategies: c.strategies.join(',') } as unknown as RawBenchOptions;
+  return {
+    ...c,
+    strategies: c.strategies.join(','),
+    rounds: c.adaptive ? 'auto' : c.rounds,
+    maxRounds: c.rounds,
+  } as unknown as RawBenchOptions;
 }
 
 /** Seconds of load a point's plan holds: warm-ups, rounds and open-model runs, per strategy. */

@@ -35,8 +35,13 @@ export interface ScenarioPlan {
   scenario: string;
   config: BenchConfig;
   phases: Phase[];
-  /** Seconds this scenario is expected to take, overheads included (an estimate, see plan.ts). */
+  /**
+   * Seconds this scenario is expected to take, overheads included (an estimate, see plan.ts); with
+   * adaptive rounds, the most it can take.
+   */
   estimatedSeconds: number;
+  /** Adaptive rounds: the round phases after the stop are skipped (bench/analysis/adaptive.ts); null: all run. */
+  stopRule: { minRounds: number; maxRounds: number; targetPrecision: number } | null;
 }
 
 export interface RunPlan {

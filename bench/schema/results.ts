@@ -19,8 +19,14 @@ export interface BenchConfig {
   scenario: string;
   /** Baseline first, then one or more candidates; every ratio is candidate / baseline. */
   strategies: StrategyName[];
-  /** Measured rounds per strategy, interleaved (order forward, then reversed, …). */
+  /** Measured rounds per strategy, interleaved (order forward, then reversed, …); with adaptive rounds, the most. */
   rounds: number;
+  /** Stop before `rounds` once every gain is precise (bench/analysis/adaptive.ts); false: exactly `rounds`. */
+  adaptive: boolean;
+  /** Adaptive rounds: never fewer than this. */
+  minRounds: number;
+  /** Adaptive rounds: the 95% CI half-width of every gain (a ratio, 0.03 = ±3%) at which they stop. */
+  targetPrecision: number;
   roundSeconds: number;
   warmupSeconds: number;
   /** Closed model: this many connections, each with one request in flight. */
@@ -277,4 +283,14 @@ export interface ResultsRecord {
   model: CostModel | null;
   /** The servers' idle round trip to Postgres (through the delay proxy, if any), ms; null: not measured. */
   linkRoundTripMs: number | null;
+  /** Which rule ended the rounds, after how many, and how precise each gain was then. */
+  stopping: Stopping;
+}
+
+export interface Stopping {
+  /** fixed: --rounds N; precision: every gain precise (twice in a row); max-rounds: the cap. */
+  rule: 'fixed' | 'precision' | 'max-rounds';
+  rounds: number;
+  /** Per candidate, the 95% CI half-width of its ratio when the rounds ended. */
+  halfWidths: StrategyMap<number | null>;
 }

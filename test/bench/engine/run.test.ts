@@ -196,6 +196,39 @@ describe('authbench run, end to end (tiny)', () => {
     }
   });
 
+  test('--rounds auto stops once every gain is precise, after two rounds in a row, and says so', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'authbench-adaptive-'));
+    try {
+      const r = await runTiny(out, [
+        '--rounds',
+        'auto',
+        '--min-rounds',
+        '2',
+        '--max-rounds',
+        '6',
+        '--target-precision',
+        '50%',
+        '--open-fractions',
+        'none',
+      ]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const record = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+      assert.equal(record.config.adaptive, true);
+      assert.equal(record.stopping.rule, 'precision', JSON.stringify(record.stopping));
+      assert.equal(record.stopping.rounds, 3, 'precise at rounds 2 and 3: no fourth');
+      assert.ok(record.stopping.halfWidths['jwt-redis'] <= 0.5);
+      for (const s of Object.values(record.strategies) as Array<{ rounds: unknown[] }>)
+        assert.equal(s.rounds.length, 3);
+      assert.match(r.stderr, /rounds stop here/);
+      assert.ok(
+        record.method.some((m: string) => /optional stopping/.test(m)),
+        'the method says what it costs',
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   test('--dry-run prints the plan with its estimate and starts nothing', async () => {
     const empty = join(dir, 'dry');
     const r = await run([
