@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { seedDatabase } from '../fixtures/seed.js';
+import { startDelayProxy, type DelayProxyServer } from '../bench/engine/delay-proxy.js';
+import { readSeedMeta, seedDatabase } from '../fixtures/seed.js';
 import type { SeedSpec } from '../fixtures/generator.js';
 import { startServer, type RunningServer, type ServerOptions } from '../servers/server.js';
 import type { StrategyName, WriteUpStrategy } from '../servers/strategies/index.js';
@@ -135,5 +136,39 @@ export async function eventually(label: string, ms: number, check: () => Promise
   while (!(await check())) {
     if (Date.now() > deadline) assert.fail(`${label}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A seeded test database, a delay proxy in front of it (delay 0 until a test changes it), and
+ * the dataset id: for the followers (jwt-redis's applier, jwt-local's map) whose connections go
+ * through the proxy while requests read Postgres directly.
+ */
+export async function proxiedTestDatabase(
+  name: string,
+  spec: SeedSpec,
+): Promise<{
+  database: Awaited<ReturnType<typeof createTestDatabase>>;
+  proxy: DelayProxyServer;
+  viaProxy: string;
+  datasetId: string;
+}> {
+  const database = await createTestDatabase(name);
+  await seedUrl(database.url, spec);
+  const target = new URL(database.url);
+  const proxy = await startDelayProxy({
+    targetHost: target.hostname,
+    targetPort: Number(target.port || 5432),
+    delayMs: 0,
+  });
+  const viaProxy = new URL(database.url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String((proxy.server.address() as { port: number }).port);
+  const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+  try {
+    const datasetId = (await readSeedMeta(pool))!.datasetId;
+    return { database, proxy, viaProxy: viaProxy.toString(), datasetId };
+  } finally {
+    await pool.end();
   }
 }

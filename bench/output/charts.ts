@@ -16,7 +16,7 @@ const INVALID = '#D55E00';
 
 export interface ChartSpec {
   /** File-name and element-id friendly. */
-  id: 'throughput' | 'rounds' | 'latency' | 'costs';
+  id: 'frontier' | 'throughput' | 'rounds' | 'latency' | 'costs';
   title: string;
   /** A Chart.js configuration: plain data, JSON-serialisable. */
   config: Record<string, unknown>;
@@ -157,7 +157,69 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
       options: base('Measured work per request', 'per request'),
     },
   };
-  return [throughput, rounds, latency, costs];
+  const frontier = frontierChart(record);
+  return [...(frontier ? [frontier] : []), throughput, rounds, latency, costs];
+}
+
+/** Staleness at or below this draws on the floor of the log axis, labelled "0 (none)". */
+export const FRONTIER_FLOOR_MS = 1;
+
+/**
+ * The trade-off in one picture: x = throughput as a fraction of the no-auth ceiling, y = the
+ * longest stale claims were honoured after a revocation (log scale; never at the floor), one
+ * point per strategy; filled points accepted nothing stale beyond their declared δ. Only for a
+ * run with no-auth and a freshness phase (null otherwise).
+ */
+export function frontierChart(record: ResultsRecord): ChartSpec | null {
+  const entries = Object.entries(record.strategies).filter(
+    ([, s]) => s.ceilingRatio !== null && s.freshness !== null,
+  );
+  if (entries.length === 0) return null;
+  const title = `Speed and staleness (${record.scenario}): × the no-auth ceiling against the worst staleness`;
+  return {
+    id: 'frontier',
+    title,
+    config: {
+      type: 'scatter',
+      data: {
+        datasets: entries.map(([name, s], i) => {
+          const f = s.freshness!;
+          const safe = f.staleAccepted === 0;
+          const stale =
+            f.maxStalenessMs === null || f.maxStalenessMs <= FRONTIER_FLOOR_MS
+              ? FRONTIER_FLOOR_MS
+              : f.maxStalenessMs;
+          return {
+            label: `${name}${safe ? ' (0 stale acceptances)' : ` (${f.staleAccepted} stale acceptances)`}`,
+            data: [{ x: round3(s.ceilingRatio!.median), y: round1(stale) }],
+            backgroundColor: safe ? PALETTE[i % PALETTE.length] : 'rgba(0,0,0,0)',
+            borderColor: PALETTE[i % PALETTE.length],
+            borderWidth: 2,
+            pointStyle: POINT_STYLES[i % POINT_STYLES.length],
+            pointRadius: 9,
+          };
+        }),
+      },
+      options: base(title, 'worst staleness, ms (log; floor: none)', {
+        scales: {
+          x: {
+            type: 'linear',
+            min: 0,
+            max: 1.05,
+            title: { display: true, text: 'throughput × the no-auth ceiling' },
+          },
+          y: {
+            type: 'logarithmic',
+            min: FRONTIER_FLOOR_MS,
+            title: {
+              display: true,
+              text: 'worst staleness after a revocation, ms (log; floor = none accepted)',
+            },
+          },
+        },
+      }),
+    },
+  };
 }
 
 function round1(x: number): number {

@@ -17,6 +17,7 @@ import type { Queryable } from '../db.js';
 import { DependencyError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { BackgroundConnection } from './background.js';
+import { PollLoop, waitUntil } from './poll-loop.js';
 import { LEASE_MS, POLL_MS, contiguous, type UserVersion } from './revocations.js';
 
 /** Positions read per query while catching up. */
@@ -37,11 +38,12 @@ export class LocalVersions {
   private head = -1;
   private confirmedAt = -Infinity;
   private trusted = false;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private pokeRequested = false;
-  private loop: Promise<void> | undefined;
   private readonly bg: BackgroundConnection;
+  private readonly follower = new PollLoop(
+    () => this.pollOnce(),
+    () => this.metrics.countRevocationEvent('poll_failed'),
+    POLL_MS,
+  );
 
   constructor(
     private readonly db: Queryable,
@@ -55,18 +57,12 @@ export class LocalVersions {
   /** Loads the map and starts following the log; resolves once requests can be answered. */
   async start(timeoutMs = 30_000): Promise<void> {
     this.bg.start();
-    this.loop = this.run();
-    const deadline = performance.now() + timeoutMs;
-    while (!this.trusted) {
-      if (performance.now() > deadline) throw new Error('could not load the revocation map from Postgres');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    this.follower.start();
+    await waitUntil(() => this.trusted, timeoutMs, 'could not load the revocation map from Postgres');
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.follower.stop();
     await this.bg.stop();
   }
 
@@ -76,8 +72,7 @@ export class LocalVersions {
   }
 
   poke(): void {
-    this.pokeRequested = true;
-    this.wake?.();
+    this.follower.poke();
   }
 
   /**
@@ -108,30 +103,6 @@ export class LocalVersions {
   private raise(userId: number, next: UserVersion): void {
     const current = this.versions.get(userId);
     if (current === undefined || next.version > current.version) this.versions.set(userId, next);
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      this.pokeRequested = false;
-      try {
-        await this.pollOnce();
-      } catch {
-        this.metrics.countRevocationEvent('poll_failed');
-      }
-      if (this.stopped) break;
-      if (this.pokeRequested) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.wake = undefined;
-          resolve();
-        }, POLL_MS);
-        this.wake = () => {
-          clearTimeout(timer);
-          this.wake = undefined;
-          resolve();
-        };
-      });
-    }
   }
 
   /**

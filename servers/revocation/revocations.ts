@@ -18,6 +18,7 @@ import type { Queryable } from '../db.js';
 import { DependencyError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { BackgroundConnection } from './background.js';
+import { PollLoop, waitUntil } from './poll-loop.js';
 import {
   RECORD_TTL_S,
   RevocationKeys,
@@ -91,10 +92,11 @@ export class Revocations {
   private confirmedAt = -Infinity;
   private trusted = false;
   private gen: string | null = null;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private pokeRequested = false;
-  private loop: Promise<void> | undefined;
+  private readonly follower = new PollLoop(
+    () => this.pollOnce(),
+    () => this.metrics.countRevocationEvent('poll_failed'),
+    POLL_MS,
+  );
   private lastPrune = -Infinity;
   private readonly resolving = new Map<string, number>();
 
@@ -122,19 +124,16 @@ export class Revocations {
   async start(timeoutMs = 10_000): Promise<void> {
     if (!this.applies) return;
     this.bg.start();
-    this.loop = this.run();
-    const deadline = performance.now() + timeoutMs;
-    while (!this.trusted) {
-      if (performance.now() > deadline)
-        throw new Error('could not confirm the Redis revocation records against Postgres');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    this.follower.start();
+    await waitUntil(
+      () => this.trusted,
+      timeoutMs,
+      'could not confirm the Redis revocation records against Postgres',
+    );
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.follower.stop();
     await this.bg.stop();
   }
 
@@ -145,8 +144,7 @@ export class Revocations {
 
   /** Ask the applier to look now (a notification, a reconnect, a request that found Redis behind). */
   poke(): void {
-    this.pokeRequested = true;
-    this.wake?.();
+    this.follower.poke();
   }
 
   /**
@@ -271,30 +269,6 @@ export class Revocations {
         this.metrics.countRevocationEvent('intent_cleared');
       }
     })().catch(() => {});
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      this.pokeRequested = false;
-      try {
-        await this.pollOnce();
-      } catch {
-        this.metrics.countRevocationEvent('poll_failed');
-      }
-      if (this.stopped) break;
-      if (this.pokeRequested) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.wake = undefined;
-          resolve();
-        }, POLL_MS);
-        this.wake = () => {
-          clearTimeout(timer);
-          this.wake = undefined;
-          resolve();
-        };
-      });
-    }
   }
 
   /**

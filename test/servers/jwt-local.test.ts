@@ -6,8 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startDelayProxy, type DelayProxyServer } from '../../bench/engine/delay-proxy.js';
-import { readSeedMeta } from '../../fixtures/seed.js';
+import type { DelayProxyServer } from '../../bench/engine/delay-proxy.js';
 import { createDb, type Db } from '../../servers/db.js';
 import { DependencyError } from '../../servers/errors.js';
 import { Metrics } from '../../servers/metrics.js';
@@ -17,6 +16,7 @@ import { startServer, type RunningServer } from '../../servers/server.js';
 import {
   createTestDatabase,
   eventually,
+  proxiedTestDatabase,
   request,
   seedUrl,
   serverOptions,
@@ -32,23 +32,17 @@ describe('jwt-local: the revocation map', () => {
   let local: LocalVersions;
 
   before(async () => {
-    database = await createTestDatabase('jwt_local_map');
-    await seedUrl(database.url, { seed: 5, users: 40 });
-    const target = new URL(database.url);
-    proxy = await startDelayProxy({
-      targetHost: target.hostname,
-      targetPort: Number(target.port || 5432),
-      delayMs: 0,
-    });
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String((proxy.server.address() as { port: number }).port);
+    let viaProxy: string;
+    let datasetId: string;
+    ({ database, proxy, viaProxy, datasetId } = await proxiedTestDatabase('jwt_local_map', {
+      seed: 5,
+      users: 40,
+    }));
     const metrics = new Metrics();
     db = createDb({ url: database.url, poolSize: 2, metrics });
     admin = new pg.Pool({ connectionString: database.url, max: 2 });
-    const datasetId = (await readSeedMeta(admin))!.datasetId;
     // The map's connections (the load and the log) go through the proxy; misses read Postgres directly.
-    local = new LocalVersions(db, viaProxy.toString(), datasetId, metrics);
+    local = new LocalVersions(db, viaProxy, datasetId, metrics);
     await local.start();
   });
   after(async () => {

@@ -8,16 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import pg from 'pg';
-import { startDelayProxy, type DelayProxyServer } from '../../bench/engine/delay-proxy.js';
-import { readSeedMeta } from '../../fixtures/seed.js';
+import type { DelayProxyServer } from '../../bench/engine/delay-proxy.js';
 import { createDb, type Db } from '../../servers/db.js';
 import { DependencyError } from '../../servers/errors.js';
 import { Metrics } from '../../servers/metrics.js';
 import { RevocationKeys, scripted } from '../../servers/revocation/records.js';
 import { LEASE_MS, POLL_MS, Revocations } from '../../servers/revocation/revocations.js';
 import { createRedis } from '../../servers/redis.js';
-import { createTestDatabase, eventually, seedUrl, serviceUrls } from '../helpers.js';
+import { type createTestDatabase, eventually, proxiedTestDatabase, serviceUrls } from '../helpers.js';
 
 describe('Redis scripts: records only rise, meta only covers what is applied', () => {
   let redis: Redis;
@@ -155,26 +153,15 @@ describe('the freshness lease (a server whose applier cannot reach Postgres)', (
   let revocations: Revocations;
 
   before(async () => {
-    database = await createTestDatabase('lease');
-    await seedUrl(database.url, { seed: 3, users: 20 });
-    const target = new URL(database.url);
-    proxy = await startDelayProxy({
-      targetHost: target.hostname,
-      targetPort: Number(target.port || 5432),
-      delayMs: 0,
-    });
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String((proxy.server.address() as { port: number }).port);
+    let viaProxy: string;
+    let datasetId: string;
+    ({ database, proxy, viaProxy, datasetId } = await proxiedTestDatabase('lease', { seed: 3, users: 20 }));
     const metrics = new Metrics();
     db = createDb({ url: database.url, poolSize: 2, metrics });
-    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    const datasetId = (await readSeedMeta(pool))!.datasetId;
-    await pool.end();
     redis = createRedis({ url: serviceUrls().redisUrl });
     await redis.connect();
     // Requests read Postgres directly; only the applier's connection goes through the proxy.
-    revocations = new Revocations(redis, db, viaProxy.toString(), datasetId, metrics, true);
+    revocations = new Revocations(redis, db, viaProxy, datasetId, metrics, true);
     await revocations.start();
   });
   after(async () => {
