@@ -70,7 +70,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.pgUrl,
     datasetId,
     metrics,
-    opts.strategy === 'jwt-redis',
+    // The strategies that answer from the Redis records run the applier that keeps them current.
+    opts.strategy === 'jwt-redis' || opts.strategy === 'rbac-cache',
   );
   const local = opts.strategy === 'jwt-local' ? new LocalVersions(db, opts.pgUrl, datasetId, metrics) : null;
   const stopRevocations = async (): Promise<void> => {

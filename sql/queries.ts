@@ -43,6 +43,16 @@ export const MINT_CLAIMS = q(
   WHERE u.id = $1`,
 );
 
+/** rbac-cache's miss: the join, with the version and incarnation the claims belong to, in one snapshot. */
+export const CACHE_FILL_CLAIMS = q(
+  'rbac_cache_fill',
+  `
+  SELECT u.id AS user_id, u.token_version, u.incarnation, r.id AS role_id, r.name AS role_name,
+         p.name AS permission_name
+  ${RBAC_JOIN}
+  WHERE u.id = $1`,
+);
+
 /**
  * A Redis record's refill: the user's version and the revocation log position it is current
  * as of, read in one snapshot (no row: the user does not exist).

@@ -68,6 +68,11 @@ export class RevocationKeys {
     return `authbench:{${this.datasetId}}:${gen}:${userId}`;
   }
 
+  /** rbac-cache's cached claims of a user, in the key space they were read in. */
+  cache(gen: string, userId: number): string {
+    return `authbench:{${this.datasetId}}:${gen}:c:${userId}`;
+  }
+
   intent(userId: number): string {
     return `authbench:{${this.datasetId}}:intent:${userId}`;
   }

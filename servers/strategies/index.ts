@@ -2,6 +2,7 @@ import { createDbLookup } from './db-lookup.js';
 import { createJwtOnly } from './jwt-only.js';
 import { createJwtLocal } from './jwt-local.js';
 import { createJwtRedis } from './jwt-redis.js';
+import { createRbacCache } from './rbac-cache.js';
 import { NO_AUTH_WARNING, createNoAuth } from './no-auth.js';
 import { JWT_ONLY_WARNING } from './jwt-only.js';
 import type { AuthStrategy, StrategyDeps, StrategyName } from './types.js';
@@ -19,6 +20,7 @@ const FACTORIES: Record<StrategyName, (deps: StrategyDeps) => AuthStrategy> = {
   'db-lookup': createDbLookup,
   'jwt-redis': createJwtRedis,
   'jwt-local': createJwtLocal,
+  'rbac-cache': createRbacCache,
   'jwt-only': createJwtOnly,
   'no-auth': createNoAuth,
 };

@@ -4,7 +4,14 @@ import type { VerifiedToken } from '../jwt.js';
 import type { LocalVersions } from '../revocation/local.js';
 import { SQL_BOUND_MS, type Revocations, type UserVersion } from '../revocation/revocations.js';
 
-export const STRATEGY_NAMES = ['db-lookup', 'jwt-redis', 'jwt-local', 'jwt-only', 'no-auth'] as const;
+export const STRATEGY_NAMES = [
+  'db-lookup',
+  'jwt-redis',
+  'jwt-local',
+  'rbac-cache',
+  'jwt-only',
+  'no-auth',
+] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 /** The two the write-up compares: the bench's default pair, and what docs/security.md's rows are about. */
 export const WRITE_UP_STRATEGIES = ['db-lookup', 'jwt-redis'] as const;
@@ -45,6 +52,8 @@ export const DECLARED_FRESHNESS: Readonly<Record<StrategyName, FreshnessBound>> 
   'jwt-redis': { apiMs: 0, sqlMs: SQL_BOUND_MS },
   // Every revocation reaches the map through the log, API ones included: one bound for both.
   'jwt-local': { apiMs: SQL_BOUND_MS, sqlMs: SQL_BOUND_MS },
+  // The cache is only believed at the version jwt-redis's records hold: the same bounds.
+  'rbac-cache': { apiMs: 0, sqlMs: SQL_BOUND_MS },
   'jwt-only': { apiMs: null, sqlMs: null },
   // Not an auth strategy: it accepts anything that parses. The ceiling, never a choice.
   'no-auth': { apiMs: null, sqlMs: null },

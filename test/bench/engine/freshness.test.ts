@@ -36,11 +36,11 @@ describe('authbench freshness', () => {
   });
 
   test(
-    'jwt-redis and jwt-local: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances',
-    { timeout: 180_000 },
+    'jwt-redis, jwt-local and rbac-cache: no stale acceptance, lock-out or crash under revocations and faults; jwt-only: stale acceptances',
+    { timeout: 240_000 },
     async () => {
       const config = parseFreshnessArgs({
-        strategy: 'jwt-redis,jwt-local,jwt-only',
+        strategy: 'jwt-redis,jwt-local,rbac-cache,jwt-only',
         seconds: '10',
         seed: '11',
         revocationsPerSecond: '6',
@@ -96,6 +96,14 @@ describe('authbench freshness', () => {
       assert.equal(localMap.lockouts + localMap.crashes, 0, `jwt-local: no lock-out, no crash${context}`);
       assert.equal(localMap.pass, true);
       assert.deepEqual(localMap.declared, { apiMs: 1000, sqlMs: 1000 }, 'held to its declared δ');
+      const cache = record.strategies['rbac-cache']!;
+      assert.equal(
+        cache.staleAccepted,
+        0,
+        `rbac-cache accepted stale claims: ${JSON.stringify(cache.verdict.staleAcceptances.slice(0, 3))}${context}`,
+      );
+      assert.equal(cache.lockouts + cache.crashes, 0, `rbac-cache: no lock-out, no crash${context}`);
+      assert.equal(cache.pass, true);
 
       assert.ok(unsafe.staleAccepted > 0, `the checker must catch jwt-only${context}`);
       assert.equal(unsafe.pass, false);
