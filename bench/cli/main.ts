@@ -40,7 +40,7 @@ import { DEFAULT_BASELINE, loadBaseline } from './baseline.js';
 const PG_URL = 'Postgres URL (default: $DATABASE_URL, else Docker, else a throwaway local cluster)';
 const REDIS_URL = 'Redis URL (default: $REDIS_URL, else Docker, else a throwaway local redis-server)';
 const STRATEGY_HELP =
-  'db-lookup | jwt-redis | jwt-local | jwt-only (unsafe: no revocation check) | no-auth (the ceiling: no authentication)';
+  'db-lookup | jwt-redis | jwt-local | rbac-cache | jwt-only (unsafe: no revocation check) | no-auth (the ceiling: no authentication)';
 
 export function buildProgram(): Command {
   const program = new Command('authbench')

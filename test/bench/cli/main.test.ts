@@ -86,7 +86,7 @@ describe('authbench CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [
         ['serve', '--strategy', 'nope'],
-        /--strategy must be one of db-lookup, jwt-redis, jwt-local, jwt-only, no-auth \(got "nope"\)/,
+        /--strategy must be one of db-lookup, jwt-redis, jwt-local, rbac-cache, jwt-only, no-auth \(got "nope"\)/,
       ],
       [
         ['serve', '--strategy', 'db-lookup', '--port', 'abc'],

@@ -139,7 +139,7 @@ describe('authbench freshness', () => {
     for (const [args, message] of [
       [
         ['--strategy', 'jwt-redis,magic'],
-        /--strategy must be a comma-separated list of db-lookup, jwt-redis, jwt-local, jwt-only \(each at most once\) \(got "jwt-redis,magic"\)/,
+        /--strategy must be a comma-separated list of db-lookup, jwt-redis, jwt-local, rbac-cache, jwt-only \(each at most once\) \(got "jwt-redis,magic"\)/,
       ],
       [['--seconds', '0'], /--seconds must be an integer from 5 to 3600 \(got "0"\)/],
       [

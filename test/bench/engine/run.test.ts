@@ -254,7 +254,7 @@ describe('authbench run, end to end (tiny)', () => {
       [['--rounds', 'abc'], /--rounds must be an integer from 2 to 1000 \(got "abc"\)/],
       [
         ['--strategies', 'db-lookup,magic'],
-        /--strategies must be one of db-lookup, jwt-redis, jwt-local, jwt-only, no-auth \(got "magic"\)/,
+        /--strategies must be one of db-lookup, jwt-redis, jwt-local, rbac-cache, jwt-only, no-auth \(got "magic"\)/,
       ],
     ] as const) {
       const started = Date.now();

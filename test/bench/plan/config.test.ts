@@ -34,7 +34,7 @@ test('bad values name the flag, the rule and the value', () => {
     [{ roundSeconds: '1.5' }, /^--round-seconds must be an integer/],
     [
       { strategies: 'db-lookup,nope' },
-      /^--strategies must be one of db-lookup, jwt-redis, jwt-local, jwt-only, no-auth \(got "nope"\)$/,
+      /^--strategies must be one of db-lookup, jwt-redis, jwt-local, rbac-cache, jwt-only, no-auth \(got "nope"\)$/,
     ],
     [{ strategies: 'db-lookup' }, /^--strategies must be at least two different strategies, baseline first/],
     [
