@@ -44,14 +44,7 @@ export const MINT_CLAIMS = q(
 );
 
 /** rbac-cache's miss: the join, with the version and incarnation the claims belong to, in one snapshot. */
-export const CACHE_FILL_CLAIMS = q(
-  'rbac_cache_fill',
-  `
-  SELECT u.id AS user_id, u.token_version, u.incarnation, r.id AS role_id, r.name AS role_name,
-         p.name AS permission_name
-  ${RBAC_JOIN}
-  WHERE u.id = $1`,
-);
+export const CACHE_FILL_CLAIMS = q('rbac_cache_fill', MINT_CLAIMS.text);
 
 /**
  * A Redis record's refill: the user's version and the revocation log position it is current

@@ -156,7 +156,10 @@ export function buildResults(input: {
     for (const name of config.strategies) {
       if (name === CEILING) continue;
       const c = compareStrategies(rounds, CEILING, name, config.bootstrapIterations);
-      if (c) strategies[name]!.ceilingRatio = { ...c.throughputRatio };
+      if (c) {
+        const { median, ci95, pairs } = c.throughputRatio;
+        strategies[name]!.ceilingRatio = { median, ci95, pairs };
+      }
     }
   }
 

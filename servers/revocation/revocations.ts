@@ -184,8 +184,11 @@ export class Revocations {
       this.metrics.countRedis('mget');
       let raw: Array<string | null>;
       try {
-        const keys = [this.keys.record(gen, userId), this.keys.meta, this.keys.intent(userId)];
-        raw = await this.redis.mget(...(withCache ? [...keys, this.keys.cache(gen, userId)] : keys));
+        const record = this.keys.record(gen, userId);
+        const intent = this.keys.intent(userId);
+        raw = await (withCache
+          ? this.redis.mget(record, this.keys.meta, intent, this.keys.cache(gen, userId))
+          : this.redis.mget(record, this.keys.meta, intent));
       } catch (err) {
         throw new DependencyError('redis', { cause: err });
       }
