@@ -3,6 +3,7 @@
  * done by bench/engine/, words and files by bench/output/. This is the one place that sets
  * the exit code (2 for usage errors, 1 for failures) — in main(), which bin.ts runs.
  */
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { NOT_AUTH_STRATEGIES } from '../../servers/strategies/index.js';
 import { compareResults } from '../analysis/compare.js';
@@ -18,13 +19,12 @@ import {
   describeReports,
   readReportable,
   readResults,
-  writeExports,
   writeReports,
-  writeResults,
   writeSweep,
   writeSweepReports,
 } from '../output/files.js';
 import { renderPlan } from '../output/plan-text.js';
+import { RunFolder, isRunFolder, rewriteRunReport } from '../output/run-folder.js';
 import { renderSideBySide, renderSummary } from '../output/summary.js';
 import { renderSweep } from '../output/sweep-text.js';
 import { parseRunArgs, parseSeedArgs, parseServeArgs } from '../plan/args.js';
@@ -115,30 +115,38 @@ export function buildProgram(): Command {
         process.stdout.write(renderPlan(plan));
         return;
       }
-      // Freshness first: every scenario's record then carries each strategy's measured staleness.
-      let fresh: FreshnessOutcome | null = null;
-      if (freshness) {
-        process.stdout.write('freshness: is it safe? (authbench freshness)\n');
-        const f = await runFreshness(freshness, commandLine(), (line) => {
-          process.stderr.write(`${line}\n`);
+      const folder = await RunFolder.create(first.resultsDir, commandLine());
+      let valid = true;
+      try {
+        // Freshness first: every scenario's record then carries each strategy's measured staleness.
+        let fresh: FreshnessOutcome | null = null;
+        if (freshness) {
+          process.stdout.write('freshness: is it safe? (authbench freshness)\n');
+          const f = await runFreshness({ ...freshness, resultsDir: folder.dir }, commandLine(), (line) => {
+            process.stderr.write(`${line}\n`);
+          });
+          process.stdout.write(
+            `${Object.values(f.record.strategies)
+              .map((r) => r.summary)
+              .join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n\n`,
+          );
+          await folder.addFreshness(f.record, f.path, f.html);
+          fresh = { record: f.record, path: f.path };
+          valid &&= f.record.valid;
+        }
+        const outcomes = await executeRun(plan, urls(args), commandLine(), {
+          freshness: fresh,
+          onScenario: async ({ record }) => {
+            await publish(folder, record);
+          },
         });
-        process.stdout.write(
-          `${Object.values(f.record.strategies)
-            .map((r) => r.summary)
-            .join('\n')}\nresults: ${f.path}\nreport: ${f.html}\n\n`,
-        );
-        fresh = { record: f.record, path: f.path };
+        const records = outcomes.map((o) => o.record);
+        if (records.length > 1) process.stdout.write(`\n${renderSideBySide(records)}`);
+        valid &&= records.every((r) => r.valid);
+      } finally {
+        await finishRun(folder);
       }
-      const outcomes = await executeRun(plan, urls(args), commandLine(), {
-        freshness: fresh,
-        onScenario: async ({ record }) => {
-          await publish(record);
-        },
-      });
-      const records = outcomes.map((o) => o.record);
-      if (records.length > 1) process.stdout.write(`\n${renderSideBySide(records)}`);
-      const safe = fresh === null || fresh.record.valid;
-      if (records.some((r) => !r.valid) || !safe) throw new ExitCode(1);
+      if (!valid) throw new ExitCode(1);
     });
 
   addRunOptions(program.command('ci'), CI_DEFAULTS)
@@ -150,18 +158,23 @@ export function buildProgram(): Command {
       const args = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), CI_DEFAULTS, []);
       const baseline = await loadBaseline(String(raw.baseline));
       let failed = false;
-      await executeRun(buildRunPlan(args.configs), urls(args), commandLine(), {
-        onScenario: async ({ record }) => {
-          const path = await publish(record);
-          const exports = await writeExports(record, path);
-          process.stdout.write(
-            `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
-          );
-          const checks = gate(record, baseline);
-          process.stdout.write(renderChecks(checks));
-          failed ||= checks.some((c) => !c.pass);
-        },
-      });
+      const folder = await RunFolder.create(args.configs[0]!.resultsDir, commandLine());
+      try {
+        await executeRun(buildRunPlan(args.configs), urls(args), commandLine(), {
+          onScenario: async ({ record }) => {
+            const path = await publish(folder, record);
+            const exports = await folder.addExports(record, path);
+            process.stdout.write(
+              `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
+            );
+            const checks = gate(record, baseline);
+            process.stdout.write(renderChecks(checks));
+            failed ||= checks.some((c) => !c.pass);
+          },
+        });
+      } finally {
+        await finishRun(folder);
+      }
       if (failed) throw new ExitCode(1);
     });
 
@@ -251,13 +264,17 @@ export function buildProgram(): Command {
   program
     .command('report')
     .description(
-      '(re)generate the HTML report, PNG charts and Markdown summary next to a results or sweep file (any schema version)',
+      "(re)generate the HTML report, PNG charts and Markdown summary of a run's folder, or next to a results or sweep file (any schema version)",
     )
     .argument(
-      '<results.json>',
-      'a results file written by authbench run, or a sweep file written by authbench sweep',
+      '<path>',
+      'a run folder (results/<timestamp>/, results/latest), a results file, or a sweep file written by authbench sweep',
     )
     .action(async (path: string) => {
+      if (isRunFolder(path)) {
+        process.stdout.write(describeReports(await rewriteRunReport(path)));
+        return;
+      }
       const file = await readReportable(path);
       const files =
         file.kind === 'run'
@@ -269,12 +286,24 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** A scenario's record: written (never over another), summarized, and reported beside it. */
-async function publish(record: ResultsRecord): Promise<string> {
-  const files = await writeResults(record, record.config.resultsDir);
-  process.stdout.write(`\n${renderSummary(record)}\nresults: ${files.path} (and ${files.latest})\n`);
-  process.stdout.write(describeReports(await writeReports(record, files.path)));
-  return files.path;
+/** A scenario's record: written into the run's folder (never over another), summarized, reported. */
+async function publish(folder: RunFolder, record: ResultsRecord): Promise<string> {
+  const { path, report } = await folder.addScenario(record);
+  process.stdout.write(`\n${renderSummary(record)}\nresults: ${path}\nreport: ${report}\n`);
+  return path;
+}
+
+/** The run's manifest marked complete, and where to look. */
+async function finishRun(folder: RunFolder): Promise<void> {
+  const m = await folder.finish();
+  if (m.scenarios.length === 0 && m.freshness === null) return;
+  const lines = [
+    `\nrun folder: ${folder.dir} (results/latest points here)`,
+    `report: ${join(folder.dir, m.reports.html)}`,
+  ];
+  lines.push(`summary: ${join(folder.dir, m.reports.markdown)}`);
+  for (const f of m.reports.pngFailures) lines.push(`not rendered: ${f.id}.png — ${f.reason}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 const urls = (a: { pgUrl?: string; redisUrl?: string }): { pgUrl?: string; redisUrl?: string } => ({

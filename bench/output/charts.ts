@@ -35,8 +35,11 @@ const base = (
   ...extra,
 });
 
-/** The report's charts, from the results record alone (pure). */
-export function chartSpecs(record: ResultsRecord): ChartSpec[] {
+/**
+ * The report's charts, from the results record alone (pure). A run's report draws one frontier
+ * for all its regimes, so it asks for the scenario's charts without one.
+ */
+export function chartSpecs(record: ResultsRecord, opts: { frontier?: boolean } = {}): ChartSpec[] {
   const names = Object.keys(record.strategies);
   const strategies = Object.values(record.strategies);
   const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
@@ -157,7 +160,7 @@ export function chartSpecs(record: ResultsRecord): ChartSpec[] {
       options: base('Measured work per request', 'per request'),
     },
   };
-  const frontier = frontierChart(record);
+  const frontier = opts.frontier === false ? null : frontierChart([record]);
   return [...(frontier ? [frontier] : []), throughput, rounds, latency, costs];
 }
 
@@ -167,39 +170,46 @@ export const FRONTIER_FLOOR_MS = 1;
 /**
  * The trade-off in one picture: x = throughput as a fraction of the no-auth ceiling, y = the
  * longest stale claims were honoured after a revocation (log scale; never at the floor), one
- * point per strategy; filled points accepted nothing stale beyond their declared δ. Only for a
- * run with no-auth and a freshness phase (null otherwise).
+ * point per strategy and regime (a colour per strategy, a shape per regime); filled points
+ * accepted nothing stale beyond their declared δ. Only for records with no-auth and a freshness
+ * phase (null when none has both).
  */
-export function frontierChart(record: ResultsRecord): ChartSpec | null {
-  const entries = Object.entries(record.strategies).filter(
-    ([, s]) => s.ceilingRatio !== null && s.freshness !== null,
+export function frontierChart(records: readonly ResultsRecord[]): ChartSpec | null {
+  const strategyNames = [...new Set(records.flatMap((r) => Object.keys(r.strategies)))];
+  const several = records.length > 1;
+  const datasets = records.flatMap((record, regime) =>
+    Object.entries(record.strategies)
+      .filter(([, s]) => s.ceilingRatio !== null && s.freshness !== null)
+      .map(([name, s]) => {
+        const f = s.freshness!;
+        const safe = f.staleAccepted === 0;
+        const colour = PALETTE[strategyNames.indexOf(name) % PALETTE.length]!;
+        const stale =
+          f.maxStalenessMs === null || f.maxStalenessMs <= FRONTIER_FLOOR_MS
+            ? FRONTIER_FLOOR_MS
+            : f.maxStalenessMs;
+        const who = several ? `${name} · ${record.scenario}` : name;
+        return {
+          label: `${who}${safe ? ' (0 stale acceptances)' : ` (${f.staleAccepted} stale acceptances)`}`,
+          data: [{ x: round3(s.ceilingRatio!.median), y: round1(stale) }],
+          backgroundColor: safe ? colour : 'rgba(0,0,0,0)',
+          borderColor: colour,
+          borderWidth: 2,
+          pointStyle: several
+            ? POINT_STYLES[regime % POINT_STYLES.length]
+            : POINT_STYLES[strategyNames.indexOf(name) % POINT_STYLES.length],
+          pointRadius: 9,
+        };
+      }),
   );
-  if (entries.length === 0) return null;
-  const title = `Speed and staleness (${record.scenario}): × the no-auth ceiling against the worst staleness`;
+  if (datasets.length === 0) return null;
+  const title = `Speed and staleness (${records.map((r) => r.scenario).join(', ')}): × the no-auth ceiling against the worst staleness`;
   return {
     id: 'frontier',
     title,
     config: {
       type: 'scatter',
-      data: {
-        datasets: entries.map(([name, s], i) => {
-          const f = s.freshness!;
-          const safe = f.staleAccepted === 0;
-          const stale =
-            f.maxStalenessMs === null || f.maxStalenessMs <= FRONTIER_FLOOR_MS
-              ? FRONTIER_FLOOR_MS
-              : f.maxStalenessMs;
-          return {
-            label: `${name}${safe ? ' (0 stale acceptances)' : ` (${f.staleAccepted} stale acceptances)`}`,
-            data: [{ x: round3(s.ceilingRatio!.median), y: round1(stale) }],
-            backgroundColor: safe ? PALETTE[i % PALETTE.length] : 'rgba(0,0,0,0)',
-            borderColor: PALETTE[i % PALETTE.length],
-            borderWidth: 2,
-            pointStyle: POINT_STYLES[i % POINT_STYLES.length],
-            pointRadius: 9,
-          };
-        }),
-      },
+      data: { datasets },
       options: base(title, 'worst staleness, ms (log; floor: none)', {
         scales: {
           x: {

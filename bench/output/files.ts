@@ -1,5 +1,8 @@
-/** The writers and readers of results files and the reports beside them: the only file I/O of output/. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+/**
+ * The writers and readers of results files and the reports beside them; with run-folder.ts (one
+ * run's folder), the only file I/O of output/.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { ResultsRecord } from '../schema/results.js';
@@ -55,15 +58,16 @@ function siblings(path: string): { dir: string; base: string; html: string } {
   return { dir, base, html: join(dir, `${base}.html`) };
 }
 
-async function writePngs(
+/** Renders charts into `dir` as <base>-<id>.png (<id>.png without a base); chart id → file name. */
+export async function writePngs(
   specs: ReadonlyArray<{ id: string; config: Record<string, unknown> }>,
   dir: string,
-  base: string,
+  base = '',
 ): Promise<{ pngs: Record<string, string>; failures: ReportFiles['pngFailures'] }> {
   const outcome = await renderPngs(specs);
   const pngs: Record<string, string> = {};
   for (const [id, buffer] of Object.entries(outcome.rendered)) {
-    const file = `${base}-${id}.png`;
+    const file = base ? `${base}-${id}.png` : `${id}.png`;
     await writeFile(join(dir, file), buffer);
     pngs[id] = file;
   }
@@ -92,23 +96,6 @@ export async function readResults(path: string): Promise<ResultsRecord> {
   return file.record;
 }
 
-/**
- * Writes results/<timestamp>-<scenario>.json (never over an existing file: 'wx') and then
- * results/latest.json by rename, so a reader never sees a half-written latest.json.
- */
-export async function writeResults(
-  record: ResultsRecord,
-  dir: string,
-): Promise<{ path: string; latest: string }> {
-  const text = `${JSON.stringify(record, null, 2)}\n`;
-  const path = await writeNew(dir, `${stamp(record.createdAt)}-${record.scenario}`, text);
-  const latest = join(dir, 'latest.json');
-  const tmp = `${latest}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, latest);
-  return { path, latest };
-}
-
 /** results/<timestamp>-sweep-<scenario>-<param>.json, never over an existing file. */
 export async function writeSweep(sweep: SweepRecord, dir: string): Promise<string> {
   return writeNew(
@@ -122,7 +109,7 @@ export async function writeSweep(sweep: SweepRecord, dir: string): Promise<strin
 export const stamp = (iso: string): string => iso.replace(/[:.]/g, '-');
 
 /** `<dir>/<base>.json`, or `<base>-2.json`, `-3`, … when taken: results are never overwritten. */
-async function writeNew(dir: string, base: string, text: string): Promise<string> {
+export async function writeNew(dir: string, base: string, text: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (let n = 1; ; n++) {
     const path = join(dir, n === 1 ? `${base}.json` : `${base}-${n}.json`);

@@ -1,5 +1,5 @@
 import type { ResultsRecord } from '../schema/results.js';
-import { chartSpecs } from './charts.js';
+import { chartSpecs, type ChartSpec } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
 import { gain, ms, num } from './format.js';
 import { esc, inlineScript, row, scriptJson, thead } from './html-parts.js';
@@ -121,33 +121,17 @@ ${rows}
 </tbody></table>`;
 }
 
-/**
- * The self-contained HTML report (pure: record and Chart.js source in, HTML out). Opens offline:
- * Chart.js is inlined, nothing is fetched.
- */
-export function renderHtml(record: ResultsRecord, chartJsSource: string): string {
-  const specs = chartSpecs(record);
-  const names = Object.keys(record.strategies);
-  const matrix = strategyMatrix(record);
-  const rows = matrix.rows.map(([name, ...cells]) => row(name!, cells.map(esc))).join('\n');
-  const cards = headline(record)
-    .map(([label, value, note]) =>
-      [
-        '  <div class="card">',
-        `<div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${note}</div>`,
-        '</div>',
-      ].join(''),
-    )
-    .join('\n');
-  const figures = specs
-    .map((s) =>
-      [
-        '  <figure><div class="chart">',
-        `<canvas id="chart-${s.id}" role="img" aria-label="${esc(s.title)}"></canvas></div>`,
-        `<figcaption class="sub">${esc(s.title)}</figcaption></figure>`,
-      ].join(''),
-    )
-    .join('\n');
+/** A canvas for one chart, with its caption. */
+export function figure(canvasId: string, title: string): string {
+  return [
+    '  <figure><div class="chart">',
+    `<canvas id="${esc(canvasId)}" role="img" aria-label="${esc(title)}"></canvas></div>`,
+    `<figcaption class="sub">${esc(title)}</figcaption></figure>`,
+  ].join('');
+}
+
+/** Where the record was measured, as key–value rows. */
+export function environmentTable(record: ResultsRecord): string {
   const env = record.env;
   const envRows: Array<[string, string]> = [
     ['CPU', `${env.cpuModel} (${env.cores} cores)`],
@@ -163,68 +147,126 @@ export function renderHtml(record: ResultsRecord, chartJsSource: string): string
     ['created', record.createdAt],
     ['wall time', `${num(record.wallSeconds, 1)} s`],
   ];
+  return `<table class="kv"><tbody>
+${envRows.map(([k, v]) => row(k, [esc(v)])).join('\n')}
+</tbody></table>`;
+}
+
+/**
+ * One scenario's findings below its verdict: headline cards, warnings, charts (canvas ids
+ * prefixed, so several scenarios share a page), the strategy matrix, why, the open model,
+ * the environment, method, fairness and configuration. `h` is the heading level of its sections.
+ */
+export function scenarioBody(
+  record: ResultsRecord,
+  specs: readonly ChartSpec[],
+  idPrefix: string,
+  h = 2,
+): string {
+  const matrix = strategyMatrix(record);
+  const rows = matrix.rows.map(([name, ...cells]) => row(name!, cells.map(esc))).join('\n');
+  const cards = headline(record)
+    .map(([label, value, note]) =>
+      [
+        '  <div class="card">',
+        `<div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${note}</div>`,
+        '</div>',
+      ].join(''),
+    )
+    .join('\n');
   const warnings = [
     ...record.warnings,
     ...(record.valid ? [] : ['This run is INVALID: at least one round failed; see above.']),
   ];
   const warningList = warnings.length
-    ? '<section class="warnings" aria-label="warnings"><h2 style="border:0;margin-top:8px">Warnings</h2>' +
+    ? `<section class="warnings" aria-label="warnings"><h${h} style="border:0;margin-top:8px">Warnings</h${h}>` +
       `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`
     : '';
-  const strategyHead = thead(matrix.header);
+  const sub = h + 1;
+  // The sections below were written for a page of their own (h2, h3); a run's page nests them.
+  const nest = (html: string): string =>
+    h === 2 ? html : html.replace(/<(\/?)h2>/g, `<$1h${h}>`).replace(/<(\/?)h3>/g, `<$1h${sub}>`);
+  return `<section class="cards" aria-label="headline figures">
+${cards}
+</section>
+${warningList}
+<h${h}>Charts</h${h}>
+<section class="charts">
+${specs.map((s) => figure(`chart-${idPrefix}${s.id}`, s.title)).join('\n')}
+</section>
+<h${h}>The strategies</h${h}>
+<table>
+${thead(matrix.header)}
+<tbody>
+${rows}
+</tbody>
+</table>
+${nest(whySection(record))}
+${nest(openModelSection(record))}
+<h${h}>Environment</h${h}>
+${environmentTable(record)}
+<h${h}>Method</h${h}>
+<ul>${record.method.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>
+<h${sub}>Fairness: the same building blocks for every strategy</h${sub}>
+<ul>${Object.entries(record.fairness)
+    .map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`)
+    .join('')}</ul>
+<h${sub}>Configuration</h${sub}>
+<pre>${esc(JSON.stringify(record.config, null, 2))}</pre>`;
+}
+
+/**
+ * A self-contained page around a body: CSS inline, Chart.js inline, each chart created on its
+ * canvas by id. Opens offline: nothing is fetched.
+ */
+export function page(opts: {
+  title: string;
+  body: string;
+  charts: ReadonlyArray<{ canvasId: string; config: Record<string, unknown> }>;
+  chartJsSource: string;
+}): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>authbench — ${esc(record.scenario)} — ${esc(record.createdAt)}</title>
+<title>${esc(opts.title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
-<header>
+${opts.body}
+${inlineScript(opts.chartJsSource)}
+<script>
+const specs = ${scriptJson(opts.charts)};
+Chart.register((${errorBarsPlugin.toString()})());
+for (const spec of specs) new Chart(document.getElementById(spec.canvasId), spec.config);
+</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * The self-contained HTML report of one scenario (pure: record and Chart.js source in, HTML
+ * out). Opens offline: Chart.js is inlined, nothing is fetched.
+ */
+export function renderHtml(record: ResultsRecord, chartJsSource: string): string {
+  const specs = chartSpecs(record);
+  const names = Object.keys(record.strategies);
+  const env = record.env;
+  const body = `<header>
   <h1>authbench: ${esc(names.join(' vs '))}</h1>
   <p class="sub">scenario <strong>${esc(record.scenario)}</strong> · ${esc(record.createdAt)} ·
     ${esc(env.cpuModel)}, ${env.cores} cores</p>
   <p class="verdict" id="verdict">${verdicts(record).map(esc).join('<br>')}</p>
 </header>
-<section class="cards" aria-label="headline figures">
-${cards}
-</section>
-${warningList}
-<h2>Charts</h2>
-<section class="charts">
-${figures}
-</section>
-<h2>The strategies</h2>
-<table>
-${strategyHead}
-<tbody>
-${rows}
-</tbody>
-</table>
-${whySection(record)}
-${openModelSection(record)}
-<h2>Environment</h2>
-<table class="kv"><tbody>
-${envRows.map(([k, v]) => row(k, [esc(v)])).join('\n')}
-</tbody></table>
-<h2>Method</h2>
-<ul>${record.method.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>
-<h3>Fairness: the same building blocks for every strategy</h3>
-<ul>${Object.entries(record.fairness)
-    .map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`)
-    .join('')}</ul>
-<h3>Configuration</h3>
-<pre>${esc(JSON.stringify(record.config, null, 2))}</pre>
-${inlineScript(chartJsSource)}
-<script>
-const specs = ${scriptJson(specs)};
-Chart.register((${errorBarsPlugin.toString()})());
-for (const spec of specs) new Chart(document.getElementById('chart-' + spec.id), spec.config);
-</script>
-</body>
-</html>
-`;
+${scenarioBody(record, specs, '')}`;
+  return page({
+    title: `authbench — ${record.scenario} — ${record.createdAt}`,
+    body,
+    charts: specs.map((s) => ({ canvasId: `chart-${s.id}`, config: s.config })),
+    chartJsSource,
+  });
 }
 
 const CSS = `
@@ -250,6 +292,10 @@ const CSS = `
   .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
   figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
   .chart { position: relative; height: 320px; }
+  .frontier .chart { height: 420px; }
+  nav.toc a { margin-right: 16px; }
+  section.scenario { margin-top: 40px; }
+  section.scenario > h2 { font-size: 22px; border-bottom: 2px solid var(--ink); }
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
   th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid var(--line); }
   th:first-child, td:first-child { text-align: left; }

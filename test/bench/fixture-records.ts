@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecord } from '../../bench/analysis/upgrade.js';
 import { projectRoot } from '../../bench/infra/paths.js';
-import type { ResultsRecord } from '../../bench/schema/results.js';
+import type { ResultsRecord, StrategyFreshness } from '../../bench/schema/results.js';
 import type { SweepRecord } from '../../bench/schema/sweep.js';
 
 export const RESULTS_V1 = join(projectRoot(), 'test', 'fixtures', 'data', 'results.json');
@@ -25,4 +25,33 @@ export function sweepFixture(): SweepRecord {
   const file = readRecord(rawJson(SWEEP_V1));
   if (file.kind !== 'sweep') throw new Error('sweep.json is not a sweep record');
   return file.sweep;
+}
+
+const freshness = (staleAccepted: number, maxStalenessMs: number | null): StrategyFreshness => ({
+  staleAccepted,
+  maxStalenessMs,
+  revocationLatencyMs: null,
+  declared: { apiMs: 0, sqlMs: 1000 },
+  lockouts: 0,
+  crashes: 0,
+  pass: staleAccepted === 0,
+  onRedisLoss: null,
+  onPostgresLoss: null,
+  record: 'f.json',
+});
+
+/** The committed record as a matrix run would write it: × ceiling and freshness per strategy. */
+export function matrixFixture(scenario = 'local'): ResultsRecord {
+  const r = resultsFixture();
+  r.scenario = scenario;
+  r.strategies['db-lookup']!.ceilingRatio = { median: 0.7, ci95: [0.65, 0.75], pairs: 20 };
+  r.strategies['db-lookup']!.freshness = freshness(0, null);
+  r.strategies['jwt-redis']!.ceilingRatio = { median: 0.712, ci95: [0.65, 0.8], pairs: 20 };
+  r.strategies['jwt-redis']!.freshness = freshness(0, 142.26);
+  r.strategies['jwt-only'] = {
+    ...r.strategies['jwt-redis']!,
+    ceilingRatio: { median: 0.9, ci95: [0.86, 0.94], pairs: 20 },
+  };
+  r.strategies['jwt-only']!.freshness = freshness(8329, 29_000);
+  return r;
 }

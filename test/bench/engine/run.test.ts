@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../bench/infra/paths.js';
@@ -32,6 +32,13 @@ const TINY = [
   '--open-seconds',
   '1',
 ];
+
+/** The run folders in a results directory (results/<timestamp>/), oldest first. */
+const runFolders = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'manifest.json')))
+    .map((e) => e.name)
+    .sort();
 
 interface Finished {
   code: number | null;
@@ -95,9 +102,28 @@ describe('authbench run, end to end (tiny)', () => {
   test('writes a results file that follows the contract, with measured 3 → 2 queries/request', async () => {
     const r = await runTiny(dir);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const files = readdirSync(dir).filter((f) => f.endsWith('-local.json'));
-    assert.equal(files.length, 1);
-    const record = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8'));
+    // One run, one folder: results/<timestamp>/ with the record, report and manifest.
+    const folders = runFolders(dir);
+    assert.equal(folders.length, 1);
+    const folder = join(dir, folders[0]!);
+    assert.equal(readlinkSync(join(dir, 'latest')), folders[0], 'results/latest points at the run');
+    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.kind, 'run');
+    assert.equal(manifest.complete, true);
+    assert.equal(manifest.valid, true);
+    assert.deepEqual(manifest.scenarios, [{ scenario: 'local', file: 'local.json', valid: true }]);
+    assert.equal(manifest.freshness, null);
+    assert.deepEqual(manifest.reports.pngFailures, []);
+    assert.ok(manifest.reports.pngs.length >= 4, manifest.reports.pngs.join());
+    for (const f of ['index.html', 'summary.md', ...manifest.reports.pngs])
+      assert.ok(existsSync(join(folder, f)), f);
+    assert.match(
+      readFileSync(join(folder, 'index.html'), 'utf8'),
+      /<section class="scenario" id="scenario-local"/,
+    );
+    assert.match(readFileSync(join(folder, 'summary.md'), 'utf8'), /^- \*\*local\*\*: jwt-redis served /m);
+    assert.ok(r.stdout.includes(`run folder: ${folder}`), r.stdout);
+    const record = JSON.parse(readFileSync(join(folder, 'local.json'), 'utf8'));
     assert.deepEqual(
       JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')),
       record,
@@ -154,8 +180,14 @@ describe('authbench run, end to end (tiny)', () => {
     // A second run never overwrites the first.
     const again = await runTiny(dir);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(readdirSync(dir).filter((f) => f.endsWith('-local.json')).length, 2);
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')), record);
+    const both = runFolders(dir);
+    assert.equal(both.length, 2);
+    assert.deepEqual(JSON.parse(readFileSync(join(folder, 'local.json'), 'utf8')), record);
+    assert.equal(
+      readlinkSync(join(dir, 'latest')),
+      both.find((f) => f !== folders[0]),
+      'latest moved on',
+    );
   });
 
   test('three strategies: all verified against each other, each candidate compared with the baseline', async () => {
@@ -191,6 +223,42 @@ describe('authbench run, end to end (tiny)', () => {
       ]);
       assert.match(r.stderr, /verify 20 users|verification: 20 users/);
       assert.match(r.stderr, /UNSAFE|unsafe/, 'jwt-only is announced as unsafe');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('--freshness-seconds: one folder with the freshness phase, the records carrying it, the frontier first', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'authbench-matrix-'));
+    try {
+      const r = await runTiny(out, [
+        '--strategies',
+        'db-lookup,jwt-redis,no-auth',
+        '--open-fractions',
+        'none',
+        '--freshness-seconds',
+        '5',
+      ]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const [name] = runFolders(out);
+      const folder = join(out, name!);
+      const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+      assert.equal(manifest.complete, true);
+      assert.equal(manifest.freshness.valid, true);
+      assert.ok(
+        existsSync(join(folder, manifest.freshness.file)) &&
+          existsSync(join(folder, manifest.freshness.html)),
+      );
+      const record = JSON.parse(readFileSync(join(folder, 'local.json'), 'utf8'));
+      assert.equal(record.strategies['jwt-redis'].freshness.staleAccepted, 0);
+      assert.ok(record.strategies['jwt-redis'].throughput.median > 0);
+      assert.ok(record.strategies['jwt-redis'].ceilingRatio.median > 0);
+      assert.equal(record.strategies['no-auth'].freshness, null, 'not an auth strategy: no freshness phase');
+      const html = readFileSync(join(folder, 'index.html'), 'utf8');
+      assert.ok(html.indexOf('id="chart-frontier"') > 0, 'the frontier is drawn');
+      assert.ok(html.indexOf('id="chart-frontier"') < html.indexOf('id="scenario-local"'), 'first');
+      assert.ok(html.includes(`href="${manifest.freshness.html}"`), 'the freshness report is linked');
+      assert.ok(manifest.reports.pngs.includes('frontier.png'));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -285,7 +353,7 @@ describe('authbench run, end to end (tiny)', () => {
     assert.equal(existsSync(empty), false);
   });
 
-  test('Ctrl-C during the load stops every child and writes no latest.json', async () => {
+  test('Ctrl-C during the load stops every child and leaves no results behind', async () => {
     const out = mkdtempSync(join(tmpdir(), 'authbench-int-'));
     let sent = false;
     const r = await runTiny(out, ['--round-seconds', '5'], {
@@ -300,6 +368,7 @@ describe('authbench run, end to end (tiny)', () => {
       assert.ok(sent, 'the run reached the rounds');
       assert.equal(r.code, 130, r.stderr);
       assert.equal(existsSync(join(out, 'latest.json')), false);
+      assert.deepEqual(readdirSync(out), [], 'no half-made run folder is left behind');
       const pids = [...r.stderr.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
       assert.equal(pids.length, 2, 'both server pids were announced');
       await new Promise((res) => setTimeout(res, 500));

@@ -1,38 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FRONTIER_FLOOR_MS, chartSpecs, frontierChart } from '../../../bench/output/charts.js';
-import type { ResultsRecord, StrategyFreshness } from '../../../bench/schema/results.js';
-import { resultsFixture } from '../fixture-records.js';
-
-const freshness = (staleAccepted: number, maxStalenessMs: number | null): StrategyFreshness => ({
-  staleAccepted,
-  maxStalenessMs,
-  revocationLatencyMs: null,
-  declared: { apiMs: 0, sqlMs: 1000 },
-  lockouts: 0,
-  crashes: 0,
-  pass: staleAccepted === 0,
-  onRedisLoss: null,
-  onPostgresLoss: null,
-  record: 'f.json',
-});
-
-function withMatrix(): ResultsRecord {
-  const r = resultsFixture();
-  r.strategies['db-lookup']!.ceilingRatio = { median: 0.7, ci95: [0.65, 0.75], pairs: 20 };
-  r.strategies['db-lookup']!.freshness = freshness(0, null);
-  r.strategies['jwt-redis']!.ceilingRatio = { median: 0.712, ci95: [0.65, 0.8], pairs: 20 };
-  r.strategies['jwt-redis']!.freshness = freshness(0, 142.26);
-  r.strategies['jwt-only'] = {
-    ...r.strategies['jwt-redis']!,
-    ceilingRatio: { median: 0.9, ci95: [0.86, 0.94], pairs: 20 },
-  };
-  r.strategies['jwt-only']!.freshness = freshness(8329, 29_000);
-  return r;
-}
+import { matrixFixture as withMatrix, resultsFixture } from '../fixture-records.js';
 
 test('no frontier without the ceiling and a freshness phase', () => {
-  assert.equal(frontierChart(resultsFixture()), null);
+  assert.equal(frontierChart([resultsFixture()]), null);
   assert.deepEqual(
     chartSpecs(resultsFixture()).map((c) => c.id),
     ['throughput', 'rounds', 'latency', 'costs'],
@@ -56,4 +28,25 @@ test('the frontier comes first: × ceiling against the worst staleness, safe str
   assert.match(byLabel['jwt-only']!.label, /8329 stale acceptances/);
   assert.equal(byLabel['jwt-only']!.backgroundColor, 'rgba(0,0,0,0)', 'unsafe: hollow');
   assert.notEqual(byLabel['jwt-redis']!.backgroundColor, 'rgba(0,0,0,0)', 'safe: filled');
+});
+
+test('one frontier for a run: a point per strategy and regime, a colour per strategy, a shape per regime', () => {
+  const local = withMatrix();
+  const seed = withMatrix('seed-regime');
+  const spec = frontierChart([local, seed])!;
+  const data = spec.config.data as {
+    datasets: Array<{ label: string; borderColor: string; pointStyle: string }>;
+  };
+  assert.equal(data.datasets.length, 6);
+  const by = Object.fromEntries(data.datasets.map((d) => [d.label.split(' (')[0], d]));
+  assert.ok(by['jwt-redis · local'] && by['jwt-redis · seed-regime']);
+  assert.equal(by['jwt-redis · local']!.borderColor, by['jwt-redis · seed-regime']!.borderColor);
+  assert.notEqual(by['jwt-redis · local']!.pointStyle, by['jwt-redis · seed-regime']!.pointStyle);
+  assert.notEqual(by['jwt-redis · local']!.borderColor, by['db-lookup · local']!.borderColor);
+  assert.match(spec.title, /\(local, seed-regime\)/);
+  assert.deepEqual(
+    chartSpecs(local, { frontier: false }).map((c) => c.id),
+    ['throughput', 'rounds', 'latency', 'costs'],
+    "a run's scenario sections leave the frontier to the run",
+  );
 });

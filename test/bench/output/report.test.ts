@@ -1,6 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +23,7 @@ import {
   type ReportFiles,
 } from '../../../bench/output/files.js';
 import { renderMarkdown } from '../../../bench/output/markdown.js';
+import { RunFolder, isRunFolder, readRunFolder, rewriteRunReport } from '../../../bench/output/run-folder.js';
 import { PNG_HEIGHT, PNG_WIDTH } from '../../../bench/output/png.js';
 import { modelExplanation } from '../../../bench/output/prose.js';
 import { renderSweep } from '../../../bench/output/sweep-text.js';
@@ -23,6 +32,7 @@ import { projectRoot } from '../../../bench/infra/paths.js';
 import {
   RESULTS_V1 as FIXTURE,
   SWEEP_V1 as SWEEP_FIXTURE,
+  matrixFixture,
   rawJson,
   sweepFixture,
 } from '../fixture-records.js';
@@ -256,6 +266,110 @@ describe('reports from a committed results file', () => {
       for (const d of drawn)
         assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
       assert.equal(await page.locator('#verdict').innerText(), STORED_VERDICT);
+    });
+  });
+});
+
+describe('one run, one folder: results/<timestamp>/ with every scenario', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'authbench-runfolder-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('two scenarios: records, manifest, one report with the frontier first, PNGs, summary.md, latest', async (t) => {
+    const folder = await RunFolder.create(dir, 'authbench run --test', '2026-11-26T05:00:00.000Z');
+    assert.equal(folder.dir, join(dir, '2026-11-26T05-00-00-000Z'));
+    const local = matrixFixture('local');
+    const seed = matrixFixture('seed-regime');
+    await folder.addScenario(seed);
+    await folder.addScenario(local);
+    const manifest = await folder.finish();
+    assert.equal(manifest.complete, true);
+    assert.equal(manifest.valid, true);
+    assert.deepEqual(
+      manifest.scenarios.map((s) => s.file),
+      ['seed-regime.json', 'local.json'],
+    );
+    assert.equal(readlinkSync(join(dir, 'latest')), '2026-11-26T05-00-00-000Z');
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')),
+      JSON.parse(JSON.stringify(local)),
+    );
+    const html = readFileSync(join(folder.dir, 'index.html'), 'utf8');
+    const at = (s: string): number => html.indexOf(s);
+    assert.ok(at('id="chart-frontier"') > 0, 'the frontier');
+    assert.ok(at('id="chart-frontier"') < at('id="scenario-seed-regime"'), 'first');
+    assert.ok(at('id="scenario-seed-regime"') < at('id="scenario-local"'), 'then the regimes in run order');
+    assert.ok(at('id="chart-local-throughput"') > at('id="scenario-local"'));
+    assert.doesNotMatch(html, /id="incomplete"/);
+    const md = readFileSync(join(folder.dir, 'summary.md'), 'utf8');
+    assert.match(md, /^!\[frontier\]\(frontier\.png\)$/m);
+    assert.match(md, /^## authbench: db-lookup vs jwt-redis vs jwt-only \(local\)$/m);
+    assert.match(md, /^!\[throughput\]\(local-throughput\.png\)$/m);
+    const files: ReportFiles = {
+      html: join(folder.dir, 'index.html'),
+      pngs: manifest.reports.pngs.map((p) => join(folder.dir, p)),
+      pngFailures: manifest.reports.pngFailures,
+    };
+    if (!(await assertPngsDrawn(t, files, 9))) return;
+    assert.deepEqual(manifest.reports.pngs.sort(), [
+      'frontier.png',
+      'local-costs.png',
+      'local-latency.png',
+      'local-rounds.png',
+      'local-throughput.png',
+      'seed-regime-costs.png',
+      'seed-regime-latency.png',
+      'seed-regime-rounds.png',
+      'seed-regime-throughput.png',
+    ]);
+
+    // authbench report renders the folder again from its records alone.
+    rmSync(join(folder.dir, 'index.html'));
+    assert.equal(isRunFolder(join(dir, 'latest')), true);
+    const again = await rewriteRunReport(join(dir, 'latest'));
+    assert.equal(readFileSync(again.html, 'utf8'), html);
+    const read = await readRunFolder(folder.dir);
+    assert.deepEqual(
+      read.records.map((r) => r.scenario),
+      ['seed-regime', 'local'],
+    );
+  });
+
+  test('a second run gets its own folder, and a run that recorded nothing leaves none', async () => {
+    const a = await RunFolder.create(dir, 'authbench run', '2026-11-26T06:00:00.000Z');
+    const b = await RunFolder.create(dir, 'authbench run', '2026-11-26T06:00:00.000Z');
+    assert.equal(b.dir, `${a.dir}-2`, 'same millisecond: never the same folder');
+    await b.finish();
+    assert.equal(existsSync(b.dir), false);
+    await a.addScenario(matrixFixture('local'));
+    await a.addScenario(matrixFixture('local'));
+    const m = await a.finish();
+    assert.deepEqual(
+      m.scenarios.map((s) => s.file),
+      ['local.json', 'local-2.json'],
+      'a scenario met twice in one run: both records kept',
+    );
+    const html = readFileSync(join(a.dir, 'index.html'), 'utf8');
+    assert.ok(html.includes('id="scenario-local"') && html.includes('id="scenario-local-2"'));
+    assert.ok(existsSync(join(a.dir, 'local-2-throughput.png')) || m.reports.pngFailures.length > 0);
+  });
+
+  test('the run page in a real browser, offline: every chart draws, both verdicts', async (t) => {
+    if (!chromiumOrSkip(t)) return;
+    const folder = await RunFolder.create(dir, 'authbench run --browser', '2026-11-26T07:00:00.000Z');
+    await folder.addScenario(matrixFixture('seed-regime'));
+    await folder.addScenario(matrixFixture('local'));
+    await folder.finish();
+    await inChromium(join(folder.dir, 'index.html'), 'run-screenshot.png', async (page, problems, drawn) => {
+      assert.deepEqual(problems, [], 'no console errors or failed requests');
+      assert.equal(drawn.length, 9, 'the frontier and four charts per regime');
+      for (const d of drawn)
+        assert.ok(d.painted > 1000 && d.width > 100, `${d.id}: ${d.painted} painted pixels`);
+      assert.equal(drawn[0]!.id, 'chart-frontier');
+      const verdict = await page.locator('#verdict').innerText();
+      assert.match(verdict, /seed-regime: .*\n.*local: /s);
     });
   });
 });
