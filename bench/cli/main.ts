@@ -33,7 +33,7 @@ import { FRESHNESS_DEFAULTS, parseFreshnessArgs } from '../plan/freshness.js';
 import { buildRunPlan } from '../plan/plan.js';
 import { DEFAULT_SCENARIOS } from '../plan/scenarios.js';
 import { SWEEP_PARAMS, parseSweepArgs } from '../plan/sweep.js';
-import { UsageError, intFlag } from '../plan/usage.js';
+import { UsageError, intFlag, listFlag } from '../plan/usage.js';
 import type { BenchConfig, ResultsRecord } from '../schema/results.js';
 import { DEFAULT_BASELINE, loadBaseline } from './baseline.js';
 
@@ -94,6 +94,14 @@ export function buildProgram(): Command {
       '0',
     )
     .option(
+      '--freshness-strategies <a,b>',
+      'the strategies of the run whose freshness is checked (default: all of them that authenticate)',
+    )
+    .option(
+      '--freshness-token-ttl <seconds|none>',
+      'lifetime of the tokens the freshness phase probes (authbench freshness --token-ttl)',
+    )
+    .option(
       '--dry-run',
       'print the plan (every phase, in order) and its estimated duration; start nothing',
       false,
@@ -106,9 +114,10 @@ export function buildProgram(): Command {
         freshnessSeconds === 0
           ? null
           : parseFreshnessArgs({
-              strategy: first.strategies.filter((n) => !NOT_AUTH_STRATEGIES.includes(n)).join(','),
+              strategy: freshnessStrategies(first.strategies, raw.freshnessStrategies),
               seconds: String(freshnessSeconds),
               resultsDir: first.resultsDir,
+              ...(raw.freshnessTokenTtl === undefined ? {} : { tokenTtl: raw.freshnessTokenTtl }),
             });
       const plan = buildRunPlan(args.configs, freshness);
       if (raw.dryRun === true) {
@@ -233,6 +242,10 @@ export function buildProgram(): Command {
       "the second server's database link, ms each way",
       String(FRESHNESS_DEFAULTS.slowLinkMs),
     )
+    .option(
+      '--token-ttl <seconds|none>',
+      'lifetime of the probed tokens (default: they outlive the phase); a strategy that never checks revocation is then held to exp',
+    )
     .option('--results-dir <dir>', 'where results files go', FRESHNESS_DEFAULTS.resultsDir)
     .action(async (raw: Record<string, unknown>) => {
       const config = parseFreshnessArgs(raw);
@@ -291,6 +304,14 @@ async function publish(folder: RunFolder, record: ResultsRecord): Promise<string
   const { path, report } = await folder.addScenario(record);
   process.stdout.write(`\n${renderSummary(record)}\nresults: ${path}\nreport: ${report}\n`);
   return path;
+}
+
+/** The run's strategies whose freshness is checked: those named (each one of the run's), or all that authenticate. */
+function freshnessStrategies(run: readonly string[], raw: unknown): string {
+  const auth = run.filter((n) => !(NOT_AUTH_STRATEGIES as readonly string[]).includes(n));
+  if (raw === undefined) return auth.join(',');
+  const named = listFlag('--freshness-strategies', String(raw), auth);
+  return named.join(',');
 }
 
 /** The run's manifest marked complete, and where to look. */

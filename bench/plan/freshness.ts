@@ -55,6 +55,10 @@ export function parseFreshnessArgs(raw: Record<string, unknown>): FreshnessConfi
     loadRps: intFlag('--load-rps', str('loadRps'), 0, 100_000),
     probeRps: intFlag('--probe-rps', str('probeRps'), 1, 10_000),
     slowLinkMs: intFlag('--slow-link-ms', str('slowLinkMs'), 1, 1000),
+    tokenTtlSeconds:
+      raw.tokenTtl === undefined || raw.tokenTtl === 'none'
+        ? null
+        : intFlag('--token-ttl', String(raw.tokenTtl), 1, 24 * 3600),
     resultsDir: str('resultsDir'),
   };
 }

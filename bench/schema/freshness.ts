@@ -68,6 +68,8 @@ export interface MintEvent {
   snapshot: XidSnapshot | null;
   incarnation: number;
   rights: Rights;
+  /** When the token's exp passes, on the phase clock (absent in older histories: not before the end). */
+  expMs?: number;
 }
 
 export interface ProbeEvent {
@@ -329,6 +331,11 @@ export interface FreshnessConfig {
   probeRps: number;
   /** The second server's database link, ms each way. */
   slowLinkMs: number;
+  /**
+   * Lifetime of the probed tokens (null, or absent in older records: they outlive the phase).
+   * Short-lived tokens bound how long a strategy that never checks revocation stays stale.
+   */
+  tokenTtlSeconds?: number | null;
   resultsDir: string;
 }
 

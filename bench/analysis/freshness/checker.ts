@@ -475,6 +475,8 @@ function findLockouts(
   for (const { probe, token } of own) {
     const rights: Rights | null = token.mint.rights ?? null;
     if (rights === null || token.firstUnseenCommitMs <= probe.endMs) continue;
+    // Past its exp a token may be refused at any moment: that is expiry, not a lock-out.
+    if (token.mint.expMs !== undefined && probe.endMs >= token.mint.expMs) continue;
     const user = token.mint.user;
     const pairKey = `${probe.server}\u0000${user}`;
     const expected = rights.permissions.includes(DASHBOARD_PERMISSION) ? 'ok' : 403;

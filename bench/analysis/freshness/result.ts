@@ -2,6 +2,7 @@
  * From a strategy's declared bound and the checker's verdict to its entry in the freshness
  * record (its sentence is rendered by bench/output/freshness-text.ts). Pure.
  */
+import { CLOCK_TOLERANCE_S } from '../../../servers/jwt.js';
 import type { FaultOutcome, StrategyFreshness } from '../../schema/results.js';
 import type {
   FaultKind,
@@ -29,6 +30,17 @@ export function boundsFor(declared: Declared): FreshnessBounds {
     sqlMs: declared.sqlMs ?? INVARIANT_BOUNDS.sqlMs,
     recoveryMs: RECOVERY_MS,
   };
+}
+
+/**
+ * What a strategy declares when its tokens live `tokenTtlSeconds`: one that never checks
+ * revocation (jwt-only) is stale until exp, which the servers honour up to CLOCK_TOLERANCE_S
+ * late, and exp itself is rounded down to a whole second at signing; the others keep their own.
+ */
+export function declaredWithTtl(declared: Declared, tokenTtlSeconds: number | null | undefined): Declared {
+  if (tokenTtlSeconds == null || !claimsNothing(declared)) return declared;
+  const ms = (tokenTtlSeconds + CLOCK_TOLERANCE_S + 1) * 1000;
+  return { apiMs: ms, sqlMs: ms };
 }
 
 /** A strategy that declares no bound at all (jwt-only): it makes no freshness claim. */

@@ -154,7 +154,9 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
     const users = await chooseUsers(pool, cfg.probedUsers, cfg.seed);
     const secret = randomBytes(32).toString('base64url');
     const key = createJwtKey(secret);
-    const ttlSeconds = cfg.seconds + 600;
+    // The probed tokens live --token-ttl when given; the background load's outlive the phase.
+    const longTtl = cfg.seconds + 600;
+    const ttlSeconds = cfg.tokenTtlSeconds ?? longTtl;
 
     for (const [name, delay] of [
       ['A', 0],
@@ -234,7 +236,7 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
     prober.addForeign(await foreignTokens(input.foreignPgUrl, users.probed, key, ttlSeconds));
 
     const background = [...(await currentClaims(pool, users.background)).values()].map((c) =>
-      signToken(c, key, ttlSeconds),
+      signToken(c, key, longTtl),
     );
     // Background load on the direct server only: the one behind the slow link would saturate its
     // pool on the link alone (db-lookup holds a connection for three round trips per request).

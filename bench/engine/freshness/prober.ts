@@ -77,8 +77,12 @@ export class Prober {
     const ids: number[] = [];
     for (const [user, c] of claims) {
       const id = this.nextToken++;
+      // exp = iat + ttl with iat in whole seconds (jsonwebtoken): the same arithmetic on the phase clock.
+      const wall = Date.now();
+      const expMs = this.opts.clock() + (Math.floor(wall / 1000) + this.opts.ttlSeconds) * 1000 - wall;
       this.tokens.set(id, { user, jwt: signToken(c, this.opts.key, this.opts.ttlSeconds) });
       this.mints.push({
+        expMs,
         token: id,
         user,
         atMs,

@@ -11,7 +11,13 @@ import { pg } from '../../../sql/pg-types.js';
 import { seedDatabase } from '../../../fixtures/seed.js';
 import { DECLARED_FRESHNESS, type StrategyName } from '../../../servers/strategies/index.js';
 import { checkFreshness } from '../../analysis/freshness/checker.js';
-import { asDeclared, boundsFor, RECOVERY_MS, strategyResult } from '../../analysis/freshness/result.js';
+import {
+  asDeclared,
+  boundsFor,
+  declaredWithTtl,
+  RECOVERY_MS,
+  strategyResult,
+} from '../../analysis/freshness/result.js';
 import {
   startLocalPostgres,
   startLocalRedis,
@@ -76,7 +82,7 @@ export async function runFreshness(
     await mkdir(config.resultsDir, { recursive: true });
     const strategies: Record<string, FreshnessStrategyResult> = {};
     for (const name of config.strategies as StrategyName[]) {
-      const declared = DECLARED_FRESHNESS[name];
+      const declared = declaredWithTtl(DECLARED_FRESHNESS[name], config.tokenTtlSeconds);
       const { history, load } = await runPhase({
         strategy: name,
         config,

@@ -134,6 +134,37 @@ describe('authbench freshness', () => {
     },
   );
 
+  test(
+    '--token-ttl: jwt-only is stale until exp and no longer, and an expired token refused is no lock-out',
+    { timeout: 120_000 },
+    async () => {
+      const ttl = 2;
+      const config = parseFreshnessArgs({
+        strategy: 'jwt-only',
+        seconds: '8',
+        seed: '1001',
+        revocationsPerSecond: '6',
+        faults: 'none',
+        tokenTtl: String(ttl),
+        resultsDir: dir,
+      });
+      const { record } = await runFreshness(config, 'test', () => {});
+      const r = record.strategies['jwt-only']!;
+      const context = `\n${r.summary}`;
+      assert.deepEqual(r.declared, { apiMs: 8000, sqlMs: 8000 }, "exp + the servers' 5 s tolerance + 1 s");
+      assert.ok(r.verdict.revocations.total >= 10, `revocations happened${context}`);
+      assert.ok(
+        r.verdict.maxStalenessMs !== null && r.verdict.maxStalenessMs > 0,
+        `stale, as it must be${context}`,
+      );
+      assert.ok(r.verdict.maxStalenessMs! <= 8000, `but never past exp + tolerance${context}`);
+      assert.equal(r.staleAccepted, 0, context);
+      assert.equal(r.lockouts, 0, `expired tokens refused are no lock-outs${context}`);
+      assert.equal(r.pass, true, context);
+      assert.equal(record.config.tokenTtlSeconds, ttl);
+    },
+  );
+
   test('bad flags: exit 2 naming the flag, nothing started or written', async () => {
     const never = join(dir, 'never');
     for (const [args, message] of [
@@ -151,6 +182,7 @@ describe('authbench freshness', () => {
         /--revocations-per-second must be a number from 0 to 100 \(got "fast"\)/,
       ],
       [['--seed', '-1'], /--seed must be an integer from 0 to 2147483647 \(got "-1"\)/],
+      [['--token-ttl', '0'], /--token-ttl must be an integer from 1 to 86400 \(got "0"\)/],
     ] as const) {
       const r = await runCli(['freshness', ...args, '--results-dir', never]);
       assert.equal(r.code, 2, r.stderr);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkFreshness, visibleIn } from '../../../../bench/analysis/freshness/checker.js';
+import { declaredWithTtl } from '../../../../bench/analysis/freshness/result.js';
 import { quantile, seededRandom } from '../../../../bench/analysis/stats.js';
 import type {
   CommitEvent,
@@ -619,4 +620,27 @@ test('scales to tens of thousands of probes, deterministically', { timeout: 20_0
   const v = checkFreshness(h, bounds);
   assert.equal(v.revocations.total, 300);
   assert.deepEqual(checkFreshness(h, bounds), v, 'same history, same verdict');
+});
+
+test("past its exp a token may be refused: expiry is no lock-out, and a TTL is jwt-only's bound", () => {
+  const probes = [probe(1, 3000, 401), probe(1, 3600, 401), probe(1, 4200, 401, null, { endMs: 4300 })];
+  const expiring = checkFreshness(
+    history({ mints: [mint(1, 10, ADMIN, BEFORE, { expMs: 3000 })], probes }),
+    bounds,
+  );
+  assert.equal(expiring.lockouts, 0);
+  assert.equal(expiring.rejectionsOutsideFaults, 0);
+  const unexpired = checkFreshness(
+    history({ mints: [mint(1, 10, ADMIN, BEFORE, { expMs: 60_000 })], probes }),
+    bounds,
+  );
+  assert.equal(unexpired.lockouts, 1, 'the same rejections of a live token are a lock-out');
+
+  assert.deepEqual(declaredWithTtl({ apiMs: null, sqlMs: null }, 10), { apiMs: 16_000, sqlMs: 16_000 });
+  assert.deepEqual(declaredWithTtl({ apiMs: null, sqlMs: null }, null), { apiMs: null, sqlMs: null });
+  assert.deepEqual(
+    declaredWithTtl({ apiMs: 0, sqlMs: 1000 }, 10),
+    { apiMs: 0, sqlMs: 1000 },
+    'its own bound',
+  );
 });
