@@ -26,7 +26,7 @@ import {
   notFound,
   serviceUnavailable,
 } from './errors.js';
-import { claimsOf, parseUserId, signToken } from './jwt.js';
+import { claimsOf, parseUserId, signToken, type TokenVerifier } from './jwt.js';
 import type { Metrics } from './metrics.js';
 import type { RecordUpdate } from './revocation/records.js';
 import type { Revocations } from './revocation/revocations.js';
@@ -42,8 +42,8 @@ export interface AppDeps {
   pingRedis: () => Promise<void>;
   /** Signs minted tokens. */
   key: KeyObject;
-  /** Verifies requests' tokens: the same secret, as a KeyObject or (a bench variant) a string. */
-  verifyKey: KeyObject | string;
+  /** Verifies requests' tokens with the same secret (servers/jwt.ts: the verify variants). */
+  verify: TokenVerifier;
   metrics: Metrics;
   /** POST /auth/token mints a token for any user who asks: only for benchmarks and tests. */
   issueTokens: boolean;
@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   const api = express.Router();
-  api.use(authenticate(strategy, deps.verifyKey, deps.datasetId));
+  api.use(authenticate(strategy, deps.verify, deps.datasetId));
 
   api.get('/dashboard', requirePermission('view_dashboard'), async (_req, res) => {
     const user = userOf(res);

@@ -1,8 +1,7 @@
-import type { KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuthUser } from './claims.js';
 import { insufficientScope, invalidToken, missingCredentials } from './errors.js';
-import { readUnverified, verifyToken } from './jwt.js';
+import { readUnverified, type TokenVerifier } from './jwt.js';
 import type { AuthStrategy } from './strategies/index.js';
 
 // RFC 6750 §2.1: "Bearer" 1*SP b64token. Anything else after "Bearer" is a malformed token.
@@ -19,7 +18,7 @@ export function userOf(res: Response): AuthUser {
  * was minted against this dataset, then let the strategy decide who the user is. Errors reach the
  * error middleware, which answers 401/503.
  */
-export function authenticate(strategy: AuthStrategy, key: KeyObject | string, datasetId: string) {
+export function authenticate(strategy: AuthStrategy, verify: TokenVerifier, datasetId: string) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.headers.authorization;
     if (header === undefined || header === '') throw missingCredentials();
@@ -30,7 +29,7 @@ export function authenticate(strategy: AuthStrategy, key: KeyObject | string, da
       if (scheme !== undefined && scheme.toLowerCase() !== 'bearer') throw missingCredentials();
       throw invalidToken();
     }
-    const token = strategy.verifiesTokens ? verifyToken(match[1]!, key) : readUnverified(match[1]!);
+    const token = strategy.verifiesTokens ? verify(match[1]!) : readUnverified(match[1]!);
     if (token === null || token.ds !== datasetId) throw invalidToken();
     const user = await strategy.resolveUser(token);
     if (user === null) throw invalidToken();

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AuthUser } from './claims.js';
 
@@ -44,14 +44,97 @@ export function createJwtKey(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
-/** How servers hand the secret to jsonwebtoken.verify: the bench can show what the string form costs. */
-export const JWT_VERIFY_VARIANTS = ['keyobject', 'string'] as const;
+/**
+ * How servers verify tokens: jsonwebtoken with a KeyObject (the default) or with the string
+ * secret (the bench can show what that costs); `native`: HS256 checked with node:crypto
+ * directly, the same rules, to show what jsonwebtoken's generality costs per request; `cached`:
+ * native, remembering each verified token until it expires, so a client's next request with the
+ * same token pays a map look-up instead of an HMAC (as fast-jwt's cache does).
+ */
+export const JWT_VERIFY_VARIANTS = ['keyobject', 'string', 'native', 'cached'] as const;
 export type JwtVerifyVariant = (typeof JWT_VERIFY_VARIANTS)[number];
 
-/** The verification key for a variant; the string form is checked the same way. */
-export function verificationKey(secret: string, variant: JwtVerifyVariant): KeyObject | string {
+/** Verifies a bearer token: its claims, or null for any token that is not acceptable. */
+export type TokenVerifier = (token: string) => VerifiedToken | null;
+
+/** The verifier of a variant; every variant enforces the same rules (test/servers/jwt.test.ts). */
+export function tokenVerifier(secret: string, variant: JwtVerifyVariant): TokenVerifier {
   const key = createJwtKey(secret);
-  return variant === 'keyobject' ? key : secret;
+  if (variant === 'native') return (token) => verifyHs256(token, key);
+  if (variant === 'cached') return cachedVerifier((token) => verifyHs256(token, key), VERIFIED_CACHE_SIZE);
+  const material = variant === 'keyobject' ? key : secret;
+  return (token) => verifyToken(token, material);
+}
+
+/** Verified tokens a `cached` verifier remembers: the bench's clients use 2 000, a server far more. */
+export const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * Remembers what `verify` accepted, keyed by the whole token (signature included, so a hit is
+ * this exact string, verified with this key), and checks exp again on every hit: a cached token
+ * expires as it would uncached. Refusals are not remembered. Bounded: past `size` entries the
+ * oldest go first (Map keeps insertion order). Revocation is none of its business: strategies
+ * check it after verification, hit or miss.
+ */
+export function cachedVerifier(verify: TokenVerifier, size: number): TokenVerifier {
+  const cache = new Map<string, VerifiedToken>();
+  return (token) => {
+    const hit = cache.get(token);
+    if (hit !== undefined) {
+      if (Math.floor(Date.now() / 1000) < hit.exp + CLOCK_TOLERANCE_S) return hit;
+      cache.delete(token);
+      return null;
+    }
+    const verified = verify(token);
+    if (verified === null) return null;
+    if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    // Shared by every request that presents this token: nobody may change it.
+    Object.freeze(verified.permissions);
+    cache.set(token, Object.freeze(verified));
+    return verified;
+  };
+}
+
+/** The only header a token minted here carries, base64url-encoded: anything else is refused. */
+const HS256_HEADER = Buffer.from(JSON.stringify({ alg: ALGORITHM, typ: 'JWT' })).toString('base64url');
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * HS256 by hand, strictly: exactly three base64url segments, the exact header this code signs
+ * (so `none`, other algorithms and `crit`/`kid` games are refused without parsing), a
+ * constant-time comparison of the canonical signature, then exp (required) and nbf with the same
+ * tolerance as jsonwebtoken, and the claims' shapes.
+ */
+export function verifyHs256(token: string, key: KeyObject): VerifiedToken | null {
+  const a = token.indexOf('.');
+  const b = token.indexOf('.', a + 1);
+  if (a < 0 || b < 0 || token.indexOf('.', b + 1) >= 0) return null;
+  if (token.slice(0, a) !== HS256_HEADER) return null;
+  const payloadPart = token.slice(a + 1, b);
+  const signaturePart = token.slice(b + 1);
+  if (!BASE64URL.test(payloadPart) || !BASE64URL.test(signaturePart)) return null;
+  const expected = createHmac('sha256', key).update(token.slice(0, b)).digest();
+  const given = Buffer.from(signaturePart, 'base64url');
+  // Re-encoding rejects non-canonical spellings of the same bytes (trailing bits set).
+  if (given.length !== expected.length || given.toString('base64url') !== signaturePart) return null;
+  if (!timingSafeEqual(given, expected)) return null;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const claims = checkedClaims(payload);
+  if (claims === null) return null;
+  const now = Math.floor(Date.now() / 1000);
+  if (now >= claims.exp + CLOCK_TOLERANCE_S) return null;
+  const nbf = (payload as Record<string, unknown>).nbf;
+  if (
+    nbf !== undefined &&
+    (typeof nbf !== 'number' || !Number.isFinite(nbf) || now + CLOCK_TOLERANCE_S < nbf)
+  )
+    return null;
+  return claims;
 }
 
 export function signToken(claims: TokenClaims, key: KeyObject, ttlSeconds = DEFAULT_TOKEN_TTL_S): string {

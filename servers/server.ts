@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readSeedMeta } from '../fixtures/seed.js';
 import { createApp } from './app.js';
 import { createDb } from './db.js';
-import { createJwtKey, verificationKey, type JwtVerifyVariant } from './jwt.js';
+import { createJwtKey, tokenVerifier, type JwtVerifyVariant } from './jwt.js';
 import { Metrics } from './metrics.js';
 import { createRedis } from './redis.js';
 import { createStrategy, type StrategyName } from './strategies/index.js';
@@ -41,7 +41,7 @@ export interface RunningServer {
  */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const key = createJwtKey(opts.jwtSecret);
-  const verifyKey = verificationKey(opts.jwtSecret, opts.jwtVerify ?? 'keyobject');
+  const verify = tokenVerifier(opts.jwtSecret, opts.jwtVerify ?? 'keyobject');
   const metrics = new Metrics();
   const db = createDb({ url: opts.pgUrl, poolSize: opts.poolSize, metrics });
   const redis = createRedis({ url: opts.redisUrl });
@@ -100,7 +100,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     revocations,
     datasetId,
     key,
-    verifyKey,
+    verify,
     metrics,
     pingRedis: async () => {
       await redis.ping();

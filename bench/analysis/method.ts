@@ -6,10 +6,13 @@ import type { BenchConfig, Environment } from '../schema/results.js';
 
 export function fairness(config: BenchConfig, env: Environment): Record<string, string> {
   const all = `(all ${config.strategies.length} strategies)`;
-  const verify =
-    config.jwtVerify === 'keyobject'
-      ? 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey'
-      : 'jsonwebtoken.verify with the secret as a string (parsed per call)';
+  const verify = {
+    keyobject: 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey',
+    string: 'jsonwebtoken.verify with the secret as a string (parsed per call)',
+    native: "HS256 checked with node:crypto's HMAC directly (servers/jwt.ts verifyHs256)",
+    cached:
+      "HS256 checked with node:crypto's HMAC directly, each verified token remembered until it expires (up to 10 000)",
+  }[config.jwtVerify];
   return {
     statements: `every query is a named pg statement, prepared once per connection ${all}`,
     pool: `one pg pool of ${config.poolSize} connections per server ${all}`,

@@ -3,7 +3,7 @@
  * done by bench/engine/, words and files by bench/output/. This is the one place that sets
  * the exit code (2 for usage errors, 1 for failures) — in main(), which bin.ts runs.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { NOT_AUTH_STRATEGIES } from '../../servers/strategies/index.js';
 import { compareResults } from '../analysis/compare.js';
@@ -63,7 +63,7 @@ export function buildProgram(): Command {
     .option('--token-ttl <seconds>', 'lifetime of minted tokens', '3600')
     .option(
       '--jwt-verify <variant>',
-      'keyobject (default: crypto.createSecretKey) or string (jsonwebtoken parses it per call)',
+      'keyobject (default: jsonwebtoken, crypto.createSecretKey), string (jsonwebtoken parses it per call), native (node:crypto HMAC) or cached (native, verified tokens remembered until exp)',
       'keyobject',
     )
     .option('--pg-url <url>', PG_URL)
@@ -319,7 +319,7 @@ async function finishRun(folder: RunFolder): Promise<void> {
   const m = await folder.finish();
   if (m.scenarios.length === 0 && m.freshness === null) return;
   const lines = [
-    `\nrun folder: ${folder.dir} (results/latest points here)`,
+    `\nrun folder: ${folder.dir} (${join(dirname(folder.dir), 'latest')} points here)`,
     `report: ${join(folder.dir, m.reports.html)}`,
   ];
   lines.push(`summary: ${join(folder.dir, m.reports.markdown)}`);
@@ -392,7 +392,7 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     )
     .option(
       '--jwt-verify <variant>',
-      'keyobject or string: how servers pass the secret to jsonwebtoken.verify',
+      'keyobject, string, native or cached: how servers verify tokens (servers/jwt.ts)',
       d.jwtVerify,
     )
     .option(

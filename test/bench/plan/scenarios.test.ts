@@ -63,7 +63,7 @@ test('bad scenario files: the file and the field are named', () => {
     [
       'jwt.json',
       { jwtVerify: 'rsa' },
-      /^scenario jwt\.json: jwtVerify must be one of keyobject, string \(got "rsa"\)$/,
+      /^scenario jwt\.json: jwtVerify must be one of keyobject, string, native, cached \(got "rsa"\)$/,
     ],
     ['typo.json', { conections: 5 }, /^scenario typo\.json: unknown field "conections"/],
     ['broken.json', '{"connections": ', /^scenario broken\.json: not valid JSON/],
