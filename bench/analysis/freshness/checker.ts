@@ -26,7 +26,9 @@
  *   due_i < startMs; the earliest such i (by commit time) is reported. Other non-acceptable 2xx
  *   count as wrongRights. 2xx on 'foreign' tokens count as foreignAccepted.
  * - **maxStalenessMs.** Over 2xx own-token probes not acceptable with δ = 0 everywhere: startMs −
- *   atMs_i of the earliest transition i the token has not seen with atMs_i < startMs.
+ *   atMs_i, i the first transition after the newest state before k the answer shows (else the
+ *   earliest transition the token has not seen with atMs_i < startMs). A stale acceptance
+ *   reports the same transition.
  * - **Revocation latency**, per transition i of U and server s, over probes to s on own tokens of
  *   U that have not seen i with startMs ≥ atMs_i. A probe *honours* the old claims iff it is 2xx
  *   and (mint incarnation, echoed rights) equals no state_j with j ≥ i and atMs_j ≤ its endMs. A
@@ -299,12 +301,14 @@ function judgeAcceptances(own: readonly OwnProbe[]): AcceptanceResult {
     const { probe, token } = p;
     const timeline = token.timeline;
     // Staleness within δ too: judged as if every revocation were due the moment it committed.
-    if (!acceptable(p, timeline.byCommit.latest(probe.startMs, false))) {
-      const first = earliest(token.unseen, (t) => t.atMs < probe.startMs);
+    const committed = timeline.byCommit.latest(probe.startMs, false);
+    if (!acceptable(p, committed)) {
+      const first = fellBehindAt(p, committed) ?? earliest(token.unseen, (t) => t.atMs < probe.startMs);
       if (first) maxStalenessMs = Math.max(maxStalenessMs ?? -Infinity, probe.startMs - first.atMs);
     }
-    if (acceptable(p, timeline.byDue.latest(probe.startMs, false))) continue;
-    const missed = earliest(token.unseen, (t) => t.dueMs < probe.startMs);
+    const due = timeline.byDue.latest(probe.startMs, false);
+    if (acceptable(p, due)) continue;
+    const missed = fellBehindAt(p, due) ?? earliest(token.unseen, (t) => t.dueMs < probe.startMs);
     if (missed) {
       stale.push({
         server: probe.server,
@@ -323,6 +327,20 @@ function judgeAcceptances(own: readonly OwnProbe[]): AcceptanceResult {
     }
   }
   return { stale, wrongRights, maxStalenessMs };
+}
+
+/**
+ * The change an answer fell behind: the first transition after the newest state before index k
+ * that the answer shows. A server answering from the database shows a state its token never
+ * saw, so what the token missed would overstate how old the answer is; null when the answer
+ * shows no earlier state (then the token's first unseen change is the reference).
+ */
+function fellBehindAt(p: OwnProbe, k: number): Transition | null {
+  if (p.key === null) return null;
+  const shown = (p.token.timeline.indicesByKey.get(p.key) ?? []).filter((j) => j < k);
+  if (shown.length === 0) return null;
+  const newest = Math.max(...shown);
+  return p.token.timeline.transitions.find((t) => t.index === newest + 1) ?? null;
 }
 
 /** Whether the probe's answer is the user's state at some point in [k, m] (see the module doc). */

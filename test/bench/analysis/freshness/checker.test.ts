@@ -644,3 +644,38 @@ test("past its exp a token may be refused: expiry is no lock-out, and a TTL is j
     'its own bound',
   );
 });
+
+test('staleness is measured from the first change after the state the answer shows, not from what the token missed', () => {
+  // A server that answers from the database (db-lookup, rbac-cache) with a token minted before
+  // two SQL changes, 18 s apart: showing the first change's state 500 ms after the second is
+  // 500 ms stale (within δ), not 18.5 s.
+  const dropReport = commit(102, 19_000, [
+    { table: 'role_permissions', op: 'DELETE', old: { role_id: 3, permission_id: 4 }, new: null },
+  ]);
+  const v = checkFreshness(
+    history({
+      commits: [demote(101, 1000, 10), dropReport],
+      revocations: [sqlOp(1, [10], 101, 990, 1001), sqlOp(2, [10], 102, 18_990, 19_001)],
+      mints: [mint(1, 10, ADMIN)],
+      probes: [probe(1, 2500, 200, VIEWER), probe(1, 19_500, 200, VIEWER)],
+    }),
+    bounds,
+  );
+  assert.equal(v.staleAccepted, 0, 'both answers were due states');
+  assert.equal(v.maxStalenessMs, 500);
+
+  // Past δ the same answer is a stale acceptance, reported against the change it missed.
+  const late = checkFreshness(
+    history({
+      commits: [demote(101, 1000, 10), dropReport],
+      revocations: [sqlOp(1, [10], 101, 990, 1001), sqlOp(2, [10], 102, 18_990, 19_001)],
+      mints: [mint(1, 10, ADMIN)],
+      probes: [probe(1, 20_500, 200, VIEWER)],
+    }),
+    bounds,
+  );
+  assert.equal(late.staleAccepted, 1);
+  assert.equal(late.staleAcceptances[0]!.revocationXid, 102);
+  assert.equal(late.staleAcceptances[0]!.sinceCommitMs, 1500);
+  assert.equal(late.maxStalenessMs, 1500);
+});
