@@ -20,7 +20,9 @@ export function freshnessSentence(name: string, r: Omit<FreshnessStrategyResult,
     (r.revocationLatencyMs
       ? `revocation latency p50 ${duration(r.revocationLatencyMs.p50)}, p99 ${duration(r.revocationLatencyMs.p99)}, max ${duration(r.revocationLatencyMs.max)}`
       : 'no revocation latency measured') +
-    (v.neverRevoked > 0 ? ` (${num(v.neverRevoked)} revocations still honoured at the end)` : '');
+    (v.neverRevoked > 0
+      ? ` (${num(v.neverRevoked)} revocation${v.neverRevoked === 1 ? '' : 's'} still honoured at the end)`
+      : '');
   const other = [
     v.wrongRights > 0 ? `${num(v.wrongRights)} answers with rights the user never had` : '',
     v.foreignAccepted > 0 ? `${num(v.foreignAccepted)} tokens of another dataset accepted` : '',

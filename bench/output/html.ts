@@ -294,6 +294,7 @@ const CSS = `
   .chart { position: relative; height: 320px; }
   .frontier .chart { height: 420px; }
   nav.toc a { margin-right: 16px; }
+  .runverdicts { font-size: 16px; font-weight: 400; padding-left: 32px; }
   section.scenario { margin-top: 40px; }
   section.scenario > h2 { font-size: 22px; border-bottom: 2px solid var(--ink); }
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }

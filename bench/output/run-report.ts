@@ -5,6 +5,7 @@
 import type { FreshnessRecord } from '../schema/freshness.js';
 import type { ResultsRecord } from '../schema/results.js';
 import { chartSpecs, frontierChart } from './charts.js';
+import { gain } from './format.js';
 import { esc } from './html-parts.js';
 import { figure, page, scenarioBody } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -63,9 +64,9 @@ ${scenarioBody(record, specs, `${id}-`, 3)}
   const verdictList = records
     .map(
       (r, i) =>
-        `<li><a href="#scenario-${ids[i]!}"><strong>${esc(r.scenario)}</strong></a>: ${verdicts(r)
-          .map(esc)
-          .join(' ')}${r.valid ? '' : ' <strong>(INVALID)</strong>'}</li>`,
+        `<li><a href="#scenario-${ids[i]!}"><strong>${esc(r.scenario)}</strong></a>: ${esc(
+          gainsLine(r),
+        )}${r.valid ? '' : ' <strong>(INVALID)</strong>'}</li>`,
     )
     .join('\n');
   const first = records[0];
@@ -74,7 +75,7 @@ ${scenarioBody(record, specs, `${id}-`, 3)}
   <h1>authbench: ${esc(strategies.join(', '))}</h1>
   <p class="sub">one run · ${esc(run.createdAt)}${machine} · <code>${esc(run.command)}</code></p>
   ${run.complete ? '' : '<p class="warnings" id="incomplete">This run did not finish: only the scenarios below were measured.</p>'}
-  <ul class="verdict" id="verdict">
+  <ul class="verdict runverdicts" id="verdict">
 ${verdictList}
   </ul>
   <nav class="toc">${records
@@ -90,6 +91,21 @@ ${sections.join('\n')}`;
     charts,
     chartJsSource,
   });
+}
+
+/**
+ * A scenario in one line for the top of a run's page: each candidate's gain over the baseline
+ * with its interval (the sentences are in the scenario's own section).
+ */
+export function gainsLine(record: ResultsRecord): string {
+  if (record.comparisons.length === 0) return 'no comparison: no pair of valid rounds';
+  const [c0] = record.comparisons;
+  if (record.comparisons.length === 1) return verdicts(record)[0]!;
+  const parts = record.comparisons.map(
+    (c) =>
+      `${c.candidate} ${gain(c.throughputRatio.median)} (${gain(c.throughputRatio.ci95[0])} to ${gain(c.throughputRatio.ci95[1])})`,
+  );
+  return `req/s vs ${c0!.baseline}: ${parts.join(' · ')}`;
 }
 
 function freshnessSection(f: RunReportInput['freshness']): string {
@@ -110,7 +126,7 @@ export function renderRunMarkdown(run: RunReportInput, pngs: Record<string, stri
   const lines = [`# authbench run, ${run.createdAt}`, '', `\`${run.command}\``, ''];
   if (!run.complete) lines.push('**This run did not finish: only the scenarios below were measured.**', '');
   for (const r of run.records)
-    lines.push(`- **${r.scenario}**: ${verdicts(r).join(' ')}${r.valid ? '' : ' **(INVALID)**'}`);
+    lines.push(`- **${r.scenario}**: ${gainsLine(r)}${r.valid ? '' : ' **(INVALID)**'}`);
   lines.push('');
   if (pngs.frontier) lines.push(`![frontier](${pngs.frontier})`, '');
   if (run.freshness) {

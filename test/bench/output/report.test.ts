@@ -23,6 +23,7 @@ import {
   type ReportFiles,
 } from '../../../bench/output/files.js';
 import { renderMarkdown } from '../../../bench/output/markdown.js';
+import { gainsLine } from '../../../bench/output/run-report.js';
 import { RunFolder, isRunFolder, readRunFolder, rewriteRunReport } from '../../../bench/output/run-folder.js';
 import { PNG_HEIGHT, PNG_WIDTH } from '../../../bench/output/png.js';
 import { modelExplanation } from '../../../bench/output/prose.js';
@@ -305,6 +306,14 @@ describe('one run, one folder: results/<timestamp>/ with every scenario', () => 
     assert.doesNotMatch(html, /id="incomplete"/);
     const md = readFileSync(join(folder.dir, 'summary.md'), 'utf8');
     assert.match(md, /^!\[frontier\]\(frontier\.png\)$/m);
+    assert.match(md, /^- \*\*local\*\*: jwt-redis served 5\.9% more requests per second than db-lookup /m);
+    const two = matrixFixture('local');
+    two.comparisons.push({ ...two.comparisons[0]!, candidate: 'jwt-only' });
+    assert.equal(
+      gainsLine(two),
+      'req/s vs db-lookup: jwt-redis +5.9% (+2.3% to +11.1%) · jwt-only +5.9% (+2.3% to +11.1%)',
+      'several candidates: one line per regime at the top, the sentences in its section',
+    );
     assert.match(md, /^## authbench: db-lookup vs jwt-redis vs jwt-only \(local\)$/m);
     assert.match(md, /^!\[throughput\]\(local-throughput\.png\)$/m);
     const files: ReportFiles = {
