@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -25,13 +25,34 @@ export function defaultServerCpu(): number | null {
   return cpus >= 2 && existsSync(TASKSET) ? cpus - 1 : null;
 }
 
+let userHz: number | null | undefined;
+
+/**
+ * USER_HZ, the unit of utime and stime in /proc/<pid>/stat, as the system states it
+ * (`getconf CLK_TCK`), read once; null where it cannot be read, and CPU is then not measured
+ * rather than computed with an assumed rate.
+ */
+export function clockTicksPerSecond(): number | null {
+  if (userHz === undefined) {
+    try {
+      const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+      userHz = Number.isInteger(n) && n > 0 ? n : null;
+    } catch {
+      userHz = null;
+    }
+  }
+  return userHz;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc; null where there is none. */
 export function cpuSeconds(pid: number): number | null {
+  const hz = clockTicksPerSecond();
+  if (hz === null) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in USER_HZ (100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / hz;
   } catch {
     return null;
   }

@@ -82,6 +82,7 @@ interface RoundBase {
   strategy: StrategyName;
   requests2xx: number;
   non2xx: number;
+  /** Socket errors other than timeouts (records before 2026-11-26 counted timeouts here too). */
   errors: number;
   timeouts: number;
   durationSeconds: number;

@@ -62,7 +62,8 @@ export function toRoundRecord(report: GeneratorReport, meta: RoundContext): Roun
     strategy: meta.strategy,
     requests2xx,
     non2xx: r.non2xx,
-    errors: r.errors,
+    // Disjoint counts: a timed-out request is in `timeouts` only.
+    errors: socketErrors,
     timeouts: r.timeouts,
     durationSeconds: r.duration,
     statusCodes,

@@ -44,6 +44,9 @@ test('a clean result is valid; errors and timeouts each invalidate it', () => {
     ['2 timeouts'],
     'autocannon counts a timeout in errors too: counted once',
   );
+  assert.deepEqual([timeouts.errors, timeouts.timeouts], [0, 2], 'and stored once: the fields are disjoint');
+  const both = toRoundRecord({ ...clean, result: { ...clean.result, timeouts: 2, errors: 5 } }, meta);
+  assert.deepEqual([both.errors, both.timeouts], [3, 2]);
   const nothing = toRoundRecord(
     { ...clean, result: { ...clean.result, '2xx': 0, statusCodeStats: {} } },
     meta,
