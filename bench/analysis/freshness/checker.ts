@@ -36,7 +36,7 @@
  *   route's permission (a 403 on the token's own stale claims proves nothing; 0, 503 and other
  *   5xx: the server did not decide). latency = the earliest start of a correct answer after the last honouring probe's
  *   start (any, when none honoured) − atMs_i. Honoured but never answered correctly afterwards:
- *   neverRevoked. No probes, or no probe ever honoured nor answered correctly: unmeasured. A
+ *   neverRevoked, unless i was not yet due when the server's last probe started (unresolved). No probes, or no probe ever honoured nor answered correctly: unmeasured. A
  *   first correct answer more than LATENCY_RESOLUTION_MS after the probe before it (or the
  *   commit) is too coarsely sampled to say anything: latencyUnresolved.
  * - **Rejections and lock-outs.** A probe on an own token that has seen every RBAC commit with
@@ -384,7 +384,9 @@ function revocationLatencies(
   for (const server of servers) result.byServer.set(server, []);
   // user → server → probes in start order
   const index = new Map<number, Map<string, OwnProbe[]>>();
+  const lastStart = new Map<string, number>();
   for (const p of own) {
+    lastStart.set(p.probe.server, Math.max(lastStart.get(p.probe.server) ?? -Infinity, p.probe.startMs));
     let byServer = index.get(p.token.mint.user);
     if (!byServer) index.set(p.token.mint.user, (byServer = new Map()));
     push(byServer, p.probe.server, p);
@@ -392,7 +394,9 @@ function revocationLatencies(
   for (const [user, timeline] of timelines) {
     for (const t of timeline.transitions) {
       for (const server of servers) {
-        const outcome = latencyOf(t, index.get(user)?.get(server) ?? []);
+        let outcome = latencyOf(t, index.get(user)?.get(server) ?? []);
+        // Honoured until probing stopped, but not yet due then: the phase ended, not the server.
+        if (outcome === 'never' && t.dueMs >= (lastStart.get(server) ?? -Infinity)) outcome = 'unresolved';
         if (outcome === 'never') result.neverRevoked++;
         else if (outcome === 'unresolved') result.unresolved++;
         else if (outcome !== null) {

@@ -679,3 +679,22 @@ test('staleness is measured from the first change after the state the answer sho
   assert.equal(late.staleAcceptances[0]!.sinceCommitMs, 1500);
   assert.equal(late.maxStalenessMs, 1500);
 });
+
+test('a revocation still honoured when probing stopped, but not yet due then, is unresolved, not never revoked', () => {
+  const judge = (lastProbeMs: number) =>
+    checkFreshness(
+      history({
+        commits: [demote(101, 2000, 11)],
+        revocations: [sqlOp(1, [11], 101, 1900, 2000)],
+        mints: [mint(2, 11, ADMIN), mint(9, 12, GUEST)],
+        probes: [probe(2, 2100, 200, ADMIN), probe(2, 2500, 200, ADMIN), probe(9, lastProbeMs, 403)],
+      }),
+      bounds,
+    );
+  const endedWithinDelta = judge(2600);
+  assert.equal(endedWithinDelta.neverRevoked, 0, 'due at 3000, probing ended at 2600');
+  assert.equal(endedWithinDelta.latencyUnresolved, 1);
+  assert.equal(endedWithinDelta.staleAccepted, 0);
+  const endedPastDue = judge(4000);
+  assert.equal(endedPastDue.neverRevoked, 1, 'probing went on past its due time without a correct answer');
+});
