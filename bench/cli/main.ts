@@ -117,7 +117,13 @@ export function buildProgram(): Command {
               strategy: freshnessStrategies(first.strategies, raw.freshnessStrategies),
               seconds: String(freshnessSeconds),
               resultsDir: first.resultsDir,
-              ...(raw.freshnessTokenTtl === undefined ? {} : { tokenTtl: raw.freshnessTokenTtl }),
+              ...(raw.freshnessTokenTtl === undefined || raw.freshnessTokenTtl === 'none'
+                ? {}
+                : {
+                    tokenTtl: String(
+                      intFlag('--freshness-token-ttl', String(raw.freshnessTokenTtl), 1, 24 * 3600),
+                    ),
+                  }),
             });
       const plan = buildRunPlan(args.configs, freshness);
       if (raw.dryRun === true) {

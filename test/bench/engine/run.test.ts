@@ -321,6 +321,14 @@ describe('authbench run, end to end (tiny)', () => {
       [['--connections', '0'], /--connections must be an integer from 1 to 10000 \(got "0"\)/],
       [['--rounds', 'abc'], /--rounds must be an integer from 2 to 1000 \(got "abc"\)/],
       [
+        ['--freshness-seconds', '5', '--freshness-strategies', 'jwt-only'],
+        /--freshness-strategies must be a comma-separated list of db-lookup, jwt-redis \(each at most once\) \(got "jwt-only"\)/,
+      ],
+      [
+        ['--freshness-seconds', '5', '--freshness-token-ttl', '0'],
+        /--freshness-token-ttl must be an integer from 1 to 86400 \(got "0"\)/,
+      ],
+      [
         ['--strategies', 'db-lookup,magic'],
         /--strategies must be one of db-lookup, jwt-redis, jwt-local, rbac-cache, jwt-only, no-auth \(got "magic"\)/,
       ],
