@@ -34,11 +34,12 @@
  *   and (mint incarnation, echoed rights) equals no state_j with j ≥ i and atMs_j ≤ its endMs. A
  *   *correct* answer is a non-honouring 2xx, a 401, or a 403 when some state since i lacks the
  *   route's permission (a 403 on the token's own stale claims proves nothing; 0, 503 and other
- *   5xx: the server did not decide). latency = the earliest start of a correct answer after the last honouring probe's
- *   start (any, when none honoured) − atMs_i. Honoured but never answered correctly afterwards:
- *   neverRevoked, unless i was not yet due when the server's last probe started (unresolved). No probes, or no probe ever honoured nor answered correctly: unmeasured. A
- *   first correct answer more than LATENCY_RESOLUTION_MS after the probe before it (or the
- *   commit) is too coarsely sampled to say anything: latencyUnresolved.
+ *   5xx: the server did not decide). latency = the earliest start of a correct answer after the
+ *   last honouring probe's start (any, when none honoured) − atMs_i. Honoured but never answered
+ *   correctly afterwards: neverRevoked, unless i was not yet due when the server's last probe
+ *   started (then unresolved). No probes, or no probe ever honoured nor answered correctly:
+ *   unmeasured. A first correct answer more than LATENCY_RESOLUTION_MS after the probe before it
+ *   (or the commit) is too coarsely sampled to say anything: latencyUnresolved.
  * - **Rejections and lock-outs.** A probe on an own token that has seen every RBAC commit with
  *   atMs ≤ endMs, any user's (fresh throughout the request: a strategy may revoke more than
  *   changed, never less), and minted with rights expects 2xx if those
