@@ -117,6 +117,7 @@ export function buildProgram(): Command {
               strategy: freshnessStrategies(first.strategies, raw.freshnessStrategies),
               seconds: String(freshnessSeconds),
               resultsDir: first.resultsDir,
+              jwtVerify: first.jwtVerify,
               ...(raw.freshnessTokenTtl === undefined || raw.freshnessTokenTtl === 'none'
                 ? {}
                 : {
@@ -247,6 +248,10 @@ export function buildProgram(): Command {
       '--slow-link-ms <n>',
       "the second server's database link, ms each way",
       String(FRESHNESS_DEFAULTS.slowLinkMs),
+    )
+    .option(
+      '--jwt-verify <variant>',
+      'how the servers verify tokens: keyobject (default), string, native or cached (as authbench run)',
     )
     .option(
       '--token-ttl <seconds|none>',

@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
+import { JWT_VERIFY_VARIANTS } from '../../servers/jwt.js';
 import { NOT_AUTH_STRATEGIES, STRATEGY_NAMES } from '../../servers/strategies/index.js';
 import type { FaultKind, FreshnessConfig } from '../schema/freshness.js';
 import { FAULT_KINDS } from './freshness-schedule.js';
-import { intFlag, listFlag, numberFlag, usage } from './usage.js';
+import { choiceFlag, intFlag, listFlag, numberFlag, usage } from './usage.js';
 
 export const FRESHNESS_DEFAULTS = {
   strategy: 'jwt-redis',
@@ -59,6 +60,7 @@ export function parseFreshnessArgs(raw: Record<string, unknown>): FreshnessConfi
       raw.tokenTtl === undefined || raw.tokenTtl === 'none'
         ? null
         : intFlag('--token-ttl', String(raw.tokenTtl), 1, 24 * 3600),
+    jwtVerify: choiceFlag('--jwt-verify', String(raw.jwtVerify ?? 'keyobject'), JWT_VERIFY_VARIANTS),
     resultsDir: str('resultsDir'),
   };
 }

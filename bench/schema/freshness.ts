@@ -4,6 +4,8 @@
  * Times are milliseconds on the harness's monotonic clock, from the start of the phase.
  */
 
+import type { JwtVerifyVariant } from '../../servers/jwt.js';
+
 export const HISTORY_SCHEMA_VERSION = 1;
 export const FRESHNESS_SCHEMA_VERSION = 1;
 
@@ -336,6 +338,8 @@ export interface FreshnessConfig {
    * Short-lived tokens bound how long a strategy that never checks revocation stays stale.
    */
   tokenTtlSeconds?: number | null;
+  /** How the servers verify tokens (absent in older records: keyobject). */
+  jwtVerify?: JwtVerifyVariant;
   resultsDir: string;
 }
 

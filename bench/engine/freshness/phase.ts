@@ -170,7 +170,7 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
         redisUrl: input.redis.url,
         poolSize: 10,
         jwtSecret: secret,
-        jwtVerify: 'keyobject',
+        jwtVerify: cfg.jwtVerify ?? 'keyobject',
         cpu: null,
       });
       servers.push({
@@ -202,7 +202,7 @@ export async function runPhase(input: PhaseInput): Promise<PhaseOutput> {
             redisUrl: input.redis.url,
             poolSize: 10,
             jwtSecret: secret,
-            jwtVerify: 'keyobject',
+            jwtVerify: cfg.jwtVerify ?? 'keyobject',
             cpu: null,
           });
           crash.restartedAtMs = clock();

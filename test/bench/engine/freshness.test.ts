@@ -183,6 +183,10 @@ describe('authbench freshness', () => {
       ],
       [['--seed', '-1'], /--seed must be an integer from 0 to 2147483647 \(got "-1"\)/],
       [['--token-ttl', '0'], /--token-ttl must be an integer from 1 to 86400 \(got "0"\)/],
+      [
+        ['--jwt-verify', 'rsa'],
+        /--jwt-verify must be one of keyobject, string, native, cached \(got "rsa"\)/,
+      ],
     ] as const) {
       const r = await runCli(['freshness', ...args, '--results-dir', never]);
       assert.equal(r.code, 2, r.stderr);
