@@ -54,7 +54,7 @@ function medianLatency(rounds: readonly ValidRound[]): LatencyMs {
 
 /**
  * The baseline's and a candidate's rounds paired by round number: the i-th rounds of both ran
- * back to back, so drift in the machine hits both alike. Only pairs of valid rounds count.
+ * back to back (see pairedRatios for what drift does to the pair). Only pairs of valid rounds count.
  */
 export function pairRounds(
   rounds: readonly RoundRecord[],

@@ -37,7 +37,8 @@ export function method(config: BenchConfig): string[] {
       `rotating through ${config.tokenUsers} distinct users' tokens (mixed roles)`,
     `warm-up ${config.warmupSeconds} s per strategy, then ${config.rounds} rounds of ${config.roundSeconds} s ` +
       'per strategy, interleaved; the order within a round alternates (forward, then reversed) ' +
-      'so linear drift hits every strategy alike',
+      'so linear drift hits every strategy alike over each pair of rounds (the median of the per-round ratios ' +
+      'is unbiased by it over an even number of rounds, and leans toward one order over an odd number)',
     ...(config.adaptive
       ? [
           `adaptive rounds: at least ${config.minRounds} and at most ${config.rounds} per strategy; after each round, ` +

@@ -45,7 +45,8 @@ export function tokenUserIds(users: number, count: number): number[] {
 
 /**
  * The order of the strategies in round `round` (1-based): forward in odd rounds, reversed in
- * even ones, so linear drift over a pair of rounds hits every strategy alike (A B, B A, … for two).
+ * even ones (A B, B A, … for two), so over each pair of rounds linear drift hits every strategy
+ * alike; a single round's ratio still carries it, with the sign alternating (see pairedRatios).
  */
 export function roundOrder(strategies: readonly StrategyName[], round: number): StrategyName[] {
   return round % 2 === 1 ? [...strategies] : [...strategies].reverse();

@@ -59,3 +59,25 @@ test('seededRandom is uniform enough for resampling', () => {
   }
   assert.ok(Math.abs(sum / n - 0.5) < 0.01, `mean ${sum / n}`);
 });
+
+test('linear drift under alternating order: the median of paired ratios is unbiased over an even number of rounds, not an odd one', () => {
+  // Two strategies, true ratio 1.10, the machine slowing 1% per slot, no noise. Odd rounds run
+  // A then B (B one slot later), even rounds B then A: the per-round ratios alternate around 1.10.
+  const slots = (rounds: number): { a: number[]; b: number[] } => {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const first = 2 * (r - 1);
+      const [slotA, slotB] = r % 2 === 1 ? [first, first + 1] : [first + 1, first];
+      a.push(1000 / (1 + 0.01 * slotA));
+      b.push(1100 / (1 + 0.01 * slotB));
+    }
+    return { a, b };
+  };
+  const gain = (rounds: number): number => {
+    const { a, b } = slots(rounds);
+    return median(pairedRatios(a, b));
+  };
+  for (const even of [8, 10, 20]) assert.ok(Math.abs(gain(even) / 1.1 - 1) < 0.001, `${even}: ${gain(even)}`);
+  for (const odd of [9, 11]) assert.ok(Math.abs(gain(odd) / 1.1 - 1) > 0.005, `${odd} rounds: ${gain(odd)}`);
+});
