@@ -82,7 +82,7 @@ export function renderPlan(plan: RunPlan): string {
       const r = s.stopRule;
       out.push(
         `  adaptive rounds: at least ${r.minRounds}, at most ${r.maxRounds}; they stop once every gain's 95% CI ` +
-          `half-width is within ±${fixed(100 * r.targetPrecision, 1)}% after two rounds in a row (the time below is the most)`,
+          `half-width is within ±${fixed(100 * r.targetPrecision, 1)}% after two rounds in a row, the second an even one (the time below is the most)`,
       );
     }
     for (const [i, line] of lines(s.phases).entries()) out.push(`  ${String(i + 1).padStart(2)}. ${line}`);

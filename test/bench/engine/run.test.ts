@@ -283,10 +283,10 @@ describe('authbench run, end to end (tiny)', () => {
       const record = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
       assert.equal(record.config.adaptive, true);
       assert.equal(record.stopping.rule, 'precision', JSON.stringify(record.stopping));
-      assert.equal(record.stopping.rounds, 3, 'precise at rounds 2 and 3: no fourth');
+      assert.equal(record.stopping.rounds, 4, 'precise at rounds 3 and 4, an even round: no fifth');
       assert.ok(record.stopping.halfWidths['jwt-redis'] <= 0.5);
       for (const s of Object.values(record.strategies) as Array<{ rounds: unknown[] }>)
-        assert.equal(s.rounds.length, 3);
+        assert.equal(s.rounds.length, 4);
       assert.match(r.stderr, /rounds stop here/);
       assert.ok(
         record.method.some((m: string) => /optional stopping/.test(m)),
