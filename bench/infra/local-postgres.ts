@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { defaultPgSearchPath, findPgBinaries, type PgBinaries } from './binaries.js';
 import { ThrowawayInstance } from './throwaway.js';
-import { freePort } from './ports.js';
+import { onFreePort } from './ports.js';
 import {
   isRunning,
   run,
@@ -80,26 +80,24 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   }
   const runAs = serverUser(['postgres', 'nobody']);
   const version = await postgresVersion(bins, runAs);
-  const port = opts.port ?? (await freePort());
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-pg-'));
-  const cluster = new Cluster(
-    bins,
-    runAs,
-    version,
-    port,
-    dir,
-    opts.log ?? (() => {}),
-    opts.logicalDecoding ?? false,
+  const log = opts.log ?? (() => {});
+  return onFreePort(
+    opts.port,
+    async (port) => {
+      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-pg-'));
+      const cluster = new Cluster(bins, runAs, version, port, dir, log, opts.logicalDecoding ?? false);
+      try {
+        await cluster.init();
+        await cluster.start();
+        await cluster.createDatabase();
+      } catch (err) {
+        await cluster.destroy().catch(() => {});
+        throw err;
+      }
+      return cluster;
+    },
+    log,
   );
-  try {
-    await cluster.init();
-    await cluster.start();
-    await cluster.createDatabase();
-  } catch (err) {
-    await cluster.destroy().catch(() => {});
-    throw err;
-  }
-  return cluster;
 }
 
 class Cluster extends ThrowawayInstance implements LocalPostgres {

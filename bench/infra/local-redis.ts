@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultRedisSearchPath, findExecutable } from './binaries.js';
 import { ThrowawayInstance } from './throwaway.js';
-import { assertPortFree, freePort } from './ports.js';
+import { assertPortFree, onFreePort } from './ports.js';
 import { childEnv, run, signalIfRunning, sleep, tailOfFile, type RunAs } from './processes.js';
 import { chownTree, serverUser } from './run-as.js';
 
@@ -61,17 +61,23 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
   }
   const runAs = serverUser(['redis', 'nobody']);
   const version = await redisVersion(bin);
-  const port = opts.port ?? (await freePort());
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-redis-'));
-  const server = new Server(bin, runAs, version, port, dir, opts.log ?? (() => {}));
-  try {
-    await chownTree(dir, runAs);
-    await server.start();
-  } catch (err) {
-    await server.destroy().catch(() => {});
-    throw err;
-  }
-  return server;
+  const log = opts.log ?? (() => {});
+  return onFreePort(
+    opts.port,
+    async (port) => {
+      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-redis-'));
+      const server = new Server(bin, runAs, version, port, dir, log);
+      try {
+        await chownTree(dir, runAs);
+        await server.start();
+      } catch (err) {
+        await server.destroy().catch(() => {});
+        throw err;
+      }
+      return server;
+    },
+    log,
+  );
 }
 
 class Server extends ThrowawayInstance implements LocalRedis {
