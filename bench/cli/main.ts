@@ -321,8 +321,7 @@ async function publish(folder: RunFolder, record: ResultsRecord): Promise<string
 function freshnessStrategies(run: readonly string[], raw: unknown): string {
   const auth = run.filter((n) => !(NOT_AUTH_STRATEGIES as readonly string[]).includes(n));
   if (raw === undefined) return auth.join(',');
-  const named = listFlag('--freshness-strategies', String(raw), auth);
-  return named.join(',');
+  return listFlag('--freshness-strategies', String(raw), auth).join(',');
 }
 
 /** The run's manifest marked complete, and where to look. */

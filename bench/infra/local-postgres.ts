@@ -6,11 +6,10 @@
  * preloaded, enough connections) so that runs are repeatable from machine to machine.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { defaultPgSearchPath, findPgBinaries, type PgBinaries } from './binaries.js';
-import { ThrowawayInstance } from './throwaway.js';
+import { ThrowawayInstance, startInTempDir } from './throwaway.js';
 import { onFreePort } from './ports.js';
 import {
   isRunning,
@@ -83,19 +82,16 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const log = opts.log ?? (() => {});
   return onFreePort(
     opts.port,
-    async (port) => {
-      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-pg-'));
-      const cluster = new Cluster(bins, runAs, version, port, dir, log, opts.logicalDecoding ?? false);
-      try {
-        await cluster.init();
-        await cluster.start();
-        await cluster.createDatabase();
-      } catch (err) {
-        await cluster.destroy().catch(() => {});
-        throw err;
-      }
-      return cluster;
-    },
+    (port) =>
+      startInTempDir(
+        'pg',
+        (dir) => new Cluster(bins, runAs, version, port, dir, log, opts.logicalDecoding ?? false),
+        async (cluster) => {
+          await cluster.init();
+          await cluster.start();
+          await cluster.createDatabase();
+        },
+      ),
     log,
   );
 }

@@ -5,10 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { defaultRedisSearchPath, findExecutable } from './binaries.js';
-import { ThrowawayInstance } from './throwaway.js';
+import { ThrowawayInstance, startInTempDir } from './throwaway.js';
 import { assertPortFree, onFreePort } from './ports.js';
 import { childEnv, run, signalIfRunning, sleep, tailOfFile, type RunAs } from './processes.js';
 import { chownTree, serverUser } from './run-as.js';
@@ -64,18 +63,15 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
   const log = opts.log ?? (() => {});
   return onFreePort(
     opts.port,
-    async (port) => {
-      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'authbench-redis-'));
-      const server = new Server(bin, runAs, version, port, dir, log);
-      try {
-        await chownTree(dir, runAs);
-        await server.start();
-      } catch (err) {
-        await server.destroy().catch(() => {});
-        throw err;
-      }
-      return server;
-    },
+    (port) =>
+      startInTempDir(
+        'redis',
+        (dir) => new Server(bin, runAs, version, port, dir, log),
+        async (server) => {
+          await chownTree(server.dir, runAs);
+          await server.start();
+        },
+      ),
     log,
   );
 }

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { registerCleanup } from './cleanup.js';
 
 /**
@@ -55,4 +57,23 @@ export abstract class ThrowawayInstance {
     this.queue = result.catch(() => {});
     return result;
   }
+}
+
+/**
+ * A throwaway instance in a fresh temp dir (`authbench-<name>-…`), started; destroyed again,
+ * temp dir and all, when starting fails.
+ */
+export async function startInTempDir<T extends ThrowawayInstance>(
+  name: string,
+  create: (dir: string) => T,
+  start: (instance: T) => Promise<void>,
+): Promise<T> {
+  const instance = create(await fs.promises.mkdtemp(path.join(os.tmpdir(), `authbench-${name}-`)));
+  try {
+    await start(instance);
+  } catch (err) {
+    await instance.destroy().catch(() => {});
+    throw err;
+  }
+  return instance;
 }

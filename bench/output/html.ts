@@ -42,7 +42,7 @@ function headline(record: ResultsRecord): Array<[string, string, string]> {
 }
 
 /** The cost model: what bounds each strategy, from the rounds' measured costs. */
-function whySection(record: ResultsRecord): string {
+function whySection(record: ResultsRecord, h: number): string {
   const m = record.model;
   if (!m) return '';
   const rows = Object.entries(m.strategies)
@@ -78,7 +78,7 @@ function whySection(record: ResultsRecord): string {
     'predicted req/s',
     'measured req/s',
   ]);
-  return `<h2>Why: where each request's time goes</h2>
+  return `<h${h}>Why: where each request's time goes</h${h}>
 <p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time
 holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time
 (pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput;
@@ -90,7 +90,7 @@ ${rows}
 </tbody></table>`;
 }
 
-function openModelSection(record: ResultsRecord): string {
+function openModelSection(record: ResultsRecord, h: number): string {
   const runs = record.openModel;
   if (runs.length === 0) return '';
   const rows = runs
@@ -111,7 +111,7 @@ function openModelSection(record: ResultsRecord): string {
     )
     .join('\n');
   const head = thead(['rate', 'strategy', 'achieved', 'p50', 'p90', 'p99', 'p99.9', 'failed']);
-  return `<h2>Latency at a fixed arrival rate (open model)</h2>
+  return `<h${h}>Latency at a fixed arrival rate (open model)</h${h}>
 <p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each
 request's intended send time, so stalls are not hidden. The closed-model latencies above follow Little's law
 (latency ≈ connections ÷ throughput) instead.</p>
@@ -183,9 +183,6 @@ export function scenarioBody(
       `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`
     : '';
   const sub = h + 1;
-  // The sections below were written for a page of their own (h2, h3); a run's page nests them.
-  const nest = (html: string): string =>
-    h === 2 ? html : html.replace(/<(\/?)h2>/g, `<$1h${h}>`).replace(/<(\/?)h3>/g, `<$1h${sub}>`);
   return `<section class="cards" aria-label="headline figures">
 ${cards}
 </section>
@@ -201,8 +198,8 @@ ${thead(matrix.header)}
 ${rows}
 </tbody>
 </table>
-${nest(whySection(record))}
-${nest(openModelSection(record))}
+${whySection(record, h)}
+${openModelSection(record, h)}
 <h${h}>Environment</h${h}>
 ${environmentTable(record)}
 <h${h}>Method</h${h}>

@@ -111,8 +111,7 @@ export class RunFolder {
 
   /** The run ended (with or without errors): the manifest says so. */
   async finish(): Promise<RunManifest> {
-    this.unregister?.();
-    this.unregister = null;
+    this.kept();
     if (this.empty) {
       await rm(this.dir, { recursive: true, force: true });
       return this.manifest(true);
@@ -120,6 +119,7 @@ export class RunFolder {
     return this.writeReport(true);
   }
 
+  /** The folder is no scratch space any more: an interrupted run leaves it. */
   private kept(): void {
     this.unregister?.();
     this.unregister = null;
