@@ -6,12 +6,13 @@
  */
 import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { PreciseTimers } from './precise-timer.js';
 
 export interface ProxyOptions {
   /** Where to forward: the real Postgres. */
   targetHost: string;
   targetPort: number;
-  /** Added to every chunk, each way: a round trip gains twice this. */
+  /** Added to every chunk, each way (fractions allowed): a round trip gains twice this. */
   delayMs: number;
   listenHost?: string;
 }
@@ -24,13 +25,13 @@ export interface DelayProxyServer {
 }
 
 /**
- * Forwards `from` to `to`, each chunk `delay()` ms late, in order. Each chunk has a timer of its
- * own (with a constant delay exactly as a plain setTimeout per chunk: timers of one duration fire
- * in the order they were set); a chunk that arrives while the delay is dropping waits at least
- * until the chunk before it is due, and whichever timer fires releases every chunk up to its own,
- * so bytes never overtake each other and none leaves before its time.
+ * Forwards `from` to `to`, each chunk `delay()` ms late, in order. Each chunk has a deadline of
+ * its own (equal deadlines run in the order they were set); a chunk that arrives while the delay
+ * is dropping waits at least until the chunk before it is due, and whichever deadline passes
+ * releases every chunk up to its own, so bytes never overtake each other and none leaves before
+ * its time.
  */
-function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): void {
+function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number, timers: PreciseTimers): void {
   const queue: Array<{ id: number; chunk: Buffer; due: number }> = [];
   let nextId = 0;
   let ended = false;
@@ -56,7 +57,7 @@ function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): voi
     const wait = Math.max(ms, (queue.at(-1)?.due ?? 0) - now);
     const id = nextId++;
     queue.push({ id, chunk, due: now + wait });
-    setTimeout(() => releaseThrough(id), wait);
+    timers.schedule(wait, () => releaseThrough(id));
   });
   from.on('end', () => {
     ended = true;
@@ -73,6 +74,8 @@ function delayedPipe(from: net.Socket, to: net.Socket, delay: () => number): voi
 export function startDelayProxy(opts: ProxyOptions): Promise<DelayProxyServer> {
   let delayMs = opts.delayMs;
   const sockets = new Set<net.Socket>();
+  // Sub-millisecond deadlines: setTimeout would turn 0.5 ms into 1 ms or more.
+  const timers = new PreciseTimers();
   const server = net.createServer((client) => {
     client.setNoDelay(true);
     const upstream = net.connect({ host: opts.targetHost, port: opts.targetPort });
@@ -80,11 +83,14 @@ export function startDelayProxy(opts: ProxyOptions): Promise<DelayProxyServer> {
     sockets.add(client).add(upstream);
     client.on('close', () => sockets.delete(client));
     upstream.on('close', () => sockets.delete(upstream));
-    delayedPipe(client, upstream, () => delayMs);
-    delayedPipe(upstream, client, () => delayMs);
+    delayedPipe(client, upstream, () => delayMs, timers);
+    delayedPipe(upstream, client, () => delayMs, timers);
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      timers.close();
+      reject(err);
+    });
     server.listen(0, opts.listenHost ?? '127.0.0.1', () =>
       resolve({
         server,
@@ -94,6 +100,7 @@ export function startDelayProxy(opts: ProxyOptions): Promise<DelayProxyServer> {
         close: () => {
           server.close();
           for (const s of sockets) s.destroy();
+          timers.close();
         },
       }),
     );
