@@ -88,3 +88,8 @@ function isExecutableFile(file: string): boolean {
 function unique(items: string[]): string[] {
   return [...new Set(items)];
 }
+
+/** wrk, the second load generator (`--engine wrk`): on PATH, /usr/bin or /usr/local/bin. */
+export function findWrk(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return findExecutable('wrk', defaultRedisSearchPath(env));
+}
