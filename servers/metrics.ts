@@ -85,6 +85,21 @@ export class Metrics {
       '# TYPE authbench_db_pool_held_seconds_total counter',
       `authbench_db_pool_held_seconds_total{strategy="${labels.strategy}"} ${this.poolHeldSeconds}`,
     );
+    // Read when scraped, not counted per request: microsecond resolution where /proc has ticks.
+    const cpu = process.cpuUsage();
+    // The event loop's active time excludes the time spent asleep in epoll, and with it the
+    // kernel's cost of waking an idle process, which a loaded server no longer pays.
+    const loop = performance.eventLoopUtilization();
+    lines.push(
+      '# HELP authbench_event_loop_active_seconds_total Time the event loop spent outside its wait for events.',
+      '# TYPE authbench_event_loop_active_seconds_total counter',
+      `authbench_event_loop_active_seconds_total{strategy="${labels.strategy}"} ${loop.active / 1000}`,
+    );
+    lines.push(
+      '# HELP authbench_process_cpu_seconds_total User and system CPU time of this process.',
+      '# TYPE authbench_process_cpu_seconds_total counter',
+      `authbench_process_cpu_seconds_total{strategy="${labels.strategy}"} ${(cpu.user + cpu.system) / 1e6}`,
+    );
     return `${lines.join('\n')}\n`;
   }
 }

@@ -9,6 +9,7 @@ import type {
   Comparison,
   Environment,
   Estimate,
+  ModelCalibration,
   LatencyMs,
   MeasuredCosts,
   OpenModelResult,
@@ -21,7 +22,7 @@ import type {
 } from '../schema/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../schema/results.js';
 import type { FreshnessRecord } from '../schema/freshness.js';
-import { costModel } from './cost-model.js';
+import { calibratedModel } from './model.js';
 import { freshnessOf } from './freshness/result.js';
 import { bootstrap, isSignificantRatio, median, pairedRatios } from './stats.js';
 import { fairness, method } from './method.js';
@@ -70,6 +71,26 @@ export function pairRounds(
     .flatMap((i) => (b.has(i) ? [[a.get(i)!, b.get(i)!] as [ValidRound, ValidRound]] : []));
 }
 
+/**
+ * A strategy's valid rounds that take part in a comparison: for the baseline, those with a valid
+ * candidate round of the same number; for a candidate, those with a valid baseline round. Where
+ * none is paired (no comparison possible), all its valid rounds.
+ */
+export function pairedRounds(
+  rounds: readonly RoundRecord[],
+  strategies: readonly StrategyName[],
+  name: StrategyName,
+): ValidRound[] {
+  const [baseline] = strategies;
+  const partners = name === baseline ? strategies.slice(1) : [baseline!];
+  const numbers = new Set(
+    validRounds(rounds.filter((r) => partners.includes(r.strategy))).map((r) => r.round),
+  );
+  const own = validRounds(rounds.filter((r) => r.strategy === name));
+  const paired = own.filter((r) => numbers.has(r.round));
+  return paired.length > 0 ? paired : own;
+}
+
 /** The paired comparison of one candidate with the baseline; null without a pair of valid rounds. */
 export function compareStrategies(
   rounds: readonly RoundRecord[],
@@ -112,6 +133,8 @@ export function buildResults(input: {
   command: string;
   openModel?: OpenModelResult[];
   linkRoundTripMs?: number | null;
+  /** The calibration phase's measurements; null or absent: none (no model). */
+  calibration?: ModelCalibration | null;
   /** How the rounds ended (the engine's adaptive decision); absent: as configured. */
   stopping?: Stopping;
   /** The run's freshness phase, with the path of its record; null or absent: none. */
@@ -127,10 +150,12 @@ export function buildResults(input: {
   for (const name of config.strategies) {
     const own = rounds.filter((r) => r.strategy === name);
     const valid = validRounds(own);
+    // The interval is over the rounds the gains are over: those with a valid partner.
+    const paired = pairedRounds(rounds, config.strategies, name);
     const t =
-      valid.length > 0
+      paired.length > 0
         ? bootstrap(
-            valid.map((r) => r.requestsPerSecond),
+            paired.map((r) => r.requestsPerSecond),
             median,
             opts,
           )
@@ -177,7 +202,7 @@ export function buildResults(input: {
     ...comparisonWarnings(comparisons, missing, baseline),
   ];
   const linkRoundTripMs = input.linkRoundTripMs ?? null;
-  const queries = Object.fromEntries(config.strategies.map((n) => [n, strategies[n]!.queriesPerRequest]));
+  const calibration = input.calibration ?? null;
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     valid: !rounds.some((r) => r.status === 'invalid') && missing.length === 0,
@@ -198,7 +223,18 @@ export function buildResults(input: {
     strategies,
     comparisons,
     openModel: input.openModel ?? [],
-    model: costModel({ ...config, linkRoundTripMs }, rounds, queries),
+    model: calibratedModel({
+      calibration,
+      conditions: {
+        connections: config.connections,
+        poolSize: config.poolSize,
+        linkRoundTripMs: linkRoundTripMs ?? calibration?.linkRoundTripMs ?? 2 * config.dbDelayMs,
+      },
+      strategies: config.strategies,
+      rounds,
+      comparisons,
+      measuredRps: Object.fromEntries(config.strategies.map((n) => [n, strategies[n]!.throughput.median])),
+    }),
     linkRoundTripMs,
     stopping: input.stopping ?? {
       rule: config.adaptive ? 'max-rounds' : 'fixed',

@@ -25,7 +25,11 @@ export function fairness(config: BenchConfig, env: Environment): Record<string, 
     cpu:
       env.serverCpu === null
         ? 'servers not pinned: the scheduler places them'
-        : `every server pinned to CPU ${env.serverCpu} (one at a time under load)`,
+        : `every server pinned to CPU ${env.serverCpu} (one at a time under load); the load generator and the delay proxy kept off it`,
+    loadGenerator:
+      config.engine === 'wrk'
+        ? 'wrk, one thread, the same connections and token rotation for every strategy'
+        : 'autocannon in its own process, the same connections and token rotation for every strategy',
   };
 }
 
@@ -48,6 +52,8 @@ export function method(config: BenchConfig): string[] {
             '92.5-94.0% of the time, against 94% with a fixed number of rounds; read them as about 92% intervals',
         ]
       : []),
+    'between timed steps a quiet gap: the next starts once the server measured last has nothing in flight ' +
+      '(no response and no pooled connection held for 50 ms; at most 3 s)',
     'throughput = 2xx responses / round duration; any non-2xx, socket error or timeout makes a round invalid ' +
       '(kept, excluded from statistics)',
     'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; ' +
@@ -56,9 +62,17 @@ export function method(config: BenchConfig): string[] {
       `(${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
     'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) ' +
       "and Redis side (INFO commandstats) over the verification set, cross-checked with the servers' counters",
-    'cost model: per request, server CPU (CPU utilization ÷ throughput) and time holding a pooled connection ' +
-      "(the servers' connection-seconds ÷ throughput), medians over valid rounds; each bounds throughput " +
-      '(1/CPU, pool size/pool time, connections/(CPU + pool time)) and the smallest bound is the prediction',
+    ...(config.calibrationSeconds > 0
+      ? [
+          `model: before the rounds, each strategy calibrated for ${config.calibrationSeconds} s at ` +
+            `${config.calibrationConnections.join(', ')} connections (the ramp stops once the server or pool is 60% busy); ` +
+            'per request over the same window as the requests counted: server CPU, pool hold time, Postgres ' +
+            "execution, the rest of the machine's CPU; throughput predicted from those alone by mean-value " +
+            'analysis of a closed network (server CPU, other CPUs, delays, the pool by the surrogate-delay ' +
+            'method), then compared with the rounds: error = predicted ÷ measured − 1',
+        ]
+      : []),
+    `closed-loop load generator: ${config.engine === 'wrk' ? 'wrk (one thread)' : 'autocannon (one process)'}, kept off the servers' CPU where they are pinned`,
     ...(config.openFractions.length
       ? [
           `open model: after the rounds, each strategy at a constant arrival rate of ${fractions} of ` +

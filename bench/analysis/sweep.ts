@@ -10,20 +10,23 @@ function point(value: string, record: ResultsRecord): SweepPoint {
   for (const [name, s] of Object.entries(record.strategies) as Array<
     [StrategyName, NonNullable<ResultsRecord['strategies'][StrategyName]>]
   >) {
-    strategies[name] = { requestsPerSecond: s.throughput.median, p50Ms: s.latencyMs.p50 };
+    strategies[name] = {
+      requestsPerSecond: s.throughput.median,
+      p50Ms: s.latencyMs.p50,
+      predictedRequestsPerSecond: model?.predicted[name]?.requestsPerSecond ?? null,
+      modelError: model?.error[name] ?? null,
+    };
   }
   let costs: SweepPoint['costs'] = null;
   if (model) {
     costs = {};
-    for (const [name, m] of Object.entries(model.strategies) as Array<
-      [StrategyName, NonNullable<(typeof model.strategies)[StrategyName]>]
+    for (const [name, c] of Object.entries(model.calibration.strategies) as Array<
+      [StrategyName, NonNullable<(typeof model.calibration.strategies)[StrategyName]>]
     >) {
-      costs[name] = {
-        cpuMs: m.cpuMsPerRequest,
-        poolMs: m.poolMsPerRequest,
-        dbExecMs: m.dbExecMsPerRequest,
-        binding: m.binding,
-      };
+      const p = model.predicted[name];
+      if (!p) continue;
+      // The demands the model used: the busiest level's CPU, the unloaded hold.
+      costs[name] = { cpuMs: p.cpuMs, poolMs: c.poolMs, dbExecMs: c.dbExecMs, binding: p.binding };
     }
   }
   return {
@@ -36,7 +39,7 @@ function point(value: string, record: ResultsRecord): SweepPoint {
       throughputRatio: { median: c.throughputRatio.median, ci95: c.throughputRatio.ci95 },
       p50DeltaMs: c.p50DeltaMs,
       p99DeltaMs: c.p99DeltaMs,
-      modelRatio: model?.comparisons.find((m) => m.candidate === c.candidate)?.predictedRatio ?? null,
+      modelRatio: model?.predicted.gains[c.candidate] ?? null,
     })),
     costs,
   };

@@ -5,14 +5,11 @@
  * what it had not yet measured; version 2 holds `comparisons[]`, round status as a
  * discriminated union, and null for "not measured". Sentences are rendered from the numbers now.
  */
-import type { StrategyName } from '../../servers/strategies/index.js';
 import type {
   Comparison,
-  CostModel,
   ResultsRecord,
   RoundRecord,
   StrategyMap,
-  StrategyModel,
   StrategyResult,
 } from '../schema/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../schema/results.js';
@@ -48,31 +45,29 @@ function upgradeRound(r: V1Round): RoundRecord {
   ) as RoundRecord;
 }
 
-/** Early version-1 models lack roundTripsPerRequest: it was the strategy's queries per request. */
-function upgradeModel(m: unknown, strategies: Record<string, StrategyResult>): CostModel | null {
-  if (!isObject(m) || !isObject(m.strategies)) return null;
-  const models: Record<string, StrategyModel> = {};
-  for (const [name, sm] of Object.entries(m.strategies as Record<string, StrategyModel>)) {
-    models[name] = {
-      ...sm,
-      roundTripsPerRequest: sm.roundTripsPerRequest ?? strategies[name]?.queriesPerRequest ?? NaN,
-    };
-  }
+/**
+ * Models before 2026-11-26 derived their "predictions" from the measured rounds themselves (a
+ * bound of throughput × pool ÷ busy connections is the measured throughput again): they are
+ * not carried forward. A record without a calibration has no model.
+ */
+function currentModel(m: unknown): ResultsRecord['model'] {
+  return isObject(m) && isObject(m.calibration) && isObject(m.predicted)
+    ? (m as unknown as ResultsRecord['model'])
+    : null;
+}
+
+/** A version-2 record as written today: older ones lack the calibration fields. */
+export function upgradeResultsV2(r: ResultsRecord): ResultsRecord {
   return {
-    poolSize: m.poolSize as number,
-    connections: m.connections as number,
-    strategies: models as StrategyMap<StrategyModel>,
-    comparisons:
-      typeof m.baseline === 'string' && typeof m.candidate === 'string'
-        ? [
-            {
-              baseline: m.baseline as StrategyName,
-              candidate: m.candidate as StrategyName,
-              predictedRatio: m.predictedRatio as number,
-              measuredRatio: m.measuredRatio as number,
-            },
-          ]
-        : [],
+    ...r,
+    // Filled in after the fields the record has, so its own order is kept (reports list them).
+    config: {
+      ...r.config,
+      calibrationConnections: r.config.calibrationConnections ?? [1],
+      calibrationSeconds: r.config.calibrationSeconds ?? 0,
+      engine: r.config.engine ?? 'autocannon',
+    },
+    model: currentModel(r.model),
   };
 }
 
@@ -107,6 +102,9 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     jwtVerify: 'keyobject',
     openFractions: [],
     openSeconds: 0,
+    calibrationConnections: [1],
+    calibrationSeconds: 0,
+    engine: 'autocannon',
     ...v1.config,
   } as unknown as ResultsRecord['config'];
   const env = isObject(v1.env) ? { serverCpu: null, ...v1.env } : v1.env;
@@ -119,7 +117,7 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     strategies: strategies as StrategyMap<StrategyResult>,
     comparisons,
     openModel: Array.isArray(v1.openModel) ? (v1.openModel as ResultsRecord['openModel']) : [],
-    model: upgradeModel(v1.model, strategies),
+    model: null,
     linkRoundTripMs: typeof v1.linkRoundTripMs === 'number' ? v1.linkRoundTripMs : null,
     stopping: { rule: 'fixed', rounds: config.rounds, halfWidths: {} },
   };
@@ -146,10 +144,16 @@ export function readRecord(
   const version = data.schemaVersion;
   const sweep = data.kind === 'sweep';
   if (sweep && Array.isArray(data.points)) {
-    if (version === SWEEP_SCHEMA_VERSION) return { kind: 'sweep', sweep: data as unknown as SweepRecord };
+    if (version === SWEEP_SCHEMA_VERSION) {
+      // Summarized anew from its records, so that points of older files hold today's fields.
+      const s = data as unknown as SweepRecord;
+      const points = s.points.map((p, i) => ({ value: p.value, record: upgradeResultsV2(s.records[i]!) }));
+      return { kind: 'sweep', sweep: summarizeSweep(s.scenario, s.param, s.createdAt, points) };
+    }
     if (version === 1) return { kind: 'sweep', sweep: upgradeSweepV1(data) };
   } else if (isObject(data.strategies) && data.kind === undefined) {
-    if (version === RESULTS_SCHEMA_VERSION) return { kind: 'run', record: data as unknown as ResultsRecord };
+    if (version === RESULTS_SCHEMA_VERSION)
+      return { kind: 'run', record: upgradeResultsV2(data as unknown as ResultsRecord) };
     if (version === 1) return { kind: 'run', record: upgradeResultsV1(data) };
   }
   throw new RecordFormatError(

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { NOT_AUTH_STRATEGIES } from '../../servers/strategies/index.js';
 import { compareResults } from '../analysis/compare.js';
+import { answer } from '../analysis/predict.js';
 import { gate } from '../analysis/gate.js';
 import { runFreshness } from '../engine/freshness/run.js';
 import { executeRun, type FreshnessOutcome } from '../engine/run.js';
@@ -24,10 +25,11 @@ import {
   writeSweepReports,
 } from '../output/files.js';
 import { renderPlan } from '../output/plan-text.js';
-import { RunFolder, isRunFolder, rewriteRunReport } from '../output/run-folder.js';
+import { renderPrediction } from '../output/predict-text.js';
+import { RunFolder, isRunFolder, readRunFolder, rewriteRunReport } from '../output/run-folder.js';
 import { renderSideBySide, renderSummary } from '../output/summary.js';
 import { renderSweep } from '../output/sweep-text.js';
-import { parseRunArgs, parseSeedArgs, parseServeArgs } from '../plan/args.js';
+import { parsePredictArgs, parseRunArgs, parseSeedArgs, parseServeArgs } from '../plan/args.js';
 import { CI_DEFAULTS, DEFAULTS } from '../plan/config.js';
 import { FRESHNESS_DEFAULTS, parseFreshnessArgs } from '../plan/freshness.js';
 import { buildRunPlan } from '../plan/plan.js';
@@ -286,6 +288,53 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('predict')
+    .description(
+      "predict each strategy's throughput and the gain for other conditions from a record's calibration, without running load",
+    )
+    .requiredOption(
+      '--calibration <path>',
+      'a results file, run folder (results/latest) or sweep file with a calibration (authbench run records one)',
+    )
+    .option('--db-rtt-ms <x>', "the servers' round trip to Postgres, ms (default: as measured in the record)")
+    .option('--pool-size <n>', 'pool size of each server (default: as in the record)')
+    .option('--connections <n>', 'concurrent clients (default: as in the record)')
+    .option(
+      '--strategies <a,b,…>',
+      'baseline first (default: every calibrated strategy, in the record order)',
+    )
+    .option(
+      '--scenario <name>',
+      'in a run folder: the scenario whose calibration to use (default: the first with one)',
+    )
+    .action(async (raw: Record<string, unknown>) => {
+      const question = parsePredictArgs(raw);
+      const path = String(raw.calibration);
+      let records: Array<{ label: string; record: ResultsRecord }>;
+      if (isRunFolder(path)) {
+        records = (await readRunFolder(path)).records.map((record) => ({ label: record.scenario, record }));
+      } else {
+        const file = await readReportable(path);
+        records =
+          file.kind === 'run'
+            ? [{ label: file.record.scenario, record: file.record }]
+            : file.sweep.records.map((record, i) => ({
+                label: `${file.sweep.param} = ${file.sweep.points[i]?.value ?? i}`,
+                record,
+              }));
+      }
+      if (question.scenario !== undefined) {
+        const chosen = records.filter((r) => r.record.scenario === question.scenario);
+        if (chosen.length === 0)
+          throw new UsageError(
+            `--scenario must be one of ${records.map((r) => r.record.scenario).join(', ')} (got ${JSON.stringify(question.scenario)})`,
+          );
+        records = [...chosen, ...records.filter((r) => r.record.scenario !== question.scenario)];
+      }
+      process.stdout.write(renderPrediction(answer(records, question)));
+    });
+
+  program
     .command('report')
     .description(
       "(re)generate the HTML report, PNG charts and Markdown summary of a run's folder, or next to a results or sweep file (any schema version)",
@@ -397,7 +446,7 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     )
     .option(
       '--db-delay-ms <n>',
-      "delay added each way on the servers' database link by a TCP proxy (0: direct)",
+      "delay added each way on the servers' database link by a TCP proxy, fractions allowed (0: direct)",
       String(d.dbDelayMs),
     )
     .option(
@@ -411,6 +460,21 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
       d.openFractions.length ? d.openFractions.join(',') : 'none',
     )
     .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
+    .option(
+      '--calibration-connections <n>',
+      "connections of each strategy's low-load calibration run (the model's inputs)",
+      String(d.calibrationConnections),
+    )
+    .option(
+      '--engine <name>',
+      'closed-loop load generator: autocannon (embedded) or wrk (where installed: the cross-check)',
+      d.engine,
+    )
+    .option(
+      '--calibration-seconds <n>',
+      'seconds of each calibration run (0: no calibration, no model)',
+      String(d.calibrationSeconds),
+    )
     .option('--pg-url <url>', PG_URL)
     .option('--redis-url <url>', REDIS_URL);
 }

@@ -25,6 +25,28 @@ export function defaultServerCpu(): number | null {
   return cpus >= 2 && existsSync(TASKSET) ? cpus - 1 : null;
 }
 
+/** The CPUs other than the servers', as a taskset list ("0,1,2"); null when the servers are not pinned. */
+export function otherCpuList(serverCpu: number | null): string | null {
+  if (serverCpu === null || !existsSync(TASKSET)) return null;
+  const others = Array.from({ length: availableParallelism() }, (_, i) => i).filter((i) => i !== serverCpu);
+  return others.length > 0 ? others.join(',') : null;
+}
+
+/**
+ * Moves a running process, every thread of it, off the servers' CPU: left to the scheduler, a
+ * load generator or proxy sometimes runs beside the server it measures and takes its cycles.
+ */
+export function pinAway(pid: number, serverCpu: number | null): void {
+  const list = otherCpuList(serverCpu);
+  if (list !== null) execFileSync(TASKSET, ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+}
+
+/** A command prefix that starts a program off the servers' CPU ([] when they are not pinned). */
+export function awayPrefix(serverCpu: number | null): string[] {
+  const list = otherCpuList(serverCpu);
+  return list === null ? [] : [TASKSET, '-c', list];
+}
+
 let userHz: number | null | undefined;
 
 /**
@@ -42,6 +64,26 @@ export function clockTicksPerSecond(): number | null {
     }
   }
   return userHz;
+}
+
+/**
+ * CPU seconds of the processes among `pids` that run `command` on this machine (a pid from
+ * another machine or container may name an unrelated process here: its name must match);
+ * null when none does.
+ */
+export function cpuSecondsOf(pids: readonly number[], command: string): number | null {
+  let total: number | null = null;
+  for (const pid of pids) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const cpu = comm === command ? cpuSeconds(pid) : null;
+    if (cpu !== null) total = (total ?? 0) + cpu;
+  }
+  return total;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; null where there is none. */

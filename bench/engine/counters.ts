@@ -18,15 +18,29 @@ export interface CounterSnapshot {
   serverRedisCommands: number;
 }
 
-/**
- * The server's connection-seconds checked out of its pool so far (null: a server that does
- * not count them). Cheap enough to read just before and after a timed round.
- */
-export async function poolHeldSeconds(serverUrl: string): Promise<number | null> {
+/** What a server says of itself in /metrics that the bench reads around a timed step. */
+export interface ServerCounters {
+  /** Connection-seconds checked out of its pool so far; null: a server that does not count them. */
+  poolHeldSeconds: number | null;
+  /** Its own CPU seconds (process.cpuUsage); null: a server that does not report them. */
+  cpuSeconds: number | null;
+  /** Seconds its event loop was active (not waiting for events); null: not reported. */
+  loopActiveSeconds: number | null;
+  /** HTTP responses it has sent (this /metrics request's own comes in the next reading). */
+  responses: number;
+}
+
+/** Cheap enough to read just before and after a timed round. */
+export async function serverCounters(serverUrl: string): Promise<ServerCounters> {
   const metrics = parseMetrics(await (await fetch(`${serverUrl}/metrics`)).text());
-  return [...metrics.keys()].some((k) => k.startsWith('authbench_db_pool_held_seconds_total{'))
-    ? sumFamily(metrics, 'authbench_db_pool_held_seconds_total')
-    : null;
+  const family = (name: string): number | null =>
+    [...metrics.keys()].some((k) => k.startsWith(`${name}{`)) ? sumFamily(metrics, name) : null;
+  return {
+    poolHeldSeconds: family('authbench_db_pool_held_seconds_total'),
+    cpuSeconds: family('authbench_process_cpu_seconds_total'),
+    loopActiveSeconds: family('authbench_event_loop_active_seconds_total'),
+    responses: sumFamily(metrics, 'authbench_http_responses_total'),
+  };
 }
 
 export class Counters {
@@ -95,6 +109,25 @@ export class Counters {
       WHERE d.datname = current_database() AND s.query NOT LIKE '%authbench-counters%'
         AND s.query NOT LIKE '%${BACKGROUND_MARKER}%'`);
     return Number(rows[0]?.ms ?? 0) / 1000;
+  }
+
+  /**
+   * The Postgres backends serving this database (the servers' pools and their background
+   * connections), this module's own excluded: whose CPU counts as the database's.
+   */
+  async backendPids(): Promise<number[]> {
+    const { rows } = await this.pgClient.query<{ pid: number }>(
+      '/* authbench-counters */ SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return rows.map((r) => Number(r.pid));
+  }
+
+  /** The Redis server's CPU seconds so far (INFO cpu, user + system); null where it does not say. */
+  async redisCpuSeconds(): Promise<number | null> {
+    const info = await this.redis.info('cpu');
+    const user = /used_cpu_user:([\d.]+)/.exec(info)?.[1];
+    const sys = /used_cpu_sys:([\d.]+)/.exec(info)?.[1];
+    return user === undefined || sys === undefined ? null : Number(user) + Number(sys);
   }
 
   async versions(): Promise<{ postgres: string; redis: string }> {

@@ -4,6 +4,7 @@
  * returns the records. What to measure was decided by the plan; this file only measures.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
 import { strategyWarning, type StrategyName } from '../../servers/strategies/index.js';
@@ -15,10 +16,20 @@ import { resolveInfra, type Infra } from '../infra/index.js';
 import { isTimed, tokenUserIds } from '../plan/plan.js';
 import type { FreshnessRecord } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
-import type { OpenModelResult, ResultsRecord, RoundRecord, Stopping } from '../schema/results.js';
+import type {
+  ModelCalibration,
+  OpenModelResult,
+  ResultsRecord,
+  RoundRecord,
+  Stopping,
+  StrategyCalibration,
+} from '../schema/results.js';
 import {
   cpuSeconds,
   defaultServerCpu,
+  cpuSecondsOf,
+  awayPrefix,
+  pinAway,
   spawnDelayProxy,
   spawnLoadGenerator,
   spawnServer,
@@ -26,11 +37,14 @@ import {
   type LoadGenerator,
   type ServerProcess,
 } from './children.js';
-import { Counters, poolHeldSeconds } from './counters.js';
+import { Counters, serverCounters } from './counters.js';
 import { describeEnvironment } from './environment.js';
 import { idleRoundTripMs } from './link.js';
 import { toLatencyMs } from './load/histogram.js';
-import { toRoundRecord } from './load/round-record.js';
+import type { LoadJob } from './load/closed-loop.js';
+import { toRoundRecord, type GeneratorReport } from './load/round-record.js';
+import { runWrk } from './load/wrk.js';
+import { findWrk } from '../infra/binaries.js';
 import { Progress } from './progress.js';
 import { seedWithLog } from './seed.js';
 import { verify } from './verify.js';
@@ -102,6 +116,10 @@ interface State {
   warmup: RoundRecord[];
   rounds: RoundRecord[];
   openModel: OpenModelResult[];
+  /** wrk's path when the closed-loop rounds use it (`--engine wrk`). */
+  wrk: string | undefined;
+  /** The model's calibration, filled strategy by strategy; null: the plan has none. */
+  calibration: ModelCalibration | null;
   /** The open-model entry of each run number, as the plan numbers them. */
   openRuns: Map<number, OpenModelResult>;
   /** Position of the next timed step in run order. */
@@ -134,6 +152,8 @@ export async function executeScenario(
     warmup: [],
     rounds: [],
     openModel: [],
+    calibration: null,
+    wrk: undefined,
     openRuns: new Map(),
     index: 0,
   };
@@ -177,6 +197,7 @@ export async function executeScenario(
       command,
       openModel: st.openModel,
       linkRoundTripMs: st.linkRoundTripMs,
+      calibration: st.calibration,
       freshness,
       ...(stopping ? { stopping } : {}),
     });
@@ -260,6 +281,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         st.servers.set(strategy, s);
         log(`${strategy}: ${s.url} (pid ${s.pid})`);
       }
+      if (st.proxy) pinAway(st.proxy.pid, st.serverCpu);
       return;
     }
     case 'verify': {
@@ -282,6 +304,11 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
       }
       st.versions = await st.counters.versions();
       st.generator = spawnLoadGenerator();
+      pinAway(st.generator.pid, st.serverCpu);
+      if (ctx.config.engine === 'wrk') {
+        st.wrk = findWrk();
+        if (!st.wrk) throw new Error('--engine wrk: wrk is not installed (Debian: apt-get install wrk)');
+      }
       progress.phase('load');
       return;
     }
@@ -303,6 +330,45 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
           (record.status === 'valid'
             ? `, p50 ${record.latencyMs.p50.toFixed(2)} ms, p99 ${record.latencyMs.p99.toFixed(2)} ms`
             : ` INVALID: ${record.invalidReasons.join('; ')}`),
+      );
+      return;
+    }
+    case 'calibrate': {
+      const done = st.calibration?.strategies[phase.strategy];
+      if (done && (phase.level === 0 || !stillCalibrating(done, ctx.config.poolSize))) return;
+      progress.timed(
+        `calibrate ${phase.strategy} (${phase.connections} connection${phase.connections === 1 ? '' : 's'})`,
+        phase.seconds,
+        ctx.step,
+        ctx.steps,
+      );
+      const cal = await calibrate(st, ctx, phase.strategy, phase.seconds, phase.connections);
+      const levels = ctx.config.calibrationConnections;
+      st.calibration ??= {
+        connections: levels[0]!,
+        levels: [...levels],
+        seconds: phase.seconds,
+        linkRoundTripMs: st.linkRoundTripMs ?? 0,
+        // Everything but the server runs on the other CPUs when it is pinned; else it shares them.
+        otherCores: Math.max(1, availableParallelism() - (st.serverCpu === null ? 0 : 1)),
+        proxied: st.proxy !== undefined,
+        strategies: {},
+      };
+      const level = {
+        connections: phase.connections,
+        requestsPerSecond: cal.requestsPerSecond,
+        cpuMs: cal.cpuMs,
+        loopMs: cal.loopMs,
+        poolMs: cal.poolMs,
+        otherCpuMs: cal.otherCpuMs,
+      };
+      if (phase.level === 0) st.calibration.strategies[phase.strategy] = { ...cal, levels: [level] };
+      else if (done && cal.invalidReason === null) done.levels.push(level);
+      progress.done(
+        cal.invalidReason !== null
+          ? `UNUSABLE: ${cal.invalidReason}`
+          : `${cal.requestsPerSecond.toFixed(0)} req/s; per request: server CPU ${cal.cpuMs.toFixed(3)} ms, ` +
+              `pool ${cal.poolMs.toFixed(3)} ms, other CPUs ${cal.otherCpuMs === null ? '?' : cal.otherCpuMs.toFixed(3)} ms`,
       );
       return;
     }
@@ -364,10 +430,30 @@ function loadGenerator(st: State): LoadGenerator {
   return st.generator;
 }
 
+/** One closed-model job on the configured engine: the embedded autocannon, or wrk kept off the servers' CPU. */
+function runClosed(st: State, ctx: Context, job: LoadJob): Promise<GeneratorReport> {
+  if (ctx.config.engine !== 'wrk') return loadGenerator(st).run(job);
+  if (!st.wrk) throw new Error('the plan runs load before its verify phase found wrk');
+  return runWrk(st.wrk, job, awayPrefix(st.serverCpu));
+}
+
 function counterSet(st: State): Counters {
   if (!st.counters) throw new Error('the plan measures a round before its verify phase opened the counters');
   return st.counters;
 }
+
+/**
+ * Whether a strategy's calibration ramp goes on: not once its last level was unusable, or its
+ * server or pool was ≥ 60 % busy (beyond, requests queue and the costs are no longer unloaded).
+ */
+function stillCalibrating(cal: StrategyCalibration, poolSize: number): boolean {
+  const last = cal.levels.at(-1);
+  if (!last || cal.invalidReason !== null || last.requestsPerSecond <= 0) return false;
+  const x = last.requestsPerSecond / 1000;
+  return x * last.cpuMs < CALIBRATION_BUSY && (x * last.poolMs) / poolSize < CALIBRATION_BUSY;
+}
+
+const CALIBRATION_BUSY = 0.6;
 
 /** Whether every strategy has measured round `round` (the order within a round varies). */
 function roundComplete(st: State, round: number, strategies: readonly StrategyName[]): boolean {
@@ -380,6 +466,106 @@ function server(st: State, strategy: StrategyName): ServerProcess {
   return s;
 }
 
+/** Counters read just before and just after a timed step. */
+interface CounterReading {
+  serverCpu: number | null;
+  serverLoop: number | null;
+  poolHeld: number | null;
+  dbExec: number | null;
+  proxyCpu: number | null;
+  /** CPU of the Postgres backends serving this database (the same pids before and after). */
+  pgCpu: number | null;
+  redisCpu: number | null;
+}
+
+async function readCounters(
+  st: State,
+  target: ServerProcess,
+  pgPids: readonly number[],
+): Promise<CounterReading> {
+  const own = await serverCounters(target.url);
+  const counters = counterSet(st);
+  return {
+    // The server's own microsecond count where it reports one; /proc's clock ticks otherwise.
+    serverCpu: own.cpuSeconds ?? cpuSeconds(target.pid),
+    serverLoop: own.loopActiveSeconds,
+    poolHeld: own.poolHeldSeconds,
+    dbExec: await counters.dbExecSeconds(),
+    proxyCpu: st.proxy ? cpuSeconds(st.proxy.pid) : null,
+    pgCpu: cpuSecondsOf(pgPids, 'postgres'),
+    redisCpu: await counters.redisCpuSeconds(),
+  };
+}
+
+/**
+ * Waits until the server has nothing left in flight from the step before: a generator stops
+ * sending at the end of its step, but requests already queued (for the pool, at 200
+ * connections) are still served and would run into the next step. Quiet: over 50 ms, no
+ * response but the previous /metrics read and no pooled connection held. At most 3 s.
+ */
+async function quietGap(url: string): Promise<void> {
+  const deadline = Date.now() + 3000;
+  let last = await serverCounters(url);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    const next = await serverCounters(url);
+    const quiet = next.responses - last.responses <= 1 && next.poolHeldSeconds === last.poolHeldSeconds;
+    last = next;
+    if (quiet) return;
+  }
+}
+
+/** Reads the counters, runs one closed-model job, reads them again. */
+async function measured(
+  st: State,
+  ctx: Context,
+  target: ServerProcess,
+  connections: number,
+  seconds: number,
+): Promise<{ before: CounterReading; after: CounterReading; report: GeneratorReport; window: number }> {
+  const pgPids = await counterSet(st).backendPids();
+  const before = await readCounters(st, target, pgPids);
+  const report = await runClosed(st, ctx, {
+    url: target.url,
+    path: ctx.config.path,
+    tokens: st.tokens,
+    connections,
+    durationSeconds: seconds,
+    timeoutSeconds: ctx.config.timeoutSeconds,
+  });
+  const after = await readCounters(st, target, pgPids);
+  await quietGap(target.url);
+  // The request counts are over the generator's own duration: so are the costs per request.
+  const window = report.result.duration > 0 ? report.result.duration : seconds;
+  return { before, after, report, window };
+}
+
+const delta = (before: number | null, after: number | null): number | null =>
+  before !== null && after !== null ? after - before : null;
+
+/**
+ * CPU seconds of everything but the server: the load generator (its own count), the delay
+ * proxy, the Postgres backends serving this database, Redis. Counted per process, so other
+ * work on the machine is not charged to the strategy; null where Postgres' cannot be read
+ * (a database on another machine or in a container).
+ */
+function otherCpu(m: {
+  before: CounterReading;
+  after: CounterReading;
+  report: GeneratorReport;
+  window: number;
+}): number | null {
+  const pg = delta(m.before.pgCpu, m.after.pgCpu);
+  if (pg === null) return null;
+  const generator = (m.report.cpuPercent / 100) * m.window;
+  return (
+    generator +
+    pg +
+    (delta(m.before.proxyCpu, m.after.proxyCpu) ?? 0) +
+    (delta(m.before.redisCpu, m.after.redisCpu) ?? 0)
+  );
+}
+
 /** One timed closed-model step, with the server's CPU, pool and Postgres counters around it. */
 async function measureRound(
   st: State,
@@ -389,36 +575,62 @@ async function measureRound(
   seconds: number,
   connections: number,
 ): Promise<RoundRecord> {
-  const target = server(st, strategy);
-  const counters = counterSet(st);
-  const heldBefore = await poolHeldSeconds(target.url);
-  const execBefore = await counters.dbExecSeconds();
-  const cpuBefore = cpuSeconds(target.pid);
-  const proxyBefore = st.proxy ? cpuSeconds(st.proxy.pid) : null;
-  const t0 = performance.now();
-  const report = await loadGenerator(st).run({
-    url: target.url,
-    path: ctx.config.path,
-    tokens: st.tokens,
-    connections,
-    durationSeconds: seconds,
-    timeoutSeconds: ctx.config.timeoutSeconds,
-  });
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpuAfter = cpuSeconds(target.pid);
-  const proxyAfter = st.proxy ? cpuSeconds(st.proxy.pid) : null;
-  const heldAfter = await poolHeldSeconds(target.url);
-  const execAfter = await counters.dbExecSeconds();
-  // Utilization law: a counter's increase over the round ÷ its seconds (× 100 for CPU %).
-  const perSecond = (before: number | null, after: number | null, scale = 1): number | null =>
-    before !== null && after !== null ? (scale * (after - before)) / elapsed : null;
-  return toRoundRecord(report, {
+  const m = await measured(st, ctx, server(st, strategy), connections, seconds);
+  const { before, after } = m;
+  // Utilization law: a counter's increase ÷ the window, so that busy ÷ throughput is exactly
+  // the cost per request.
+  const perSecond = (d: number | null, scale = 1): number | null =>
+    d === null ? null : (scale * d) / m.window;
+  return toRoundRecord(m.report, {
     index: st.index++,
     round,
     strategy,
-    serverCpuPercent: perSecond(cpuBefore, cpuAfter, 100),
-    proxyCpuPercent: st.proxy ? perSecond(proxyBefore, proxyAfter, 100) : null,
-    poolBusyConnections: perSecond(heldBefore, heldAfter),
-    dbExecuting: perSecond(execBefore, execAfter),
+    serverCpuPercent: perSecond(delta(before.serverCpu, after.serverCpu), 100),
+    proxyCpuPercent: st.proxy ? perSecond(delta(before.proxyCpu, after.proxyCpu), 100) : null,
+    poolBusyConnections: perSecond(delta(before.poolHeld, after.poolHeld)),
+    dbExecuting: perSecond(delta(before.dbExec, after.dbExec)),
+    serverLoopPercent: perSecond(delta(before.serverLoop, after.serverLoop), 100),
+    otherCpuPercent: perSecond(otherCpu(m), 100),
   });
+}
+
+/**
+ * The model's calibration of one strategy: a short run at a few connections, every cost per
+ * request as a counter's increase ÷ the requests answered over the same window.
+ */
+async function calibrate(
+  st: State,
+  ctx: Context,
+  strategy: StrategyName,
+  seconds: number,
+  connections: number,
+): Promise<StrategyCalibration> {
+  const m = await measured(st, ctx, server(st, strategy), connections, seconds);
+  const { before, after, report } = m;
+  const record = toRoundRecord(report, { index: -1, round: 0, strategy, serverCpuPercent: null });
+  const requests = record.requests2xx;
+  const perRequestMs = (d: number | null): number | null =>
+    d === null || requests === 0 ? null : (1000 * d) / requests;
+  const cpuMs = perRequestMs(delta(before.serverCpu, after.serverCpu));
+  const poolMs = perRequestMs(delta(before.poolHeld, after.poolHeld));
+  const reasons = [
+    ...(record.status === 'invalid' ? record.invalidReasons : []),
+    ...(cpuMs === null ? ["the server's CPU time could not be read"] : []),
+    ...(poolMs === null ? ['the server does not count its pool time'] : []),
+  ];
+  return {
+    requests,
+    requestsPerSecond: requests / m.window,
+    cycleMs: requests > 0 ? (1000 * connections * m.window) / requests : 0,
+    cpuMs: cpuMs ?? 0,
+    loopMs: perRequestMs(delta(before.serverLoop, after.serverLoop)),
+    poolMs: poolMs ?? 0,
+    dbExecMs: perRequestMs(delta(before.dbExec, after.dbExec)),
+    otherCpuMs: perRequestMs(otherCpu(m)),
+    generatorCpuMs: perRequestMs((report.cpuPercent / 100) * m.window) ?? 0,
+    roundTripsPerRequest: st.verification?.costs[strategy]?.queriesPerRequest ?? 0,
+    redisCommandsPerRequest: st.verification?.costs[strategy]?.redisCommandsPerRequest ?? 0,
+    invalidReason: reasons.length > 0 ? reasons.join('; ') : null,
+    levels: [],
+  };
 }

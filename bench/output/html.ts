@@ -1,3 +1,4 @@
+import type { StrategyName } from '../../servers/strategies/index.js';
 import type { ResultsRecord } from '../schema/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
@@ -41,48 +42,55 @@ function headline(record: ResultsRecord): Array<[string, string, string]> {
   ];
 }
 
-/** The cost model: what bounds each strategy, from the rounds' measured costs. */
+/** The calibrated model: its demands, its prediction and the measured numbers side by side. */
 function whySection(record: ResultsRecord, h: number): string {
   const m = record.model;
   if (!m) return '';
-  const rows = Object.entries(m.strategies)
-    .map(([n, s]) =>
-      row(n, [
-        `${num(s.cpuMsPerRequest, 3)} ms`,
-        `${num(100 * s.cpuUtilization)}%`,
-        `${num(s.poolMsPerRequest, 2)} ms`,
-        `${num(s.poolBusy, 1)} of ${m.poolSize}`,
-        s.dbExecMsPerRequest === null ? '–' : `${num(s.dbExecMsPerRequest, 2)} ms`,
-        s.linkMsPerRequest > 0 ? `≥ ${num(s.linkMsPerRequest)} ms` : '–',
-        num(s.boundsRps['server CPU']),
-        num(s.boundsRps['database pool']),
-        num(s.boundsRps['client connections']),
-        esc(s.binding),
-        num(s.predictedRps),
-        num(s.measuredRps),
-      ]),
-    )
+  const names = Object.keys(m.calibration.strategies) as StrategyName[];
+  const rows = names
+    .map((n) => {
+      const c = m.calibration.strategies[n]!;
+      const p = m.predicted[n];
+      const e = m.error[n];
+      const loaded = m.underLoad[n];
+      return row(n, [
+        `${num(c.cpuMs, 3)} ms`,
+        `${num(c.poolMs, 2)} ms`,
+        c.dbExecMs === null ? '–' : `${num(c.dbExecMs, 3)} ms`,
+        c.otherCpuMs === null ? '–' : `${num(c.otherCpuMs, 3)} ms`,
+        num(c.roundTripsPerRequest, 2),
+        p ? `${num(p.poolHoldMs, 2)} ms` : '–',
+        p ? esc(p.binding) : esc(c.invalidReason ?? '–'),
+        p ? num(p.requestsPerSecond) : '–',
+        num(m.measured[n]?.requestsPerSecond ?? NaN),
+        e === undefined ? '–' : gain(1 + e),
+        loaded?.cpuMs == null ? '–' : `${num(loaded.cpuMs, 3)} ms`,
+        loaded?.poolMs == null ? '–' : `${num(loaded.poolMs, 2)} ms`,
+      ]);
+    })
     .join('\n');
   const head = thead([
     'strategy',
     'CPU / req',
-    'CPU used',
-    'pool time / req',
-    'pool busy',
+    'pool hold / req',
     'Postgres exec / req',
-    'link / req',
-    'CPU bound req/s',
-    'pool bound req/s',
-    'clients bound req/s',
+    'other CPUs / req',
+    'round trips / req',
+    'predicted pool hold',
     'binds',
     'predicted req/s',
     'measured req/s',
+    'error',
+    'CPU / req under load',
+    'pool hold / req under load',
   ]);
-  return `<h${h}>Why: where each request's time goes</h${h}>
-<p class="sub">Measured during the rounds, per request: server CPU (CPU utilization ÷ throughput) and time
-holding a pooled database connection (connection-seconds ÷ throughput), of which Postgres' own execution time
-(pg_stat_statements) and the configured network link are the database's part. Each cost bounds throughput;
-the smallest bound is the prediction.</p>
+  return `<h${h}>Why: a model calibrated at low load, then checked</h${h}>
+<p class="sub">Before the rounds, each strategy ran ${m.calibration.seconds} s at ${m.calibration.connections}
+connection${m.calibration.connections === 1 ? '' : 's'} (then ${m.calibration.levels.slice(1).join(', ') || 'no more'}, until its server or pool was 60 % busy), where nothing queues; its costs per request (the first five
+columns) are the model's only inputs. A queueing network (${esc(m.method)}) then predicts throughput for the run's
+${m.conditions.connections} connections and pool of ${m.conditions.poolSize}; the measured rounds are compared
+afterwards, never fed in. The last two columns are what the rounds themselves show per request, to say where a
+miss comes from.</p>
 <p id="why">${esc(modelExplanation(m))}</p>
 <table>${head}
 <tbody>

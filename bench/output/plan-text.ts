@@ -29,6 +29,8 @@ function describe(p: Phase): string {
       );
     case 'warmup':
       return `warm-up ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
+    case 'calibrate':
+      return `calibrate ${p.strategy}: ${p.seconds} s at ${p.connections} connection${p.connections === 1 ? '' : 's'} (the model's demands, where nothing queues)`;
     case 'round':
       return `round ${p.round} ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
     case 'open':

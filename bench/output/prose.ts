@@ -1,13 +1,11 @@
 /**
- * The sentences a reader gets: the verdict of each comparison and the cost model's
- * explanation, rendered from the record's numbers (pure), so old and new records read alike.
+ * The sentences a reader gets: the verdict of each comparison and the calibrated model's
+ * prediction, rendered from the record's numbers (pure), so old and new records read alike.
  */
 import { CLAIMED_GAIN } from '../analysis/claims.js';
-import type { Comparison, CostModel, ResultsRecord, StrategyModel } from '../schema/results.js';
+import type { StrategyName } from '../../servers/strategies/index.js';
+import type { CalibratedModel, Comparison, ResultsRecord } from '../schema/results.js';
 import { fixed, gain, num } from './format.js';
-
-/** From this share of its core on, the explanation points out that the CPU is near its limit too. */
-export const CPU_NEAR_LIMIT = 0.85;
 
 /** The one-sentence verdict of a comparison, plain about a gain below the write-up's 30 %. */
 export function verdictSentence(c: Comparison, q: { baseline: number; candidate: number }): string {
@@ -34,56 +32,41 @@ export function verdicts(record: ResultsRecord): string[] {
   );
 }
 
-/** What bounds one strategy, in words a reader can check against the numbers. */
-export function describeBound(name: string, m: StrategyModel, poolSize: number, connections: number): string {
-  const rps = num(Math.round(m.predictedRps));
-  const measured = m.roundTripSource === 'measured';
-  const link =
-    m.linkMsPerRequest > 0
-      ? `${m.roundTripsPerRequest} round trips take ${measured ? '' : '≥ '}${fixed(m.linkMsPerRequest, 2)} ms ` +
-        `(${fixed(m.roundTripMs, 2)} ms each, ${measured ? 'measured idle' : 'configured'})`
-      : '';
-  const exec = m.dbExecMsPerRequest === null ? '' : `Postgres executes ${fixed(m.dbExecMsPerRequest, 2)} ms`;
-  const dbPart =
-    link || exec
-      ? `of the ${fixed(m.poolMsPerRequest, 2)} ms held per request, ${[link, exec].filter(Boolean).join(' and ')}`
-      : '';
-  const rest =
-    m.dbExecMsPerRequest === null ? null : m.poolMsPerRequest - m.linkMsPerRequest - m.dbExecMsPerRequest;
-  const used = `${fixed(100 * m.cpuUtilization)}%`;
-  switch (m.binding) {
-    case 'server CPU':
-      return `${name} is bound by server CPU: ${fixed(m.cpuMsPerRequest, 3)} ms of CPU per request allows ≤ ${rps} req/s on one core (it used ${used})`;
-    case 'database pool': {
-      const busyCore =
-        m.cpuUtilization >= CPU_NEAR_LIMIT
-          ? `; its core is ${used} busy too (CPU alone would allow ≤ ${num(Math.round(m.boundsRps['server CPU']))} req/s), ` +
-            'so that time is mostly replies waiting for the event loop'
-          : '';
-      const more =
-        rest !== null && rest > 0 ? `; ${fixed(rest, 2)} ms more pass in the server${busyCore}` : '';
-      return (
-        `${name} is bound by the database pool: ${fixed(m.poolMsPerRequest, 2)} ms holding a connection per request ` +
-        `allows ≤ ${rps} req/s with ${poolSize} connections (${fixed(m.poolBusy, 1)} of ${poolSize} busy on average` +
-        `${dbPart ? `; ${dbPart}` : ''}${more})`
-      );
-    }
-    case 'client connections':
-      return (
-        `${name} is bound by its ${connections} clients: each waits ≥ ${fixed(m.cpuMsPerRequest + m.poolMsPerRequest, 2)} ms ` +
-        `per request (CPU + pool), so ≤ ${rps} req/s`
-      );
-  }
+/** What the model predicts for one strategy, in words a reader can check against the numbers. */
+export function describePrediction(name: StrategyName, m: CalibratedModel): string {
+  const p = m.predicted[name];
+  const cal = m.calibration.strategies[name];
+  if (!p || !cal) return `${name}: no prediction (${cal?.invalidReason ?? 'not calibrated'})`;
+  const busy = (u: number): string => `${fixed(100 * u)}% busy`;
+  const where =
+    p.binding === 'database pool'
+      ? `the pool ${busy(p.utilization.pool)}, each request holding a connection ${fixed(p.poolHoldMs, 2)} ms (${fixed(cal.poolMs, 2)} ms unloaded) and waiting ${fixed(p.poolWaitMs, 2)} ms for one`
+      : p.binding === 'server CPU'
+        ? `its core ${busy(p.utilization.serverCpu)} at ${fixed(cal.cpuMs, 3)} ms of CPU per request`
+        : p.binding === 'other CPUs'
+          ? `the other CPUs ${busy(p.utilization.otherCpu)} (load generator, proxy, Postgres, Redis: ${fixed(cal.otherCpuMs ?? NaN, 3)} ms per request)`
+          : `no resource ≥ 80 % busy: the ${m.conditions.connections} clients wait ${fixed(p.meanLatencyMs, 2)} ms per request`;
+  const e = m.error[name];
+  return `${name} ${num(Math.round(p.requestsPerSecond))} req/s (${where})${e === undefined ? '' : `, measured ${num(Math.round(m.measured[name]?.requestsPerSecond ?? NaN))}: ${gain(1 + e)}`}`;
 }
 
-/** The cost model in a paragraph: what bounds each strategy, then predicted vs measured per candidate. */
-export function modelExplanation(model: CostModel): string {
-  const bounds = Object.entries(model.strategies).map(([n, m]) =>
-    describeBound(n, m, model.poolSize, model.connections),
-  );
-  const ratios = model.comparisons.map((c) => {
-    const who = model.comparisons.length > 1 ? ` for ${c.candidate}` : '';
-    return `From these measured costs the model predicts ${gain(c.predictedRatio)}${who}; the measured medians differ by ${gain(c.measuredRatio)}.`;
+/**
+ * The model in a paragraph: what it was calibrated on, what it predicts and why, the gain
+ * predicted beside the measured one, and where it misses.
+ */
+export function modelExplanation(m: CalibratedModel): string {
+  const names = Object.keys(m.calibration.strategies) as StrategyName[];
+  const c = m.calibration;
+  const conditions = `${m.conditions.connections} connections, a pool of ${m.conditions.poolSize}, a ${fixed(m.conditions.linkRoundTripMs, 2)} ms database round trip`;
+  const gains = Object.entries(m.predicted.gains).map(([cand, g]) => {
+    const who = Object.keys(m.predicted.gains).length > 1 ? ` for ${cand}` : '';
+    const measured = m.measured.gains[cand as StrategyName];
+    return `predicted gain${who} ${gain(g!)}, measured ${measured === undefined ? '–' : gain(measured)}`;
   });
-  return `${bounds.join('; ')}. ${ratios.join(' ')}`;
+  return (
+    `Calibrated at ${c.connections} connection${c.connections === 1 ? '' : 's'} (${c.seconds} s per strategy, nothing queueing), ` +
+    `predicted for ${conditions}: ${names.map((n) => describePrediction(n, m)).join('; ')}. ` +
+    `${gains.join('; ')}.` +
+    (m.misses.length > 0 ? ` Misses beyond ±10 %: ${m.misses.join(' ')}` : ' Every prediction within ±10 %.')
+  );
 }

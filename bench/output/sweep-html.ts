@@ -79,7 +79,7 @@ export function sweepChartSpecs(
     options: options(title, yTitle),
   });
   const model = candidates.map((name, i) => ({
-    label: `${candidates.length > 1 ? `${name}: ` : ''}model: predicted from measured costs`,
+    label: `${candidates.length > 1 ? `${name}: ` : ''}model: predicted from the low-load calibration`,
     data: of(name).map((c) => (c?.modelRatio == null ? null : (c.modelRatio - 1) * 100)),
     borderColor: PALETTE[(i * 2 + 1) % PALETTE.length],
     backgroundColor: PALETTE[(i * 2 + 1) % PALETTE.length],
@@ -89,7 +89,7 @@ export function sweepChartSpecs(
   }));
   const names = [...new Set(s.points.flatMap((p) => Object.keys(p.costs ?? {})))] as StrategyName[];
   const cost = (name: StrategyName, i: number, key: 'poolMs' | 'cpuMs') => ({
-    label: `${name}: ${key === 'poolMs' ? 'pool connection held' : 'server CPU'}`,
+    label: `${name}: ${key === 'poolMs' ? 'pool connection held' : 'server CPU'} (calibration)`,
     data: s.points.map((p) => p.costs?.[name]?.[key] ?? null),
     borderColor: PALETTE[i % PALETTE.length],
     backgroundColor: PALETTE[i % PALETTE.length],
@@ -117,7 +117,7 @@ export function sweepChartSpecs(
   if (names.length > 0) {
     specs.push({
       id: 'costs',
-      title: 'Measured cost per request: pool time and server CPU',
+      title: 'Cost per request at low load (the calibration): pool time and server CPU',
       config: {
         type: 'line',
         data: { labels, datasets: names.flatMap((n, i) => [cost(n, i, 'poolMs'), cost(n, i, 'cpuMs')]) },
@@ -166,13 +166,13 @@ ${figures}
 </section>
 <h2>Points</h2>
 <pre>${esc(table)}</pre>
-<h2>Why: the cost model at each point</h2>
-<p>Per request, each server spends CPU (its CPU utilization ÷ throughput) and time holding one of its pooled
-database connections (its connection-seconds ÷ throughput). One core allows at most 1/CPU requests per second, a
-pool of P connections at most P/pool time, N clients at most N/(CPU + pool time); the smallest bound is the
-model's prediction, and the ratio of a candidate's prediction to the baseline's is the dashed line in the gain
-chart. Where it follows the measured gain, these two costs explain it; where it does not, something else binds
-(Postgres, Redis, the load generator).</p>
+<h2>Why: the calibrated model at each point</h2>
+<p>Before its rounds, each point calibrates every strategy at a few connections, where nothing queues: server
+CPU, pool time, Postgres execution and the rest of the machine's CPU per request. A queueing network solved by
+mean-value analysis predicts each strategy's throughput from those costs alone for the point's connections, pool
+and link; the ratio of a candidate's prediction to the baseline's is the dashed line in the gain chart, and the
+table gives each strategy's error (predicted ÷ measured − 1) beside its measured req/s. Where the line leaves the
+measured band, the model names what it does not cover.</p>
 <ul class="why">
 ${why}
 </ul>

@@ -1,14 +1,15 @@
 /** A sweep as a terminal table, with where the write-up's latency claim is reached (pure). */
 import { CLAIMED_LATENCY_GAIN_MS } from '../analysis/claims.js';
-import type { Resource } from '../schema/results.js';
+import type { ModelResource } from '../schema/results.js';
 import type { SweepRecord } from '../schema/sweep.js';
 import { fixed, gain, withInterval } from './format.js';
 import { renderTable } from './table.js';
 
-const SHORT: Record<Resource, string> = {
+const SHORT: Record<ModelResource, string> = {
   'server CPU': 'CPU',
   'database pool': 'pool',
-  'client connections': 'clients',
+  'other CPUs': 'other CPUs',
+  clients: 'clients',
 };
 
 export function renderSweep(s: SweepRecord): string {
@@ -19,7 +20,7 @@ export function renderSweep(s: SweepRecord): string {
   const many = candidates.length > 1;
   const header = [
     s.param,
-    ...names.map((n) => `${n} req/s`),
+    ...names.map((n) => `${n} req/s (model)`),
     ...candidates.flatMap((c) => [
       many ? `gain ${c} (95% CI)` : 'gain (95% CI)',
       many ? `model ${c}` : 'model',
@@ -34,7 +35,12 @@ export function renderSweep(s: SweepRecord): string {
     const of = (name: string) => p.comparisons.find((c) => c.candidate === name);
     return [
       p.value,
-      ...names.map((n) => fixed(p.strategies[n]?.requestsPerSecond ?? NaN)),
+      ...names.map((n) => {
+        const st = p.strategies[n];
+        if (!st) return '–';
+        const e = st.modelError;
+        return `${fixed(st.requestsPerSecond)}${e == null ? '' : ` (${gain(1 + e)})`}`;
+      }),
       ...candidates.flatMap((name) => {
         const c = of(name);
         return [

@@ -6,11 +6,13 @@ import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/gener
 import { DEV_SECRET, JWT_VERIFY_VARIANTS, createJwtKey } from '../../servers/jwt.js';
 import type { ServerOptions } from '../../servers/server.js';
 import { NOT_AUTH_STRATEGIES, STRATEGY_NAMES } from '../../servers/strategies/index.js';
+import { findWrk } from '../infra/binaries.js';
 import { givenUrl, type Service } from '../infra/urls.js';
 import type { BenchConfig } from '../schema/results.js';
 import { DEFAULTS, validateConfig, type RawBenchOptions } from './config.js';
 import { DEFAULT_SCENARIOS, scenarioConfig } from './scenarios.js';
-import { UsageError, choiceFlag, hostFlag, intFlag, usage } from './usage.js';
+import type { PredictQuestion } from '../analysis/predict.js';
+import { UsageError, choiceFlag, hostFlag, intFlag, listFlag, numberFlag, usage } from './usage.js';
 
 export interface RunArgs {
   /** One per scenario, run back to back against the same infrastructure. */
@@ -37,6 +39,8 @@ export function parseRunArgs(
     named.length === 0
       ? [validateConfig(flags, defaults)]
       : named.map((n) => scenarioConfig(n, flags, defaults));
+  if (configs.some((c) => c.engine === 'wrk') && !findWrk(env))
+    throw usage('--engine', 'autocannon, or wrk where wrk is installed (Debian: apt-get install wrk)', 'wrk');
   const pgUrl = urlArg('postgres', raw, env);
   const redisUrl = urlArg('redis', raw, env);
   return { configs, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
@@ -132,4 +136,19 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
     devSecret: secret === undefined,
     seedGiven: raw.users !== undefined || raw.seed !== undefined,
   };
+}
+
+/** `authbench predict`'s flags, checked before any file is read. */
+export function parsePredictArgs(raw: Record<string, unknown>): PredictQuestion & { scenario?: string } {
+  const q: PredictQuestion & { scenario?: string } = {};
+  if (raw.dbRttMs !== undefined) q.dbRttMs = numberFlag('--db-rtt-ms', String(raw.dbRttMs), 0, 10_000);
+  if (raw.poolSize !== undefined) q.poolSize = intFlag('--pool-size', String(raw.poolSize), 1, 1000);
+  if (raw.connections !== undefined)
+    q.connections = intFlag('--connections', String(raw.connections), 1, 10_000);
+  if (raw.strategies !== undefined) {
+    const list = String(raw.strategies);
+    q.strategies = listFlag('--strategies', list, STRATEGY_NAMES);
+  }
+  if (raw.scenario !== undefined) q.scenario = String(raw.scenario);
+  return q;
 }

@@ -1,8 +1,8 @@
 import { DEFAULT_SEED, DEFAULT_USERS } from '../../fixtures/generator.js';
 import { JWT_VERIFY_VARIANTS } from '../../servers/jwt.js';
 import { STRATEGY_NAMES } from '../../servers/strategies/index.js';
-import type { BenchConfig } from '../schema/results.js';
-import { choiceFlag, intFlag, usage } from './usage.js';
+import { LOAD_ENGINES, type BenchConfig } from '../schema/results.js';
+import { choiceFlag, intFlag, numberFlag, usage } from './usage.js';
 
 /**
  * Sized so one scenario (infrastructure and seeding included) fits in 3 minutes on a
@@ -34,6 +34,9 @@ export const DEFAULTS: BenchConfig = {
   jwtVerify: 'keyobject',
   openFractions: [0.5, 0.8],
   openSeconds: 4,
+  calibrationConnections: [1, 2, 4, 8],
+  calibrationSeconds: 3,
+  engine: 'autocannon',
 };
 
 /**
@@ -52,6 +55,7 @@ export const CI_DEFAULTS: BenchConfig = {
   tokenUsers: 1000,
   verifyUsers: 50,
   openFractions: [],
+  calibrationSeconds: 2,
 };
 
 /** Raw option values as commander gives them (strings, or undefined when not given). */
@@ -129,7 +133,21 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
     const v = str(raw.serverCpu);
     c.serverCpu = v === 'auto' || v === 'none' ? v : intFlag('--server-cpu', v, 0, 4095);
   }
-  if (raw.dbDelayMs !== undefined) c.dbDelayMs = intFlag('--db-delay-ms', str(raw.dbDelayMs), 0, 1000);
+  if (raw.dbDelayMs !== undefined) c.dbDelayMs = numberFlag('--db-delay-ms', str(raw.dbDelayMs), 0, 1000);
+  if (raw.calibrationConnections !== undefined) {
+    const v = str(raw.calibrationConnections);
+    const rule = '1 to 6 ascending integers from 1 to 256, comma-separated (e.g. 1,2,4,8)';
+    const parts = v.split(',').map((x) => x.trim());
+    if (parts.length > 6 || parts.some((x) => !/^[0-9]+$/.test(x)))
+      throw usage('--calibration-connections', rule, v);
+    const levels = parts.map(Number);
+    if (levels.some((x, i) => x < 1 || x > 256 || (i > 0 && x <= levels[i - 1]!)))
+      throw usage('--calibration-connections', rule, v);
+    c.calibrationConnections = levels;
+  }
+  if (raw.engine !== undefined) c.engine = choiceFlag('--engine', str(raw.engine), LOAD_ENGINES);
+  if (raw.calibrationSeconds !== undefined)
+    c.calibrationSeconds = intFlag('--calibration-seconds', str(raw.calibrationSeconds), 0, 600);
   if (raw.jwtVerify !== undefined)
     c.jwtVerify = choiceFlag('--jwt-verify', str(raw.jwtVerify), JWT_VERIFY_VARIANTS);
   if (raw.openFractions !== undefined) {

@@ -82,6 +82,13 @@ export function scenarioPhases(c: BenchConfig): Phase[] {
     for (const strategy of c.strategies)
       phases.push({ kind: 'warmup', strategy, seconds: c.warmupSeconds, connections: c.connections });
   }
+  // After the warm-ups (the code is hot), before the rounds (none of them is an input).
+  if (c.calibrationSeconds > 0) {
+    for (const [level, connections] of c.calibrationConnections.entries()) {
+      for (const strategy of roundOrder(c.strategies, level + 1))
+        phases.push({ kind: 'calibrate', strategy, seconds: c.calibrationSeconds, connections, level });
+    }
+  }
   for (let round = 1; round <= c.rounds; round++) {
     for (const strategy of roundOrder(c.strategies, round)) {
       phases.push({ kind: 'round', round, strategy, seconds: c.roundSeconds, connections: c.connections });
@@ -109,6 +116,7 @@ export function phaseSeconds(p: Phase): number {
     case 'verify':
       return e.verifyPerUser * p.users * p.routes.length * p.strategies.length;
     case 'warmup':
+    case 'calibrate':
     case 'round':
     case 'open':
       return p.seconds + e.perTimedStep;
@@ -131,8 +139,8 @@ export function buildScenarioPlan(config: BenchConfig): ScenarioPlan {
 }
 
 /** Whether a phase is timed load (shown with a progress bar and counted in the step total). */
-export const isTimed = (p: Phase): p is Extract<Phase, { kind: 'warmup' | 'round' | 'open' }> =>
-  p.kind === 'warmup' || p.kind === 'round' || p.kind === 'open';
+export const isTimed = (p: Phase): p is Extract<Phase, { kind: 'warmup' | 'calibrate' | 'round' | 'open' }> =>
+  p.kind === 'warmup' || p.kind === 'calibrate' || p.kind === 'round' || p.kind === 'open';
 
 /** The whole run: scenarios back to back on one infrastructure, then the freshness phase if asked for. */
 export function buildRunPlan(

@@ -25,6 +25,9 @@ const FIELDS: Record<string, keyof RawBenchOptions> = {
   strategies: 'strategies',
   tokenUsers: 'tokenUsers',
   verifyUsers: 'verifyUsers',
+  calibrationConnections: 'calibrationConnections',
+  calibrationSeconds: 'calibrationSeconds',
+  engine: 'engine',
 };
 
 export function scenarioDir(): string {

@@ -36,15 +36,19 @@ function configAsRaw(c: BenchConfig): RawBenchOptions {
     ...c,
     strategies: c.strategies.join(','),
     rounds: c.adaptive ? 'auto' : c.rounds,
+    calibrationConnections: c.calibrationConnections.join(','),
     maxRounds: c.rounds,
   } as unknown as RawBenchOptions;
 }
 
-/** Seconds of load a point's plan holds: warm-ups, rounds and open-model runs, per strategy. */
+/** Seconds of load a point's plan holds: warm-ups, calibration, rounds and open-model runs, per strategy. */
 export function plannedLoadSeconds(c: BenchConfig): number {
   return (
     c.strategies.length *
-    (c.warmupSeconds + c.rounds * c.roundSeconds + c.openFractions.length * c.openSeconds)
+    (c.warmupSeconds +
+      c.calibrationSeconds * c.calibrationConnections.length +
+      c.rounds * c.roundSeconds +
+      c.openFractions.length * c.openSeconds)
   );
 }
 

@@ -23,6 +23,9 @@ export type Phase =
     }
   | { kind: 'verify'; users: number; routes: string[]; measuredRoute: string; strategies: StrategyName[] }
   | { kind: 'warmup'; strategy: StrategyName; seconds: number; connections: number }
+  /** The model's calibration: a few connections, where nothing queues (bench/analysis/model.ts). */
+  /** `level` 0 is the first level of connections, 1 the second. */
+  | { kind: 'calibrate'; strategy: StrategyName; seconds: number; connections: number; level: number }
   | { kind: 'round'; round: number; strategy: StrategyName; seconds: number; connections: number }
   /** At `fraction` of the baseline's median req/s over the valid rounds. */
   /** `run` numbers the open-model runs (one per fraction given, even when fractions repeat). */

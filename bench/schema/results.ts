@@ -14,6 +14,9 @@ export const RESULTS_SCHEMA_VERSION = 2;
 /** A value per strategy, for the strategies a run measured (baseline and candidates). */
 export type StrategyMap<T> = { [name in StrategyName]?: T };
 
+export const LOAD_ENGINES = ['autocannon', 'wrk'] as const;
+export type LoadEngine = (typeof LOAD_ENGINES)[number];
+
 /** Everything that shapes a run; stored whole in the results record. */
 export interface BenchConfig {
   scenario: string;
@@ -49,7 +52,7 @@ export interface BenchConfig {
   bootstrapIterations: number;
   /** CPU the servers are pinned to: 'auto' (the last CPU where taskset exists), 'none', or a CPU number. */
   serverCpu: 'auto' | 'none' | number;
-  /** Delay added to the servers' database link, each way, in ms (0: direct). */
+  /** Delay added to the servers' database link, each way, in ms, fractions allowed (0: direct). */
   dbDelayMs: number;
   /** How servers hand the JWT secret to jsonwebtoken.verify. */
   jwtVerify: JwtVerifyVariant;
@@ -57,6 +60,16 @@ export interface BenchConfig {
   openFractions: number[];
   /** Duration of each open-model run. */
   openSeconds: number;
+  /**
+   * The model's calibration: connections of each strategy's low-load runs, ascending (the ramp
+   * shows how the costs per request fall as the server gets busier; it stops for a strategy
+   * once its server or pool is ≥ 60 % busy).
+   */
+  calibrationConnections: number[];
+  /** Seconds of each strategy's calibration run (0: no calibration, no model). */
+  calibrationSeconds: number;
+  /** The closed-loop generator: autocannon (embedded) or wrk (installed separately, the cross-check). */
+  engine: LoadEngine;
 }
 
 /** Latency percentiles in milliseconds, from an HDR histogram of 2xx responses only. */
@@ -97,6 +110,10 @@ interface RoundBase {
   poolBusyConnections: number | null;
   /** Mean statements executing inside Postgres (pg_stat_statements); null without the extension. */
   dbExecuting: number | null;
+  /** Share of the round the server's event loop was active, in % (null: not measured; records before 2026-11-26). */
+  serverLoopPercent?: number | null;
+  /** CPU of the generator, proxy, Postgres backends and Redis, in % of one core (null: not measured). */
+  otherCpuPercent?: number | null;
 }
 
 /** A round every request of which succeeded: its numbers enter the statistics. */
@@ -179,6 +196,7 @@ export interface StrategyResult {
   queriesPerRequest: number;
   redisCommandsPerRequest: number;
   costs: MeasuredCosts;
+  /** Median and 95 % CI over the valid rounds that are paired with another strategy's (all valid ones when none is). */
   throughput: Estimate & { unit: 'requests/s' };
   /** Median over valid rounds of each round's HDR percentiles. */
   latencyMs: LatencyMs;
@@ -216,48 +234,134 @@ export interface OpenModelResult {
   }>;
 }
 
-export const RESOURCES = ['server CPU', 'database pool', 'client connections'] as const;
-export type Resource = (typeof RESOURCES)[number];
-
-/** The cost model of one strategy, from the costs measured in its rounds. */
-export interface StrategyModel {
-  /** Server CPU per request, ms (median over valid rounds). */
-  cpuMsPerRequest: number;
-  /** Pooled-connection time per request, ms (median over valid rounds). */
-  poolMsPerRequest: number;
-  /** Share of one core the server used (median). */
-  cpuUtilization: number;
-  /** Mean pooled connections checked out (median). */
-  poolBusy: number;
-  /** Postgres' own execution time per request, ms (pg_stat_statements); null without it. */
-  dbExecMsPerRequest: number | null;
-  /** Database round trips (queries) per request. */
+/**
+ * What the calibration phase measured for one strategy where nothing queues: a few connections,
+ * a short run. The model's only inputs besides the conditions it predicts for; saturated rounds
+ * are never inputs.
+ */
+export interface StrategyCalibration {
+  requests: number;
+  requestsPerSecond: number;
+  /** Time per request as the clients see it: connections ÷ throughput, ms (Little's law). */
+  cycleMs: number;
+  /** Server CPU per request, ms (the server's own process.cpuUsage, else /proc). */
+  cpuMs: number;
+  /**
+   * The server's event-loop active time per request, ms: its CPU without the kernel's cost of
+   * waking an idle process, which a loaded server does not pay; null: not reported.
+   */
+  loopMs: number | null;
+  /** Time a pooled connection is held per request, ms (round trips, Postgres, result handling). */
+  poolMs: number;
+  /** Postgres' own execution per request, ms (pg_stat_statements); null without it. */
+  dbExecMs: number | null;
+  /**
+   * CPU per request of everything the request needs besides the server, ms: the load generator,
+   * the delay proxy, the Postgres backends serving this database, Redis, each counted per
+   * process (so other work on the machine is not charged); null where Postgres' cannot be read.
+   */
+  otherCpuMs: number | null;
+  /** The load generator's own CPU per request, ms. */
+  generatorCpuMs: number;
+  /** Database round trips per request (the verification pass's count). */
   roundTripsPerRequest: number;
-  /** Round trips per request × the idle round trip (measured; else the configured delay), ms. */
-  linkMsPerRequest: number;
-  /** One idle round trip, ms, and whether it was measured or is the configured delay. */
-  roundTripMs: number;
-  roundTripSource: 'measured' | 'configured';
-  /** (execution + link) ÷ pool time: the database's share of the pool time; null without execution times. */
-  dbShare: number | null;
-  /** The throughput, req/s, each resource alone would allow. */
-  boundsRps: Record<Resource, number>;
-  binding: Resource;
-  predictedRps: number;
-  measuredRps: number;
+  /** Redis commands per request (the verification pass's count). */
+  redisCommandsPerRequest: number;
+  /** Why the calibration cannot be used (failures, no requests); null: usable. */
+  invalidReason: string | null;
+  /**
+   * The same costs at every level of connections the calibration ran, the first included, in
+   * ascending order: how the costs per request fall as the server gets busier.
+   */
+  levels: CalibrationLevel[];
 }
 
-export interface CostModel {
-  poolSize: number;
+/** Costs per request at one level of the calibration's ramp of connections. */
+export interface CalibrationLevel {
   connections: number;
-  strategies: StrategyMap<StrategyModel>;
-  /** Per candidate: predicted and measured (medians) throughput ratio to the baseline. */
-  comparisons: Array<{
-    baseline: StrategyName;
-    candidate: StrategyName;
-    predictedRatio: number;
-    measuredRatio: number;
-  }>;
+  requestsPerSecond: number;
+  cpuMs: number;
+  loopMs: number | null;
+  poolMs: number;
+  otherCpuMs: number | null;
+}
+
+export interface ModelCalibration {
+  /** Connections of the first level: the cycle, the hold time and the delays come from it. */
+  connections: number;
+  /** The ramp of connections as planned; a strategy's ramp stops once its server or pool is ≥ 60 % busy. */
+  levels: number[];
+  seconds: number;
+  /** The servers' idle round trip to Postgres during the calibration, ms. */
+  linkRoundTripMs: number;
+  /** CPUs the rest of the machine runs on (all but the server's when it is pinned). */
+  otherCores: number;
+  /** Whether the servers reached Postgres through the delay proxy (its CPU works inside the hold). */
+  proxied: boolean;
+  strategies: StrategyMap<StrategyCalibration>;
+}
+
+/** Costs per request the measured rounds show (medians over the valid rounds), ms; null: not measured. */
+export interface UnderLoad {
+  cpuMs: number | null;
+  loopMs: number | null;
+  poolMs: number | null;
+  otherCpuMs: number | null;
+}
+
+/** A resource the model can name as the one that limits throughput. */
+export type ModelResource = 'server CPU' | 'database pool' | 'other CPUs' | 'clients';
+
+/** The model's answer for one strategy under the conditions predicted for. */
+export interface PredictedStrategy {
+  requestsPerSecond: number;
+  /** Mean time per request as the clients see it, ms (connections ÷ throughput). */
+  meanLatencyMs: number;
+  /** Mean time a request holds a pooled connection under this load, ms. */
+  poolHoldMs: number;
+  /** Mean time a request waits for a pooled connection, ms. */
+  poolWaitMs: number;
+  /** The CPU demands per request the model settled on at this load (they fall as a CPU gets busier), ms. */
+  cpuMs: number;
+  otherCpuMs: number;
+  utilization: { serverCpu: number; pool: number; otherCpu: number };
+  /** The most utilized resource; 'clients' when none is ≥ 80 % busy. */
+  binding: ModelResource;
+}
+
+/** Throughput ratios candidate ÷ baseline: `gain` is the first candidate's, `gains` every one's. */
+export interface GainFields {
+  gain: number | null;
+  gains: StrategyMap<number>;
+}
+
+/** The conditions a prediction is for. */
+export interface ModelConditions {
+  connections: number;
+  poolSize: number;
+  linkRoundTripMs: number;
+}
+
+/**
+ * The calibrated cost model (bench/analysis/model.ts): demands measured where nothing queues,
+ * a queueing network solved for the run's connections, pool and link, then compared with the
+ * measured rounds. External checks read `calibration`, `predicted.<strategy>.requestsPerSecond`,
+ * `predicted.gain` and `error.<strategy>`.
+ */
+export interface CalibratedModel {
+  /** How the prediction was made, in one sentence. */
+  method: string;
+  conditions: ModelConditions;
+  calibration: ModelCalibration;
+  predicted: StrategyMap<PredictedStrategy> & GainFields;
+  /** The strategies' `throughput.median`; gains by the paired estimator of the comparisons. */
+  measured: StrategyMap<{ requestsPerSecond: number }> & GainFields;
+  /** Predicted ÷ measured − 1, per strategy. */
+  error: StrategyMap<number>;
+  /** Per strategy, what the rounds show about the costs under load against the calibrated ones. */
+  underLoad: StrategyMap<UnderLoad>;
+  /** Sentences for every strategy the model missed by more than ±10 %: which resource it does not cover. */
+  misses: string[];
 }
 
 export interface ResultsRecord {
@@ -280,8 +384,8 @@ export interface ResultsRecord {
   comparisons: Comparison[];
   /** Latency at fixed arrival rates; empty when not measured. */
   openModel: OpenModelResult[];
-  /** Why the gains are what they are; null where the rounds lack the costs. */
-  model: CostModel | null;
+  /** The calibrated model's prediction against the measured rounds; null without a calibration. */
+  model: CalibratedModel | null;
   /** The servers' idle round trip to Postgres (through the delay proxy, if any), ms; null: not measured. */
   linkRoundTripMs: number | null;
   /** Which rule ended the rounds, after how many, and how precise each gain was then. */

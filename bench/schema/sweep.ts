@@ -1,6 +1,6 @@
 /** The record of `authbench sweep`, types only: one full run per value of one parameter. */
 import type { StrategyName } from '../../servers/strategies/index.js';
-import type { Estimate, Resource, ResultsRecord, StrategyMap } from './results.js';
+import type { Estimate, ModelResource, ResultsRecord, StrategyMap } from './results.js';
 
 export const SWEEP_SCHEMA_VERSION = 2;
 
@@ -11,17 +11,31 @@ export interface SweepComparison {
   throughputRatio: Estimate;
   p50DeltaMs: Estimate;
   p99DeltaMs: Estimate;
-  /** The cost model's predicted ratio; null where its costs were not measured. */
+  /** The calibrated model's predicted ratio; null without a calibration. */
   modelRatio: number | null;
 }
 
 export interface SweepPoint {
   value: string;
   valid: boolean;
-  strategies: StrategyMap<{ requestsPerSecond: number; p50Ms: number }>;
+  strategies: StrategyMap<{
+    requestsPerSecond: number;
+    p50Ms: number;
+    /** The calibrated model's prediction and its error (predicted ÷ measured − 1); null: none. */
+    predictedRequestsPerSecond: number | null;
+    modelError: number | null;
+  }>;
   comparisons: SweepComparison[];
-  /** Per strategy, the model's costs per request (ms) and the resource that binds; null: not measured. */
-  costs: StrategyMap<{ cpuMs: number; poolMs: number; dbExecMs: number | null; binding: Resource }> | null;
+  /**
+   * Per strategy, the costs per request the point's calibration measured (ms) and the resource
+   * the model says binds; null: no calibration.
+   */
+  costs: StrategyMap<{
+    cpuMs: number;
+    poolMs: number;
+    dbExecMs: number | null;
+    binding: ModelResource;
+  }> | null;
 }
 
 export interface SweepRecord {

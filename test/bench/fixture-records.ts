@@ -1,6 +1,7 @@
 /**
- * The committed records: results.json and sweep.json were written by schemaVersion 1; every
- * test reads them through the same upgrade `authbench report` and `compare` use.
+ * The committed records: results.json and sweep.json were written by schemaVersion 1,
+ * results-model.json and sweep-model.json by version 2 with the calibrated model; every test
+ * reads them through the same upgrade `authbench report` and `compare` use.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,4 +55,22 @@ export function matrixFixture(scenario = 'local'): ResultsRecord {
   };
   r.strategies['jwt-only']!.freshness = freshness(8329, 29_000);
   return r;
+}
+
+/** A record with the calibrated model: the seed-regime point of a real connections sweep. */
+export const MODEL_FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'results-model.json');
+
+export function modelFixture(): ResultsRecord {
+  const file = readRecord(rawJson(MODEL_FIXTURE));
+  if (file.kind !== 'run') throw new Error('results-model.json is not a run record');
+  return file.record;
+}
+
+/** A sweep with the calibrated model at every point (a real connections sweep, two strategies). */
+export const MODEL_SWEEP_FIXTURE = join(projectRoot(), 'test', 'fixtures', 'data', 'sweep-model.json');
+
+export function modelSweepFixture(): SweepRecord {
+  const file = readRecord(rawJson(MODEL_SWEEP_FIXTURE));
+  if (file.kind !== 'sweep') throw new Error('sweep-model.json is not a sweep record');
+  return file.sweep;
 }

@@ -22,7 +22,10 @@ export interface OpenLoopJob {
 
 export interface OpenLoopReport {
   targetRate: number;
-  /** Responses per second actually completed (2xx and otherwise). */
+  /**
+   * Requests per second actually sent, over the sending window only (first send to last, plus
+   * one interval): the rate the server was offered, not diluted by the wait for stragglers.
+   */
   achievedRate: number;
   sent: number;
   ok: number;
@@ -49,7 +52,9 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
   let errors = 0;
   let finished = 0;
   const start = process.hrtime.bigint();
+  let lastSent = start;
   const send = (i: number): void => {
+    lastSent = process.hrtime.bigint();
     const intended = start + BigInt(Math.round(i * intervalNs));
     const req = http.request(
       {
@@ -100,7 +105,7 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
   agent.destroy();
   const report: OpenLoopReport = {
     targetRate: job.rate,
-    achievedRate: finished / elapsedS,
+    achievedRate: sent / (Number(lastSent - start) / 1e9 + intervalNs / 1e9),
     sent,
     ok,
     non2xx,

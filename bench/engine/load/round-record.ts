@@ -32,6 +32,8 @@ export interface RoundContext {
   proxyCpuPercent?: number | null;
   poolBusyConnections?: number | null;
   dbExecuting?: number | null;
+  serverLoopPercent?: number | null;
+  otherCpuPercent?: number | null;
 }
 
 /**
@@ -72,6 +74,8 @@ export function toRoundRecord(report: GeneratorReport, meta: RoundContext): Roun
     proxyCpuPercent: meta.proxyCpuPercent ?? null,
     poolBusyConnections: meta.poolBusyConnections ?? null,
     dbExecuting: meta.dbExecuting ?? null,
+    serverLoopPercent: meta.serverLoopPercent ?? null,
+    otherCpuPercent: meta.otherCpuPercent ?? null,
     requestsPerSecond: r.duration > 0 ? requests2xx / r.duration : 0,
   };
   return reasons.length === 0

@@ -293,3 +293,22 @@ test('with no-auth in the run, every strategy is a fraction of the ceiling, pair
   assert.match(text, /^jwt-redis .* 0\.900× \(0\.900× to 0\.900×\)/m);
   assert.match(text, /^no-auth .*the ceiling/m);
 });
+
+test("one set of rounds: a strategy's median and interval are over the rounds its gain is over", () => {
+  // Round 3 of jwt-redis failed: db-lookup's round 3 has no partner and leaves its median too.
+  const rounds = [
+    round('db-lookup', 1, 1000, 10),
+    round('jwt-redis', 1, 1300, 8),
+    round('db-lookup', 2, 1010, 10),
+    round('jwt-redis', 2, 1310, 8),
+    round('db-lookup', 3, 5000, 10),
+    round('jwt-redis', 3, 0, 8, { invalidReasons: ['3 timeouts'] }),
+    round('db-lookup', 4, 1020, 10),
+    round('jwt-redis', 4, 1320, 8),
+  ];
+  const r = build(rounds);
+  assert.equal(r.strategies['db-lookup']!.throughput.median, 1010, 'median of 1000, 1010, 1020: round 3 unpaired');
+  assert.equal(r.strategies['jwt-redis']!.throughput.median, 1310);
+  assert.ok(r.strategies['db-lookup']!.throughput.ci95[1] < 5000, 'the unpaired round is out of the interval too');
+  assert.equal(r.comparisons[0]!.throughputRatio.pairs, 3);
+});

@@ -85,6 +85,61 @@ test('a multi-server station, exact: by hand for N = 3, m = 2, D = 2, Z = 2, and
   }
 });
 
+/**
+ * The product-form normalising constant by convolution (Buzen), independent of MVA: per
+ * station f(j) = D^j / Π_{k≤j} min(k, m) (a delay: m = ∞, i.e. D^j / j!), G = their
+ * convolution, X(N) = G(N−1) / G(N).
+ */
+function convolutionThroughput(stations: Station[], n: number): number {
+  let g = [1, ...Array<number>(n).fill(0)];
+  for (const s of stations) {
+    const f = [1];
+    for (let j = 1; j <= n; j++) {
+      const servers = s.kind === 'delay' ? j : Math.min(j, s.servers ?? 1);
+      f.push((f[j - 1]! * s.demand) / servers);
+    }
+    g = g.map((_, k) => g.slice(0, k + 1).reduce((a, gi, i) => a + gi * f[k - i]!, 0));
+  }
+  return g[n - 1]! / g[n]!;
+}
+
+test('many servers and many customers: exact, where 1 − Σ p(j) for p(0) would drift (m = 15, 100)', () => {
+  // Nobody can queue with N ≤ m: residence is the demand.
+  const wide = mva(
+    [
+      { name: 'pool', kind: 'queue', demand: 6.3, servers: 100 },
+      { name: 'rest', kind: 'delay', demand: 20 },
+    ],
+    100,
+  );
+  close(wide.residence[0]!, 6.3, 'R with N ≤ m', 1e-9);
+  close(wide.throughput, 100 / 26.3, 'X with N ≤ m', 1e-9);
+  const mixed: Station[] = [
+    { name: 'cpu', kind: 'queue', demand: 0.55 },
+    { name: 'pool', kind: 'queue', demand: 6.6, servers: 15 },
+    { name: 'link', kind: 'delay', demand: 3 },
+  ];
+  for (const n of [20, 60, 100])
+    close(mva(mixed, n).throughput, convolutionThroughput(mixed, n), `X(${n}) against the convolution`, 1e-9);
+  const light: Station[] = [
+    { name: 'pool', kind: 'queue', demand: 6.3, servers: 20 },
+    { name: 'think', kind: 'delay', demand: 200 },
+  ];
+  close(mva(light, 120).throughput, convolutionThroughput(light, 120), 'a lightly loaded pool', 1e-9);
+});
+
+test('no demand anywhere: an infinite throughput, never NaN', () => {
+  const r = mva(
+    [
+      { name: 'cpu', kind: 'queue', demand: 0 },
+      { name: 'link', kind: 'delay', demand: 0 },
+    ],
+    3,
+  );
+  assert.equal(r.throughput, Infinity);
+  assert.deepEqual(r.queueLength, [0, 0]);
+});
+
 test("beyond the exact limit, Seidmann's approximation: near the chain, saturated at m/D", () => {
   const split = seidmann({ name: 'pool', kind: 'queue', demand: 8, servers: 10 });
   assert.deepEqual(

@@ -29,6 +29,10 @@ const TINY = [
   '500',
   '--open-fractions',
   '0.5',
+  '--calibration-seconds',
+  '1',
+  '--calibration-connections',
+  '1,2',
   '--open-seconds',
   '1',
 ];
@@ -165,6 +169,37 @@ describe('authbench run, end to end (tiny)', () => {
       const o = record.openModel[0].strategies[s];
       assert.ok(o.achievedRps > 0 && o.latencyMs.p50 > 0, `${s} open model measured`);
     }
+    // The calibrated model: fields external checks read, and a prediction that is a number.
+    const m = record.model;
+    assert.ok(m, 'a model from the calibration');
+    assert.deepEqual(Object.keys(m.calibration.strategies), ['db-lookup', 'jwt-redis']);
+    for (const s of ['db-lookup', 'jwt-redis']) {
+      const c = m.calibration.strategies[s];
+      assert.equal(c.invalidReason, null, `${s} calibration usable`);
+      assert.ok(c.cpuMs > 0 && c.poolMs > 0 && c.requestsPerSecond > 0, `${s} demands measured`);
+      assert.ok(c.levels.length >= 1 && c.levels[0].connections === 1, `${s} ramp starts at 1 connection`);
+      assert.equal(c.roundTripsPerRequest, s === 'db-lookup' ? 3 : 2);
+      assert.ok(m.predicted[s].requestsPerSecond > 0, `${s} predicted`);
+      assert.ok(Number.isFinite(m.error[s]), `${s} error`);
+      assert.ok(
+        Math.abs(
+          m.error[s] - (m.predicted[s].requestsPerSecond / record.strategies[s].throughput.median - 1),
+        ) < 1e-9,
+        'error = predicted ÷ measured − 1',
+      );
+    }
+    assert.ok(
+      Math.abs(
+        m.predicted.gain -
+          m.predicted['jwt-redis'].requestsPerSecond / m.predicted['db-lookup'].requestsPerSecond,
+      ) < 1e-12,
+    );
+    assert.equal(m.measured.gain, record.comparisons[0].throughputRatio.median, 'one gain estimator');
+    for (const round of [...a.rounds, ...b.rounds])
+      assert.ok(
+        round.serverLoopPercent > 0 && round.otherCpuPercent >= 0,
+        'loop and other CPUs measured per round',
+      );
     assert.equal(record.comparisons.length, 1);
     const [c] = record.comparisons;
     assert.equal(c.baseline, 'db-lookup');

@@ -22,6 +22,7 @@ const small: BenchConfig = {
   warmupSeconds: 1,
   openFractions: [0.5],
   openSeconds: 4,
+  calibrationSeconds: 0,
 };
 
 test('a scenario plan: set-up phases, then warm-ups, rounds in alternating order, open-model runs', () => {
@@ -93,6 +94,37 @@ test('the estimate: exact load plus the fixed costs, per phase', () => {
     'the second scenario finds the dataset in place',
   );
   assert.equal(run.freshness!.phase.config.strategies.length, 2);
+});
+
+test("the calibration: a ramp of connections after the warm-ups, before any round, each level's order alternating", () => {
+  const { phases } = buildScenarioPlan({
+    ...small,
+    calibrationSeconds: 2,
+    calibrationConnections: [1, 4, 8],
+  });
+  const timed = phases.filter(isTimed);
+  const cal = timed.filter((p) => p.kind === 'calibrate');
+  assert.deepEqual(
+    cal.map((p) => `${p.connections}:${p.strategy}`),
+    ['1:db-lookup', '1:jwt-redis', '4:jwt-redis', '4:db-lookup', '8:db-lookup', '8:jwt-redis'],
+  );
+  assert.ok(cal.every((p) => p.seconds === 2));
+  const kinds = timed.map((p) => p.kind);
+  assert.ok(kinds.lastIndexOf('warmup') < kinds.indexOf('calibrate'), 'after the warm-ups');
+  assert.ok(
+    kinds.lastIndexOf('calibrate') < kinds.indexOf('round'),
+    'before the rounds: none of them is an input',
+  );
+  assert.match(
+    renderPlan(buildRunPlan([{ ...small, calibrationSeconds: 2 }])),
+    /calibrate jwt-redis: 2 s at 1 connection \(the model's demands/,
+  );
+  assert.equal(
+    buildScenarioPlan({ ...small, calibrationSeconds: 0 }).phases.filter((p) => p.kind === 'calibrate')
+      .length,
+    0,
+    'no calibration at 0 s',
+  );
 });
 
 test('the dry run prints every phase, rounds on one line each, and the estimate', () => {

@@ -58,7 +58,7 @@ test('bad scenario files: the file and the field are named', () => {
     [
       'delay.json',
       { dbDelayMs: -1 },
-      /^scenario delay\.json: dbDelayMs must be an integer from 0 to 1000 \(got "-1"\)$/,
+      /^scenario delay\.json: dbDelayMs must be a number from 0 to 1000 \(got "-1"\)$/,
     ],
     [
       'jwt.json',

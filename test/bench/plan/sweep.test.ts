@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULTS } from '../../../bench/plan/config.js';
 import { summarizeSweep } from '../../../bench/analysis/sweep.js';
-import { gain } from '../../../bench/output/format.js';
-import { modelExplanation, verdicts } from '../../../bench/output/prose.js';
+import { verdicts } from '../../../bench/output/prose.js';
 import { renderSweep } from '../../../bench/output/sweep-text.js';
 import { plannedLoadSeconds, sweepConfigs, sweepEtaSeconds } from '../../../bench/plan/sweep.js';
 import {
@@ -85,8 +84,14 @@ test('the ETA: planned load, the fixed overhead finished points took, and re-see
     roundSeconds: 3,
     openFractions: [0.5, 0.8],
     openSeconds: 4,
+    calibrationSeconds: 0,
   };
   assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 8));
+  assert.equal(
+    plannedLoadSeconds({ ...base, calibrationSeconds: 3, calibrationConnections: [1, 4] }),
+    2 * (5 + 2 * 3 + 30 + 8),
+    'two calibration levels, at most',
+  );
   const at = (users: number): typeof base => ({ ...base, users });
   // Before any point: the plan alone.
   assert.equal(sweepEtaSeconds([], [at(2000), at(100_000)]), 2 * 86);
@@ -106,37 +111,18 @@ test('the ETA: planned load, the fixed overhead finished points took, and re-see
   );
 });
 
-test("each point carries the cost model's prediction and what binds, and the table shows them", () => {
+test("records from before the calibrated model carry no model: the sweep's columns say so", () => {
   const real = sweepFixture();
-  const s = summarizeSweep(
-    'seed-regime',
-    'connections',
-    'now',
-    real.records.map((record, i) => ({ value: real.points[i]!.value, record })),
-  );
-  assert.deepEqual(s.points, real.points, 'the upgrade summarizes the same way');
-  for (const [i, p] of s.points.entries()) {
-    const m = real.records[i]!.model!;
-    assert.equal(p.comparisons[0]!.modelRatio, m.comparisons[0]!.predictedRatio);
-    assert.deepEqual(Object.keys(p.costs!), ['db-lookup', 'jwt-redis']);
-    assert.equal(p.costs!['db-lookup']!.poolMs, m.strategies['db-lookup']!.poolMsPerRequest);
-    assert.equal(p.costs!['jwt-redis']!.binding, m.strategies['jwt-redis']!.binding);
+  for (const p of real.points) {
+    assert.equal(p.comparisons[0]!.modelRatio, null);
+    assert.equal(p.costs, null);
+    assert.equal(p.strategies['db-lookup']!.predictedRequestsPerSecond, null);
   }
-  const table = renderSweep(s);
+  const table = renderSweep(real);
   assert.match(
     table,
-    /^connections +db-lookup req\/s +jwt-redis req\/s +gain \(95% CI\) +model +bound by +p50 ms/,
+    /^connections +db-lookup req\/s \(model\) +jwt-redis req\/s \(model\) +gain \(95% CI\) +model +bound by +p50 ms/,
   );
-  const row = table.split('\n').find((l) => l.startsWith('200 '))!;
-  assert.ok(row.includes(gain(s.points[2]!.comparisons[0]!.modelRatio!)), row);
-  assert.match(row, / pool /, 'seed-regime is bound by the database pool');
-  // A record from before pool time was counted has no model: the columns say so.
-  const old = summarizeSweep('local', 'connections', 'now', [
-    { value: '8', record: fixture() },
-    { value: '16', record: fixture() },
-  ]);
-  assert.equal(old.points[0]!.comparisons[0]!.modelRatio, null);
-  assert.equal(old.points[0]!.costs, null);
 });
 
 test('version-1 files upgrade: the same numbers under the new names', () => {
@@ -154,19 +140,20 @@ test('version-1 files upgrade: the same numbers under the new names', () => {
     'not measured then: null, not missing',
   );
   assert.equal(r.linkRoundTripMs, null);
+  assert.equal(r.model, null, 'the old, circular bounds analysis is not carried forward');
   const sweep = rawJson(SWEEP_V1) as {
     points: unknown[];
-    records: Array<{ model: { explanation: string }; comparison: { verdict: string } }>;
+    records: Array<{ comparison: { verdict: string } }>;
   };
   const upgraded = sweepFixture();
   assert.equal(upgraded.points.length, sweep.points.length);
   for (const [i, stored] of sweep.records.entries()) {
     const record = upgraded.records[i]!;
-    assert.equal(
-      modelExplanation(record.model!),
-      stored.model.explanation,
+    assert.equal(record.model, null);
+    assert.deepEqual(
+      verdicts(record),
+      [stored.comparison.verdict],
       `point ${i}: the sentences come back from the numbers`,
     );
-    assert.deepEqual(verdicts(record), [stored.comparison.verdict], `point ${i}`);
   }
 });
