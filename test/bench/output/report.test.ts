@@ -34,9 +34,13 @@ import {
   RESULTS_V1 as FIXTURE,
   SWEEP_V1 as SWEEP_FIXTURE,
   matrixFixture,
+  modelFixture,
+  modelSweepFixture,
   rawJson,
   sweepFixture,
 } from '../fixture-records.js';
+import { num } from '../../../bench/output/format.js';
+import { esc } from '../../../bench/output/html-parts.js';
 
 /** The verdict the version-1 file stored: the sentence rendered from the upgraded numbers must match it. */
 const STORED_VERDICT = (rawJson(FIXTURE) as { comparison: { verdict: string } }).comparison.verdict;
@@ -201,25 +205,32 @@ describe('reports from a committed results file', () => {
     assert.ok(existsSync(files.html) && existsSync(files.markdown!));
   });
 
-  test('a record with its cost model: the HTML and Markdown say why, and a record without one still renders', async () => {
-    const withModel = sweepFixture().records[2]!;
-    assert.ok(withModel.model, 'the fixture was measured with pool time');
+  test('a record with its calibrated model: the HTML and Markdown say why, and a record without one still renders', async () => {
+    const withModel = modelFixture();
+    const m = withModel.model!;
+    assert.ok(m, 'the fixture was calibrated');
     const html = renderHtml(withModel, await chartJsSource());
-    assert.match(html, /<h2>Why: where each request's time goes<\/h2>/);
-    const stored = (rawJson(SWEEP_FIXTURE) as { records: Array<{ model: { explanation: string } }> })
-      .records[2]!.model.explanation;
+    assert.match(html, /<h2>Why: a model calibrated at low load, then checked<\/h2>/);
     assert.ok(
-      html.includes(`<p id="why">${stored}</p>`),
-      'the explanation version 1 stored, rendered again from the numbers',
+      html.includes(`<p id="why">${esc(modelExplanation(m))}</p>`),
+      'the explanation, from the numbers',
     );
+    const cal = m.calibration.strategies['db-lookup']!;
+    assert.ok(
+      html.includes(
+        `<th scope="row">db-lookup</th><td>${num(cal.cpuMs, 3)} ms</td><td>${num(cal.poolMs, 2)} ms</td>`,
+      ),
+      'the calibrated CPU and pool time per request',
+    );
+    assert.ok(html.includes(num(m.predicted['db-lookup']!.requestsPerSecond)), 'the prediction');
     assert.match(
-      html,
-      /<th scope="row">db-lookup<\/th><td>0\.\d{3} ms<\/td><td>\d+%<\/td><td>\d+\.\d\d ms<\/td><td>\d+\.\d of 10<\/td>/,
-      'CPU and pool time per request, pool busy',
+      modelExplanation(m),
+      /^Calibrated at 1 connection \(\d+ s per strategy, nothing queueing\), predicted for \d+ connections/,
     );
-    assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* db-lookup is bound by the database pool: /m);
-    const old = renderHtml(record, await chartJsSource());
-    assert.doesNotMatch(old, /Why: where/, 'no section where the costs were not measured');
+    assert.match(modelExplanation(m), /predicted gain( for jwt-redis)? [+−]\d+\.\d%, measured [+−]\d+\.\d%/);
+    assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* Calibrated at 1 connection/m);
+    const old = renderHtml(sweepFixture().records[2]!, await chartJsSource());
+    assert.doesNotMatch(old, /Why: a model/, 'no section where nothing was calibrated');
   });
 
   test('a sweep: four PNGs (gain with the model line, p50, p99, costs) and the report command tells the files apart', async (t) => {
@@ -229,7 +240,7 @@ describe('reports from a committed results file', () => {
     assert.equal(file.kind, 'sweep');
     await assert.rejects(readResults(path), /is a sweep file, not the results of one run/);
     assert.equal((await readReportable(FIXTURE)).kind, 'run');
-    const files = await writeSweepReports(sweepFixture(), path);
+    const files = await writeSweepReports(modelSweepFixture(), path);
     assert.ok(existsSync(files.html));
     if (!(await assertPngsDrawn(t, files, 4))) return;
     assert.deepEqual(
@@ -241,12 +252,12 @@ describe('reports from a committed results file', () => {
   test('the sweep page, in a real browser, offline: four charts draw, the model line among them', async (t) => {
     if (!chromiumOrSkip(t)) return;
     const { renderSweepHtml } = await import('../../../bench/output/sweep-html.js');
-    const sweep = sweepFixture();
+    const sweep = modelSweepFixture();
     const page = renderSweepHtml(sweep, await chartJsSource(), renderSweep(sweep));
     assert.ok(page.includes('varying connections'));
-    assert.ok(page.includes('model: predicted from measured costs'));
+    assert.ok(page.includes('model: predicted from the low-load calibration'));
     for (const r of sweep.records)
-      assert.ok(page.includes(modelExplanation(r.model!)), "each point's explanation");
+      assert.ok(page.includes(esc(modelExplanation(r.model!))), "each point's explanation");
     const file = join(dir, 'sweep.html');
     writeFileSync(file, page);
     await inChromium(file, 'sweep-screenshot.png', async (_tab, problems, drawn) => {
