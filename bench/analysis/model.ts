@@ -79,21 +79,28 @@ export function holdShares(
 }
 
 /**
- * The CPU demands the prediction uses: those of the busiest level of the calibration's ramp.
- * Costs per request fall as a server gets busier (fewer wake-ups from idle, more events per
- * turn of the event loop; measured in the seed regime: 1.0–1.3 ms of server CPU per request at
- * 1 connection, 0.50–0.58 ms at 8, 0.54–0.68 ms at 200), and level off once it is half busy:
- * extrapolating the ramp's slope overshot by 25–90 %, the busiest level did not.
+ * The CPU demands the prediction uses: the lowest cost per request any level of the ramp showed.
+ * Costs per request fall as a server gets busier (fewer wake-ups from idle, more events per turn
+ * of the event loop; seed regime: 1.0–1.4 ms of server CPU per request at 1 connection,
+ * 0.5–0.65 ms at 8), and what disturbs a short level (a collection, a neighbour) only adds to it,
+ * so the lowest is the least disturbed estimate of the loaded cost. Extrapolating the ramp's
+ * slope overshot by 25–90 %; the busiest level alone was sometimes a disturbed one (1.3 ms at 4
+ * connections after 0.8 ms at 2), missing by up to 50 %.
  */
-export function busiestLevel(cal: StrategyCalibration): { cpu: number; other: number | null } {
-  const last = (cal.levels ?? []).at(-1);
-  return last ? { cpu: last.cpuMs, other: last.otherCpuMs } : { cpu: cal.cpuMs, other: cal.otherCpuMs };
+export function loadedDemands(cal: StrategyCalibration): { cpu: number; other: number | null } {
+  const levels = cal.levels ?? [];
+  if (levels.length === 0) return { cpu: cal.cpuMs, other: cal.otherCpuMs };
+  const others = levels.map((l) => l.otherCpuMs).filter((x): x is number => x !== null);
+  return {
+    cpu: Math.min(...levels.map((l) => l.cpuMs)),
+    other: others.length === levels.length ? Math.min(...others) : null,
+  };
 }
 
 /**
  * From one strategy's calibration to its demands on a link with `linkRoundTripMs`: each round
  * trip the link is slower adds to the hold time and to the delays. The delays are what the
- * first level's cycle leaves beyond its own CPU demands; the CPU demands are the busiest level's.
+ * first level's cycle leaves beyond its own CPU demands; the CPU demands are the ramp's lowest.
  */
 export function demandsOf(
   cal: StrategyCalibration,
@@ -114,9 +121,9 @@ export function demandsOf(
     otherHoldShare: shares.other,
   };
   const delay = calibratedDelay(first, cal, calibration, poolSize);
-  const busiest = busiestLevel(cal);
-  const cpu = busiest.cpu;
-  const other = busiest.other ?? firstOther;
+  const loaded = loadedDemands(cal);
+  const cpu = loaded.cpu;
+  const other = loaded.other ?? firstOther;
   // The work done while holding a connection got cheaper along with the rest; and no request
   // holds a connection longer than its whole cycle.
   const hold = Math.min(
@@ -306,10 +313,10 @@ function missSentence(
   loaded: UnderLoad,
 ): string {
   const causes: string[] = [];
-  const level = cal.levels.at(-1)?.connections ?? 1;
+  const level = cal.levels.find((l) => l.cpuMs === predicted.cpuMs)?.connections ?? cal.levels.at(-1)?.connections ?? 1;
   if (loaded.cpuMs !== null && Math.abs(loaded.cpuMs / predicted.cpuMs - 1) > MISS_THRESHOLD)
     causes.push(
-      `under load the server spent ${loaded.cpuMs.toFixed(3)} ms of CPU per request against the ${predicted.cpuMs.toFixed(3)} ms it took at ${level} connection${level === 1 ? '' : 's'}, the busiest calibration level (the model holds that constant)`,
+      `under load the server spent ${loaded.cpuMs.toFixed(3)} ms of CPU per request against the ${predicted.cpuMs.toFixed(3)} ms it took at ${level} connection${level === 1 ? '' : 's'} (the model holds the calibration's lowest constant)`,
     );
   if (
     loaded.otherCpuMs !== null &&

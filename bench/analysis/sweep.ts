@@ -25,7 +25,7 @@ function point(value: string, record: ResultsRecord): SweepPoint {
     >) {
       const p = model.predicted[name];
       if (!p) continue;
-      // The demands the model used: the busiest level's CPU, the unloaded hold.
+      // The demands the model used: the ramp's lowest CPU, the unloaded hold.
       costs[name] = { cpuMs: p.cpuMs, poolMs: c.poolMs, dbExecMs: c.dbExecMs, binding: p.binding };
     }
   }
