@@ -313,7 +313,8 @@ function missSentence(
   loaded: UnderLoad,
 ): string {
   const causes: string[] = [];
-  const level = cal.levels.find((l) => l.cpuMs === predicted.cpuMs)?.connections ?? cal.levels.at(-1)?.connections ?? 1;
+  const level =
+    cal.levels.find((l) => l.cpuMs === predicted.cpuMs)?.connections ?? cal.levels.at(-1)?.connections ?? 1;
   if (loaded.cpuMs !== null && Math.abs(loaded.cpuMs / predicted.cpuMs - 1) > MISS_THRESHOLD)
     causes.push(
       `under load the server spent ${loaded.cpuMs.toFixed(3)} ms of CPU per request against the ${predicted.cpuMs.toFixed(3)} ms it took at ${level} connection${level === 1 ? '' : 's'} (the model holds the calibration's lowest constant)`,

@@ -307,8 +307,15 @@ test("one set of rounds: a strategy's median and interval are over the rounds it
     round('jwt-redis', 4, 1320, 8),
   ];
   const r = build(rounds);
-  assert.equal(r.strategies['db-lookup']!.throughput.median, 1010, 'median of 1000, 1010, 1020: round 3 unpaired');
+  assert.equal(
+    r.strategies['db-lookup']!.throughput.median,
+    1010,
+    'median of 1000, 1010, 1020: round 3 unpaired',
+  );
   assert.equal(r.strategies['jwt-redis']!.throughput.median, 1310);
-  assert.ok(r.strategies['db-lookup']!.throughput.ci95[1] < 5000, 'the unpaired round is out of the interval too');
+  assert.ok(
+    r.strategies['db-lookup']!.throughput.ci95[1] < 5000,
+    'the unpaired round is out of the interval too',
+  );
   assert.equal(r.comparisons[0]!.throughputRatio.pairs, 3);
 });
