@@ -210,7 +210,17 @@ test('importing the CLI module runs nothing; its program lists every command', a
   const { buildProgram } = await import('../../../bench/cli/main.js');
   assert.equal(process.exitCode, before, 'no main() ran on import');
   const names = buildProgram().commands.map((c) => c.name());
-  assert.deepEqual(names, ['serve', 'seed', 'run', 'ci', 'sweep', 'freshness', 'compare', 'report']);
+  assert.deepEqual(names, [
+    'serve',
+    'seed',
+    'run',
+    'ci',
+    'sweep',
+    'freshness',
+    'compare',
+    'predict',
+    'report',
+  ]);
   const run = buildProgram().commands.find((c) => c.name() === 'run')!;
   assert.ok(
     run.options.some((o) => o.long === '--dry-run'),
@@ -221,7 +231,7 @@ test('importing the CLI module runs nothing; its program lists every command', a
 test('--help lists the commands and exits 0', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0, r.stderr);
-  for (const c of ['serve', 'seed', 'run', 'ci', 'sweep', 'freshness', 'compare', 'report']) {
+  for (const c of ['serve', 'seed', 'run', 'ci', 'sweep', 'freshness', 'compare', 'predict', 'report']) {
     assert.match(r.stdout, new RegExp(`^  ${c}\\b`, 'm'), c);
   }
 });
