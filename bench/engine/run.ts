@@ -335,7 +335,8 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
     }
     case 'calibrate': {
       const done = st.calibration?.strategies[phase.strategy];
-      if (done && (phase.level === 0 || !stillCalibrating(done, ctx.config.poolSize))) return;
+      // A higher level runs only while the ramp goes on (bench/analysis/model.ts uses what it saw).
+      if (phase.level > 0 && !(done && stillCalibrating(done, ctx.config.poolSize))) return;
       progress.timed(
         `calibrate ${phase.strategy} (${phase.connections} connection${phase.connections === 1 ? '' : 's'})`,
         phase.seconds,
@@ -363,7 +364,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         otherCpuMs: cal.otherCpuMs,
       };
       if (phase.level === 0) st.calibration.strategies[phase.strategy] = { ...cal, levels: [level] };
-      else if (done && cal.invalidReason === null) done.levels.push(level);
+      else if (cal.invalidReason === null) done!.levels.push(level);
       progress.done(
         cal.invalidReason !== null
           ? `UNUSABLE: ${cal.invalidReason}`
