@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startDelayProxy, type DelayProxyServer } from '../../../bench/engine/delay-proxy.js';
 
-/** Median time of `n` request/response exchanges of a few bytes through `port`. */
-async function medianRoundTripMs(port: number, n: number): Promise<number> {
+/** Round-trip times (ms, sorted) of `n` request/response exchanges of a few bytes through `port`. */
+async function roundTripsMs(port: number, n: number): Promise<number[]> {
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.setNoDelay(true);
   await new Promise<void>((resolve) => socket.once('connect', resolve));
@@ -16,9 +16,10 @@ async function medianRoundTripMs(port: number, n: number): Promise<number> {
     times.push(performance.now() - t0);
   }
   socket.destroy();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(n / 2)]!;
+  return times.sort((a, b) => a - b);
 }
+
+const quartile = (sorted: number[]): number => sorted[Math.floor(sorted.length / 4)]!;
 
 test('the proxy adds the configured delay each way, fractions of a millisecond too (round trip within ±20% + 0.3 ms, never less)', async () => {
   const echo = net.createServer((s) => s.pipe(s));
@@ -26,16 +27,31 @@ test('the proxy adds the configured delay each way, fractions of a millisecond t
   const target = (echo.address() as net.AddressInfo).port;
   const proxies: DelayProxyServer[] = [];
   try {
-    const direct = await medianRoundTripMs(target, 30);
     for (const delayMs of [0.25, 0.5, 1, 5]) {
       const proxy = await startDelayProxy({ targetHost: '127.0.0.1', targetPort: target, delayMs });
       proxies.push(proxy);
-      const rtt = (await medianRoundTripMs((proxy.server.address() as net.AddressInfo).port, 30)) - direct;
+      const port = (proxy.server.address() as net.AddressInfo).port;
       const want = 2 * delayMs;
-      assert.ok(
-        rtt >= want - 0.05 && rtt - want <= 0.2 * want + 0.3,
-        `delay ${delayMs} ms each way: round trip +${rtt.toFixed(2)} ms, want ${want} ms ± 20%`,
-      );
+      // Early is a bug whatever the machine does: no single exchange may beat the configured delay.
+      // Late is also what a busy shared machine does, so the upper bound compares low quartiles
+      // measured back to back and gets three tries: a systematic overshoot (a 1 ms timer tick
+      // would add ≥ 1 ms) fails all three, a burst of noise does not.
+      const extras: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const direct = await roundTripsMs(target, 30);
+        const proxied = await roundTripsMs(port, 30);
+        assert.ok(
+          proxied[0]! >= want,
+          `delay ${delayMs} ms each way: an exchange took ${proxied[0]!.toFixed(3)} ms, less than ${want} ms`,
+        );
+        const extra = quartile(proxied) - quartile(direct);
+        extras.push(extra.toFixed(2));
+        if (extra - want <= 0.2 * want + 0.3) break;
+        assert.ok(
+          attempt < 2,
+          `delay ${delayMs} ms each way: round trip +${extras.join(', +')} ms in three tries, want ${want} ms ± 20% + 0.3`,
+        );
+      }
     }
   } finally {
     for (const p of proxies) p.close();
