@@ -12,7 +12,6 @@ import type {
   ModelCalibration,
   LatencyMs,
   MeasuredCosts,
-  OpenModelResult,
   ResultsRecord,
   RoundRecord,
   Stopping,
@@ -24,6 +23,7 @@ import { RESULTS_SCHEMA_VERSION } from '../schema/results.js';
 import type { FreshnessRecord } from '../schema/freshness.js';
 import { calibratedModel } from './model.js';
 import { freshnessOf } from './freshness/result.js';
+import { openModelResults, type OpenModelMeasurement } from './open-model.js';
 import { bootstrap, isSignificantRatio, median, pairedRatios } from './stats.js';
 import { fairness, method } from './method.js';
 import { comparisonWarnings, openModelWarnings, roundWarnings } from './warnings.js';
@@ -131,7 +131,8 @@ export function buildResults(input: {
   createdAt: string;
   wallSeconds: number;
   command: string;
-  openModel?: OpenModelResult[];
+  /** Each open-model run as measured; the record holds them grouped, with paired differences. */
+  openModel?: OpenModelMeasurement[];
   linkRoundTripMs?: number | null;
   /** The calibration phase's measurements; null or absent: none (no model). */
   calibration?: ModelCalibration | null;
@@ -195,10 +196,17 @@ export function buildResults(input: {
     if (c) comparisons.push(c);
     else missing.push(candidate);
   }
+  const openModel = openModelResults(input.openModel ?? [], {
+    strategies: config.strategies,
+    repetitions: config.openRepetitions,
+    warmupSeconds: config.openWarmupSeconds,
+    iterations: config.bootstrapIterations,
+    seed: BOOTSTRAP_SEED,
+  });
   const warnings = [
     ...input.verification.warnings,
     ...roundWarnings(input.warmup, rounds),
-    ...openModelWarnings(input.openModel ?? []),
+    ...openModelWarnings(openModel),
     ...comparisonWarnings(comparisons, missing, baseline),
   ];
   const linkRoundTripMs = input.linkRoundTripMs ?? null;
@@ -222,7 +230,7 @@ export function buildResults(input: {
     warmup: input.warmup,
     strategies,
     comparisons,
-    openModel: input.openModel ?? [],
+    openModel,
     model: calibratedModel({
       calibration,
       conditions: {

@@ -76,9 +76,12 @@ export function method(config: BenchConfig): string[] {
     ...(config.openFractions.length
       ? [
           `open model: after the rounds, each strategy at a constant arrival rate of ${fractions} of ` +
-            `${baseline}'s median req/s for ${config.openSeconds} s, latency timed from each request's ` +
-            "intended send time (no coordinated omission); closed-model latency follows Little's law " +
-            '(≈ connections ÷ throughput) instead',
+            `${baseline}'s median req/s, ${config.openRepetitions} times in alternating order, each run ` +
+            `${config.openWarmupSeconds} s of warm-up (discarded) then ${config.openSeconds} s measured; ` +
+            "latency timed from each request's intended send time (no coordinated omission), a request " +
+            `unanswered ${config.timeoutSeconds} s after it was due counted as a failure at that time; ` +
+            'p50/p99 differences paired by repetition, with bootstrap intervals; closed-model latency ' +
+            "follows Little's law (≈ connections ÷ throughput) instead",
         ]
       : []),
   ];

@@ -56,7 +56,28 @@ function currentModel(m: unknown): ResultsRecord['model'] {
     : null;
 }
 
-/** A version-2 record as written today: older ones lack the calibration fields. */
+/**
+ * Open-model entries before 2026-11-26 hold one unpaired run per strategy and fraction: their
+ * numbers stay, with no runs listed and no paired differences (one run gives no interval).
+ */
+function currentOpenModel(list: unknown): ResultsRecord['openModel'] {
+  if (!Array.isArray(list)) return [];
+  return (list as Loose[]).map((o) => {
+    if (Array.isArray(o.comparisons)) return o as unknown as ResultsRecord['openModel'][number];
+    const strategies = isObject(o.strategies) ? o.strategies : {};
+    return {
+      ...(o as unknown as ResultsRecord['openModel'][number]),
+      repetitions: 1,
+      warmupSeconds: 0,
+      strategies: Object.fromEntries(
+        Object.entries(strategies).map(([n, r]) => [n, { ...(r as object), runs: [] }]),
+      ) as ResultsRecord['openModel'][number]['strategies'],
+      comparisons: [],
+    };
+  });
+}
+
+/** A version-2 record as written today: older ones lack the calibration and open-model fields. */
 export function upgradeResultsV2(r: ResultsRecord): ResultsRecord {
   return {
     ...r,
@@ -66,7 +87,10 @@ export function upgradeResultsV2(r: ResultsRecord): ResultsRecord {
       calibrationConnections: r.config.calibrationConnections ?? [1],
       calibrationSeconds: r.config.calibrationSeconds ?? 0,
       engine: r.config.engine ?? 'autocannon',
+      openRepetitions: r.config.openRepetitions ?? 1,
+      openWarmupSeconds: r.config.openWarmupSeconds ?? 0,
     },
+    openModel: currentOpenModel(r.openModel),
     model: currentModel(r.model),
   };
 }
@@ -102,6 +126,8 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     jwtVerify: 'keyobject',
     openFractions: [],
     openSeconds: 0,
+    openRepetitions: 1,
+    openWarmupSeconds: 0,
     calibrationConnections: [1],
     calibrationSeconds: 0,
     engine: 'autocannon',
@@ -116,7 +142,7 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     warmup: (Array.isArray(v1.warmup) ? (v1.warmup as V1Round[]) : []).map(upgradeRound),
     strategies: strategies as StrategyMap<StrategyResult>,
     comparisons,
-    openModel: Array.isArray(v1.openModel) ? (v1.openModel as ResultsRecord['openModel']) : [],
+    openModel: currentOpenModel(v1.openModel),
     model: null,
     linkRoundTripMs: typeof v1.linkRoundTripMs === 'number' ? v1.linkRoundTripMs : null,
     stopping: { rule: 'fixed', rounds: config.rounds, halfWidths: {} },

@@ -459,7 +459,17 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
       "open-model (constant arrival rate) runs at these fractions of the baseline's median req/s",
       d.openFractions.length ? d.openFractions.join(',') : 'none',
     )
-    .option('--open-seconds <n>', 'duration of each open-model run', String(d.openSeconds))
+    .option('--open-seconds <n>', "duration of each open-model run's measured window", String(d.openSeconds))
+    .option(
+      '--open-repetitions <n>',
+      'open-model runs per strategy and fraction, order alternating (at least 3)',
+      String(d.openRepetitions),
+    )
+    .option(
+      '--open-warmup-seconds <n>',
+      'seconds each open-model run sends before its measured window (discarded)',
+      String(d.openWarmupSeconds),
+    )
     .option(
       '--calibration-connections <n>',
       "connections of each strategy's low-load calibration run (the model's inputs)",

@@ -10,6 +10,7 @@ import { createJwtKey } from '../../servers/jwt.js';
 import { strategyWarning, type StrategyName } from '../../servers/strategies/index.js';
 import { pg } from '../../sql/pg-types.js';
 import { buildResults, validRounds, type VerificationResult } from '../analysis/build-record.js';
+import type { OpenModelMeasurement } from '../analysis/open-model.js';
 import { stopDecision } from '../analysis/adaptive.js';
 import { median } from '../analysis/stats.js';
 import { resolveInfra, type Infra } from '../infra/index.js';
@@ -18,7 +19,6 @@ import type { FreshnessRecord } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
 import type {
   ModelCalibration,
-  OpenModelResult,
   ResultsRecord,
   RoundRecord,
   Stopping,
@@ -115,13 +115,13 @@ interface State {
   seeding: { seededUsers: number; seconds: number };
   warmup: RoundRecord[];
   rounds: RoundRecord[];
-  openModel: OpenModelResult[];
+  openModel: OpenModelMeasurement[];
   /** wrk's path when the closed-loop rounds use it (`--engine wrk`). */
   wrk: string | undefined;
   /** The model's calibration, filled strategy by strategy; null: the plan has none. */
   calibration: ModelCalibration | null;
-  /** The open-model entry of each run number, as the plan numbers them. */
-  openRuns: Map<number, OpenModelResult>;
+  /** The arrival rate of each open-model fraction, as the plan numbers them: fixed by its first run. */
+  openRates: Map<number, number>;
   /** Position of the next timed step in run order. */
   index: number;
 }
@@ -154,7 +154,7 @@ export async function executeScenario(
     openModel: [],
     calibration: null,
     wrk: undefined,
-    openRuns: new Map(),
+    openRates: new Map(),
     index: 0,
   };
   const log = (line: string): void => progress.info(line);
@@ -384,16 +384,11 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         );
         return;
       }
-      const targetRps = Math.round(phase.fraction * median(rps));
-      let entry = st.openRuns.get(phase.run);
-      if (!entry) {
-        entry = { fraction: phase.fraction, targetRps, strategies: {} };
-        st.openRuns.set(phase.run, entry);
-        st.openModel.push(entry);
-      }
+      const targetRps = st.openRates.get(phase.run) ?? Math.round(phase.fraction * median(rps));
+      st.openRates.set(phase.run, targetRps);
       progress.timed(
-        `${phase.strategy} at ${targetRps} req/s (open model)`,
-        phase.seconds,
+        `${phase.strategy} at ${targetRps} req/s (open model, repetition ${phase.repetition})`,
+        phase.warmupSeconds + phase.seconds,
         ctx.step,
         ctx.steps,
       );
@@ -403,19 +398,29 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         tokens: st.tokens,
         rate: targetRps,
         durationSeconds: phase.seconds,
+        warmupSeconds: phase.warmupSeconds,
         maxSockets: Math.max(64, ctx.config.connections * 4),
         timeoutSeconds: ctx.config.timeoutSeconds,
       });
-      entry.strategies[phase.strategy] = {
+      st.openModel.push({
+        run: phase.run,
+        fraction: phase.fraction,
+        targetRps,
+        strategy: phase.strategy,
+        repetition: phase.repetition,
         achievedRps: o.achievedRate,
+        sent: o.sent,
         non2xx: o.non2xx,
         errors: o.errors,
         unfinished: o.unfinished,
         generatorCpuPercent: o.cpuPercent,
         latencyMs: toLatencyMs(o.latencyUs),
-      };
+      });
+      await quietGap(server(st, phase.strategy).url);
+      const failed = o.non2xx + o.errors + o.unfinished;
       progress.done(
-        `achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(o.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(o.latencyUs.p99 / 1000).toFixed(2)} ms`,
+        `achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(o.latencyUs.p50 / 1000).toFixed(2)} ms, ` +
+          `p99 ${(o.latencyUs.p99 / 1000).toFixed(2)} ms${failed ? `, ${failed} failed` : ''}`,
       );
       return;
     }

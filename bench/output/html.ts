@@ -2,7 +2,7 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import type { ResultsRecord } from '../schema/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
-import { gain, ms, num } from './format.js';
+import { gain, ms, num, signed, withInterval } from './format.js';
 import { esc, inlineScript, row, scriptJson, thead } from './html-parts.js';
 import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
@@ -119,14 +119,38 @@ function openModelSection(record: ResultsRecord, h: number): string {
     )
     .join('\n');
   const head = thead(['rate', 'strategy', 'achieved', 'p50', 'p90', 'p99', 'p99.9', 'failed']);
+  const deltas = runs.flatMap((o) =>
+    o.comparisons.map(
+      (c) =>
+        `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td>` +
+        row(`${c.candidate} − ${c.baseline}`, [
+          withInterval(c.p50DeltaMs, (x) => `${signed(x)} ms`),
+          withInterval(c.p99DeltaMs, (x) => `${signed(x)} ms`),
+          String(c.pairs),
+        ]).slice('<tr>'.length),
+    ),
+  );
+  const repeated = runs.find((o) => o.comparisons.length > 0);
+  const pairedTable = deltas.length
+    ? `
+<table>${thead(['rate', 'candidate − baseline', 'p50 Δ (95% CI)', 'p99 Δ (95% CI)', 'paired runs'])}
+<tbody>
+${deltas.join('\n')}
+</tbody></table>`
+    : '';
+  const how = repeated
+    ? ` Each strategy ran ${repeated.repetitions} times per rate in alternating order, each run after
+${num(repeated.warmupSeconds)} s of warm-up: the table shows medians over the runs, the differences are paired by
+repetition, and a request unanswered at the timeout counts as failed and enters the latency at the timeout.`
+    : '';
   return `<h${h}>Latency at a fixed arrival rate (open model)</h${h}>
 <p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each
-request's intended send time, so stalls are not hidden. The closed-model latencies above follow Little's law
+request's intended send time, so stalls are not hidden.${how} The closed-model latencies above follow Little's law
 (latency ≈ connections ÷ throughput) instead.</p>
 <table>${head}
 <tbody>
 ${rows}
-</tbody></table>`;
+</tbody></table>${pairedTable}`;
 }
 
 /** A canvas for one chart, with its caption. */

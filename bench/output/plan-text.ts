@@ -34,7 +34,10 @@ function describe(p: Phase): string {
     case 'round':
       return `round ${p.round} ${p.strategy}: ${p.seconds} s, ${p.connections} connections`;
     case 'open':
-      return `open model ${p.strategy}: ${fixed(p.fraction * 100)}% of the baseline's median req/s for ${p.seconds} s`;
+      return (
+        `open model ${p.strategy}, repetition ${p.repetition}: ${fixed(p.fraction * 100)}% of the baseline's median ` +
+        `req/s for ${p.seconds} s after ${p.warmupSeconds} s of warm-up`
+      );
     case 'freshness':
       return (
         `freshness: ${p.config.strategies.join(', ')}, ${p.config.seconds} s each, faults ${p.config.faults.join(', ') || 'none'}, ` +
@@ -43,7 +46,10 @@ function describe(p: Phase): string {
   }
 }
 
-/** Consecutive rounds with the same number are one line: "round 3: jwt-redis → db-lookup, 3 s each". */
+/**
+ * Consecutive rounds with the same number are one line: "round 3: jwt-redis → db-lookup, 3 s each";
+ * so are the strategies of one open-model repetition at one rate.
+ */
 function lines(phases: readonly Phase[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < phases.length; i++) {
@@ -57,6 +63,19 @@ function lines(phases: readonly Phase[]): string[] {
         same.push(q.strategy);
       }
       out.push(`round ${p.round}: ${same.join(' → ')}, ${p.seconds} s each, ${p.connections} connections`);
+      i = j - 1;
+    } else if (p.kind === 'open') {
+      const same: string[] = [];
+      let j = i;
+      for (; j < phases.length; j++) {
+        const q = phases[j]!;
+        if (q.kind !== 'open' || q.run !== p.run || q.repetition !== p.repetition) break;
+        same.push(q.strategy);
+      }
+      out.push(
+        `open model, repetition ${p.repetition}, ${fixed(p.fraction * 100)}% of the baseline's median req/s: ` +
+          `${same.join(' → ')}, ${p.warmupSeconds} s warm-up + ${p.seconds} s each`,
+      );
       i = j - 1;
     } else {
       out.push(describe(p));
@@ -76,7 +95,7 @@ export function renderPlan(plan: RunPlan): string {
     );
   for (const s of plan.scenarios) {
     const timed = s.phases.filter(isTimed);
-    const load = timed.reduce((a, p) => a + p.seconds, 0);
+    const load = timed.reduce((a, p) => a + p.seconds + (p.kind === 'open' ? p.warmupSeconds : 0), 0);
     out.push(
       `scenario ${s.scenario}: ${timed.length} timed steps, ${load} s of load, about ${minutes(s.estimatedSeconds)} in all`,
     );

@@ -24,9 +24,15 @@ export function renderSummary(record: ResultsRecord): string {
       ([n, r]) =>
         `${n} p50 ${fixed(r.latencyMs.p50, 2)} ms, p99 ${fixed(r.latencyMs.p99, 2)} ms (achieved ${fixed(r.achievedRps)} req/s)`,
     );
+    const runs = o.comparisons.length ? `, medians of ${o.repetitions} runs` : '';
     out.push(
-      `open model at ${fixed(o.fraction * 100)}% of the baseline's max (${fixed(o.targetRps)} req/s): ${parts.join('; ')}.`,
+      `open model at ${fixed(o.fraction * 100)}% of the baseline's max (${fixed(o.targetRps)} req/s${runs}): ${parts.join('; ')}.`,
     );
+    for (const c of o.comparisons)
+      out.push(
+        `  ${c.candidate} − ${c.baseline} at that rate: p50 ${signed(c.p50DeltaMs.median)} ms (95% CI ${fixed(c.p50DeltaMs.ci95[0], 2)} to ${fixed(c.p50DeltaMs.ci95[1], 2)}), ` +
+          `p99 ${signed(c.p99DeltaMs.median)} ms (${fixed(c.p99DeltaMs.ci95[0], 2)} to ${fixed(c.p99DeltaMs.ci95[1], 2)}), over ${c.pairs} paired runs.`,
+      );
   }
   for (const w of record.warnings) out.push(`warning: ${w}`);
   if (!record.valid) out.push('The run is INVALID: see the warnings above.');

@@ -33,7 +33,9 @@ export const DEFAULTS: BenchConfig = {
   dbDelayMs: 0,
   jwtVerify: 'keyobject',
   openFractions: [0.5, 0.8],
-  openSeconds: 4,
+  openSeconds: 3,
+  openRepetitions: 3,
+  openWarmupSeconds: 1,
   calibrationConnections: [1, 2, 4, 8],
   calibrationSeconds: 3,
   engine: 'autocannon',
@@ -158,6 +160,11 @@ export function validateConfig(raw: RawBenchOptions, defaults: BenchConfig = DEF
     c.openFractions = parts;
   }
   if (raw.openSeconds !== undefined) c.openSeconds = intFlag('--open-seconds', str(raw.openSeconds), 1, 3600);
+  // Fewer than three paired runs give no interval worth the name for a latency difference.
+  if (raw.openRepetitions !== undefined)
+    c.openRepetitions = intFlag('--open-repetitions', str(raw.openRepetitions), 3, 50);
+  if (raw.openWarmupSeconds !== undefined)
+    c.openWarmupSeconds = intFlag('--open-warmup-seconds', str(raw.openWarmupSeconds), 0, 600);
   if (c.tokenUsers > c.users)
     throw usage('--token-users', `at most --users (${c.users})`, String(c.tokenUsers));
   if (c.verifyUsers > c.tokenUsers)

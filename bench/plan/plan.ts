@@ -94,9 +94,20 @@ export function scenarioPhases(c: BenchConfig): Phase[] {
       phases.push({ kind: 'round', round, strategy, seconds: c.roundSeconds, connections: c.connections });
     }
   }
-  for (const [run, fraction] of c.openFractions.entries()) {
-    for (const strategy of c.strategies)
-      phases.push({ kind: 'open', run, fraction, strategy, seconds: c.openSeconds });
+  // Repetitions outermost: a slow change in the machine spreads over every fraction alike.
+  for (let repetition = 1; repetition <= (c.openFractions.length ? c.openRepetitions : 0); repetition++) {
+    for (const [run, fraction] of c.openFractions.entries()) {
+      for (const strategy of roundOrder(c.strategies, repetition))
+        phases.push({
+          kind: 'open',
+          run,
+          fraction,
+          repetition,
+          strategy,
+          seconds: c.openSeconds,
+          warmupSeconds: c.openWarmupSeconds,
+        });
+    }
   }
   return phases;
 }
@@ -118,8 +129,9 @@ export function phaseSeconds(p: Phase): number {
     case 'warmup':
     case 'calibrate':
     case 'round':
-    case 'open':
       return p.seconds + e.perTimedStep;
+    case 'open':
+      return p.warmupSeconds + p.seconds + e.perTimedStep;
     case 'freshness':
       return e.freshnessSetup + p.config.strategies.length * (p.config.seconds + e.freshnessPerStrategy);
   }

@@ -48,7 +48,7 @@ export function plannedLoadSeconds(c: BenchConfig): number {
     (c.warmupSeconds +
       c.calibrationSeconds * c.calibrationConnections.length +
       c.rounds * c.roundSeconds +
-      c.openFractions.length * c.openSeconds)
+      c.openFractions.length * c.openRepetitions * (c.openWarmupSeconds + c.openSeconds))
   );
 }
 

@@ -28,8 +28,16 @@ export type Phase =
   | { kind: 'calibrate'; strategy: StrategyName; seconds: number; connections: number; level: number }
   | { kind: 'round'; round: number; strategy: StrategyName; seconds: number; connections: number }
   /** At `fraction` of the baseline's median req/s over the valid rounds. */
-  /** `run` numbers the open-model runs (one per fraction given, even when fractions repeat). */
-  | { kind: 'open'; run: number; fraction: number; strategy: StrategyName; seconds: number }
+  /** `run` numbers the fractions given (even when fractions repeat); `repetition` from 1. */
+  | {
+      kind: 'open';
+      run: number;
+      fraction: number;
+      repetition: number;
+      strategy: StrategyName;
+      seconds: number;
+      warmupSeconds: number;
+    }
   | { kind: 'freshness'; config: FreshnessConfig };
 
 export type PhaseKind = Phase['kind'];

@@ -58,8 +58,12 @@ export interface BenchConfig {
   jwtVerify: JwtVerifyVariant;
   /** Open-model rates, as fractions of the baseline's measured median throughput ([]: none). */
   openFractions: number[];
-  /** Duration of each open-model run. */
+  /** Duration of each open-model run's measured window. */
   openSeconds: number;
+  /** Runs per strategy and fraction, order alternating by repetition (≥ 3: the deltas get intervals). */
+  openRepetitions: number;
+  /** Seconds each open-model run sends at its rate before the measured window (discarded). */
+  openWarmupSeconds: number;
   /**
    * The model's calibration: connections of each strategy's low-load runs, ascending (the ramp
    * shows how the costs per request fall as the server gets busier; it stops for a strategy
@@ -219,19 +223,58 @@ export interface Comparison {
   p99DeltaMs: Estimate;
 }
 
-/** One open-model (constant arrival rate) run per strategy at a fraction of the baseline's max. */
+/** One open-model run: one strategy at the fraction's rate for the configured seconds. */
+export interface OpenModelRun {
+  /** 1-based; the strategies' runs of one repetition ran back to back, their order alternating. */
+  repetition: number;
+  /** Sent per second over the measured window (warm-up excluded). */
+  achievedRps: number;
+  /**
+   * From each request's intended send time (no coordinated omission): 2xx responses, and each
+   * unfinished request at the timeout (it took at least that long).
+   */
+  latencyMs: LatencyMs;
+  sent: number;
+  non2xx: number;
+  errors: number;
+  /** Without a response at intended send time + timeout: failures, counted here once. */
+  unfinished: number;
+  generatorCpuPercent: number;
+}
+
+/** A candidate's open-model latency minus the baseline's, paired by repetition. */
+export interface OpenModelComparison {
+  baseline: StrategyName;
+  candidate: StrategyName;
+  pairs: number;
+  /** Median over pairs of (candidate − baseline), ms, with the percentile-bootstrap 95 % CI. */
+  p50DeltaMs: Estimate;
+  p99DeltaMs: Estimate;
+}
+
+/**
+ * The open model (constant arrival rate) at one fraction of the baseline's measured maximum:
+ * every strategy, `repetitions` times, each run after its own warm-up.
+ */
 export interface OpenModelResult {
   fraction: number;
   targetRps: number;
+  repetitions: number;
+  warmupSeconds: number;
+  /**
+   * Per strategy: medians over its runs (latency percentile by percentile), failures summed;
+   * `runs` holds each run.
+   */
   strategies: StrategyMap<{
     achievedRps: number;
-    /** From each request's intended send time (no coordinated omission), 2xx only. */
     latencyMs: LatencyMs;
     non2xx: number;
     errors: number;
     unfinished: number;
     generatorCpuPercent: number;
+    runs: OpenModelRun[];
   }>;
+  comparisons: OpenModelComparison[];
 }
 
 /**

@@ -35,6 +35,8 @@ const TINY = [
   '1,2',
   '--open-seconds',
   '1',
+  '--open-warmup-seconds',
+  '0',
 ];
 
 /** The run folders in a results directory (results/<timestamp>/), oldest first. */
@@ -168,10 +170,27 @@ describe('authbench run, end to end (tiny)', () => {
       for (const round of s.rounds) assert.equal(round.status, 'valid');
     }
     assert.equal(record.openModel.length, 1, 'one open-model rate');
+    const open = record.openModel[0];
+    assert.equal(open.repetitions, 3);
     for (const s of ['db-lookup', 'jwt-redis']) {
-      const o = record.openModel[0].strategies[s];
+      const o = open.strategies[s];
       assert.ok(o.achievedRps > 0 && o.latencyMs.p50 > 0, `${s} open model measured`);
+      assert.deepEqual(
+        o.runs.map((r: { repetition: number }) => r.repetition),
+        [1, 2, 3],
+        `${s}: three runs`,
+      );
+      // --open-seconds 1: the rate's worth of requests, each counted once.
+      for (const r of o.runs)
+        assert.equal(r.sent, Math.floor(open.targetRps * 1), `${s} run ${r.repetition}`);
     }
+    const [delta] = open.comparisons;
+    assert.equal(delta.candidate, 'jwt-redis');
+    assert.equal(delta.pairs, 3);
+    assert.ok(
+      delta.p99DeltaMs.ci95[0] <= delta.p99DeltaMs.median &&
+        delta.p99DeltaMs.median <= delta.p99DeltaMs.ci95[1],
+    );
     // The calibrated model: fields external checks read, and a prediction that is a number.
     const m = record.model;
     assert.ok(m, 'a model from the calibration');
@@ -397,6 +416,7 @@ describe('authbench run, end to end (tiny)', () => {
       ],
       [['--engine', 'k6'], /--engine must be one of autocannon, wrk \(got "k6"\)/],
       [['--db-delay-ms', '-0.5'], /--db-delay-ms must be a number from 0 to 1000 \(got "-0.5"\)/],
+      [['--open-repetitions', '2'], /--open-repetitions must be an integer from 3 to 50 \(got "2"\)/],
       [
         ['--calibration-connections', '4,2'],
         /--calibration-connections must be 1 to 6 ascending integers from 1 to 256, comma-separated/,

@@ -28,6 +28,8 @@ import { RunFolder, isRunFolder, readRunFolder, rewriteRunReport } from '../../.
 import { PNG_HEIGHT, PNG_WIDTH } from '../../../bench/output/png.js';
 import { modelExplanation } from '../../../bench/output/prose.js';
 import { renderSweep } from '../../../bench/output/sweep-text.js';
+import { renderSummary } from '../../../bench/output/summary.js';
+import { openModelResults } from '../../../bench/analysis/open-model.js';
 import type { ResultsRecord } from '../../../bench/schema/results.js';
 import { projectRoot } from '../../../bench/infra/paths.js';
 import {
@@ -231,6 +233,73 @@ describe('reports from a committed results file', () => {
     assert.match(renderMarkdown(withModel, {}), /^\*\*Why:\*\* Calibrated at 1 connection/m);
     const old = renderHtml(sweepFixture().records[2]!, await chartJsSource());
     assert.doesNotMatch(old, /Why: a model/, 'no section where nothing was calibrated');
+  });
+
+  test('the open model: repeated runs with paired intervals render; an older single run renders without', async () => {
+    const lat = (p50: number, p99: number) => ({ p50, p90: p99 / 2, p99, p999: p99 + 1, max: p99 + 2 });
+    const run = (strategy: 'db-lookup' | 'jwt-redis', repetition: number, p50: number, p99: number) => ({
+      run: 0,
+      fraction: 0.5,
+      targetRps: 1200,
+      strategy,
+      repetition,
+      achievedRps: 1199,
+      sent: 3597,
+      latencyMs: lat(p50, p99),
+      non2xx: 0,
+      errors: 0,
+      unfinished: repetition === 3 && strategy === 'jwt-redis' ? 4 : 0,
+      generatorCpuPercent: 12,
+    });
+    const withOpen: ResultsRecord = {
+      ...modelFixture(),
+      openModel: openModelResults(
+        [
+          run('db-lookup', 1, 3.0, 12.0),
+          run('jwt-redis', 1, 2.0, 9.0),
+          run('jwt-redis', 2, 2.2, 10.0),
+          run('db-lookup', 2, 3.4, 11.0),
+          run('db-lookup', 3, 3.1, 14.0),
+          run('jwt-redis', 3, 2.1, 30.0),
+        ],
+        {
+          strategies: ['db-lookup', 'jwt-redis'],
+          repetitions: 3,
+          warmupSeconds: 1,
+          iterations: 500,
+          seed: 1,
+        },
+      ),
+    };
+    const summary = renderSummary(withOpen);
+    assert.match(
+      summary,
+      /^open model at 50% of the baseline's max \(1200 req\/s, medians of 3 runs\): db-lookup p50 3\.10 ms/m,
+    );
+    assert.match(
+      summary,
+      /^ {2}jwt-redis − db-lookup at that rate: p50 −1\.00 ms \(95% CI -1\.20 to -1\.00\), p99 −1\.00 ms \(-3\.00 to 16\.00\), over 3 paired runs\.$/m,
+    );
+    const md = renderMarkdown(withOpen, {});
+    assert.match(
+      md,
+      /^\| 50% · 1,200 req\/s \| jwt-redis − db-lookup \| −1\.00 ms \(−1\.20 ms to −1\.00 ms\) \| −1\.00 ms \(−3\.00 ms to \+16\.00 ms\) \| 3 \|$/m,
+    );
+    const html = renderHtml(withOpen, await chartJsSource());
+    assert.match(html, /Each strategy ran 3 times per rate in alternating order/);
+    assert.ok(
+      html.includes('<th scope="row">jwt-redis − db-lookup</th><td>−1.00 ms (−1.20 ms to −1.00 ms)</td>'),
+    );
+    // Written before repetitions: one run per strategy, no pairs, so no interval is claimed.
+    const old = sweepFixture().records[0]!;
+    assert.ok(old.openModel.length > 0, 'the committed sweep has open-model runs');
+    for (const o of old.openModel) {
+      assert.deepEqual([o.repetitions, o.comparisons.length], [1, 0]);
+      for (const r of Object.values(o.strategies)) assert.deepEqual(r!.runs, []);
+    }
+    assert.match(renderSummary(old), /^open model at 50% of the baseline's max \(\d+ req\/s\): /m);
+    assert.doesNotMatch(renderSummary(old), /paired runs/);
+    assert.doesNotMatch(renderHtml(old, await chartJsSource()), /alternating order/);
   });
 
   test('a sweep: four PNGs (gain with the model line, p50, p99, costs) and the report command tells the files apart', async (t) => {

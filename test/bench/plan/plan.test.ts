@@ -20,8 +20,10 @@ const small: BenchConfig = {
   rounds: 3,
   roundSeconds: 2,
   warmupSeconds: 1,
-  openFractions: [0.5],
+  openFractions: [0.5, 0.8],
   openSeconds: 4,
+  openRepetitions: 3,
+  openWarmupSeconds: 1,
   calibrationSeconds: 0,
 };
 
@@ -33,7 +35,10 @@ test('a scenario plan: set-up phases, then warm-ups, rounds in alternating order
   );
   const timed = phases
     .filter(isTimed)
-    .map((p) => `${p.kind}${p.kind === 'round' ? p.round : ''}:${p.strategy}`);
+    .map(
+      (p) =>
+        `${p.kind}${p.kind === 'round' ? p.round : p.kind === 'open' ? `${p.run}.${p.repetition}` : ''}:${p.strategy}`,
+    );
   assert.deepEqual(timed, [
     'warmup:db-lookup',
     'warmup:jwt-redis',
@@ -43,9 +48,22 @@ test('a scenario plan: set-up phases, then warm-ups, rounds in alternating order
     'round2:db-lookup',
     'round3:db-lookup',
     'round3:jwt-redis',
-    'open:db-lookup',
-    'open:jwt-redis',
+    // Repetitions outermost, the order alternating like the rounds'; every fraction in each.
+    'open0.1:db-lookup',
+    'open0.1:jwt-redis',
+    'open1.1:db-lookup',
+    'open1.1:jwt-redis',
+    'open0.2:jwt-redis',
+    'open0.2:db-lookup',
+    'open1.2:jwt-redis',
+    'open1.2:db-lookup',
+    'open0.3:db-lookup',
+    'open0.3:jwt-redis',
+    'open1.3:db-lookup',
+    'open1.3:jwt-redis',
   ]);
+  const open = phases.filter((p): p is Extract<Phase, { kind: 'open' }> => p.kind === 'open');
+  assert.ok(open.every((p) => p.seconds === 4 && p.warmupSeconds === 1 && p.fraction === [0.5, 0.8][p.run]));
   const verify = phases[4] as Extract<Phase, { kind: 'verify' }>;
   assert.deepEqual(verify.routes, ['/api/dashboard', '/api/articles']);
 });
@@ -69,14 +87,15 @@ test('N strategies: forward in odd rounds, reversed in even ones, so every pair 
 
 test('the estimate: exact load plus the fixed costs, per phase', () => {
   const plan = buildScenarioPlan(small);
-  const load = 2 * 1 + 3 * 2 * 2 + 2 * 4;
+  // Warm-ups, rounds, and 2 fractions × 3 repetitions × 2 strategies of open model (1 s warm-up + 4 s).
+  const load = 2 * 1 + 3 * 2 * 2 + 2 * 3 * 2 * (1 + 4);
   const fixed =
     small.users / ESTIMATE_SECONDS.seedUsersPerSecond +
     ESTIMATE_SECONDS.mint +
     ESTIMATE_SECONDS.link +
     2 * ESTIMATE_SECONDS.perServer +
     ESTIMATE_SECONDS.verifyPerUser * small.verifyUsers * 2 * 2 +
-    10 * ESTIMATE_SECONDS.perTimedStep;
+    20 * ESTIMATE_SECONDS.perTimedStep;
   assert.ok(
     Math.abs(plan.estimatedSeconds - (load + fixed)) < 1e-9,
     `${plan.estimatedSeconds} vs ${load + fixed}`,
@@ -129,10 +148,13 @@ test("the calibration: a ramp of connections after the warm-ups, before any roun
 
 test('the dry run prints every phase, rounds on one line each, and the estimate', () => {
   const text = renderPlan(buildRunPlan([small]));
-  assert.match(text, /^scenario default: 10 timed steps, 22 s of load, about \d+ s in all$/m);
+  assert.match(text, /^scenario default: 20 timed steps, 74 s of load, about \d+ s in all$/m);
   assert.match(text, /^ +\d+\. round 2: jwt-redis → db-lookup, 2 s each, 32 connections$/m);
   assert.match(text, /seed 100000 users/);
-  assert.match(text, /open model jwt-redis: 50% of the baseline's median req\/s for 4 s/);
+  assert.match(
+    text,
+    /^ +\d+\. open model, repetition 2, 50% of the baseline's median req\/s: jwt-redis → db-lookup, 1 s warm-up \+ 4 s each$/m,
+  );
   assert.match(text, /^estimated duration: about \d+ s/m);
 });
 

@@ -84,29 +84,32 @@ test('the ETA: planned load, the fixed overhead finished points took, and re-see
     roundSeconds: 3,
     openFractions: [0.5, 0.8],
     openSeconds: 4,
+    openRepetitions: 3,
+    openWarmupSeconds: 1,
     calibrationSeconds: 0,
   };
-  assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 8));
+  // Per strategy: warm-up, rounds, 2 fractions × 3 repetitions × (1 s warm-up + 4 s).
+  assert.equal(plannedLoadSeconds(base), 2 * (5 + 30 + 30));
   assert.equal(
     plannedLoadSeconds({ ...base, calibrationSeconds: 3, calibrationConnections: [1, 4] }),
-    2 * (5 + 2 * 3 + 30 + 8),
+    2 * (5 + 2 * 3 + 30 + 30),
     'two calibration levels, at most',
   );
   const at = (users: number): typeof base => ({ ...base, users });
   // Before any point: the plan alone.
-  assert.equal(sweepEtaSeconds([], [at(2000), at(100_000)]), 2 * 86);
+  assert.equal(sweepEtaSeconds([], [at(2000), at(100_000)]), 2 * 130);
   // The first point: 10 s fixed overhead beyond its plan, plus 0.1 s seeding 2 000 users (20 000 users/s).
-  const first = { config: at(2000), seconds: 86 + 10 + 0.1, seededUsers: 2000, seedSeconds: 0.1 };
+  const first = { config: at(2000), seconds: 130 + 10 + 0.1, seededUsers: 2000, seedSeconds: 0.1 };
   // 100 000 users re-seed (5 s at that rate); 1 000 000 more (50 s); the overhead per point stays 10 s.
   const eta = sweepEtaSeconds([first], [at(100_000), at(1_000_000)]);
-  assert.ok(Math.abs(eta - (2 * (86 + 10) + 5 + 50)) < 1e-9, `${eta}`);
+  assert.ok(Math.abs(eta - (2 * (130 + 10) + 5 + 50)) < 1e-9, `${eta}`);
   // A connections sweep keeps the dataset: no re-seeding after the first point.
   const conns = [
     { ...at(2000), connections: 50 },
     { ...at(2000), connections: 100 },
   ];
   assert.ok(
-    Math.abs(sweepEtaSeconds([first], conns) - 2 * (86 + 10)) < 1e-9,
+    Math.abs(sweepEtaSeconds([first], conns) - 2 * (130 + 10)) < 1e-9,
     'same users and seed as the point before: nothing to seed',
   );
 });
