@@ -54,7 +54,7 @@ export function buildProgram(): Command {
     .command('serve')
     .description('run the API under one auth strategy; prints one line when ready')
     .addOption(new Option('--strategy <name>', `auth strategy: ${STRATEGY_HELP}`).makeOptionMandatory())
-    .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
+    .option('--port <n>', 'TCP port (0 picks a free one; default: $PORT, else 3000)')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--pool-size <n>', 'Postgres pool size (the same for every strategy)', '10')
     .option(
@@ -63,6 +63,11 @@ export function buildProgram(): Command {
       false,
     )
     .option('--token-ttl <seconds>', 'lifetime of minted tokens', '3600')
+    .option(
+      '--require-jwt-secret',
+      'refuse to start without JWT_SECRET, whatever the address (the container image does)',
+      false,
+    )
     .option(
       '--jwt-verify <variant>',
       'keyobject (default: jsonwebtoken, crypto.createSecretKey), string (jsonwebtoken parses it per call), native (node:crypto HMAC) or cached (native, verified tokens remembered until exp)',

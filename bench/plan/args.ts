@@ -98,6 +98,10 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
   const pgUrl = urlArg('postgres', raw, env);
   const redisUrl = urlArg('redis', raw, env);
   const secret = env.JWT_SECRET;
+  if (secret === undefined && raw.requireJwtSecret === true)
+    throw new UsageError(
+      'JWT_SECRET must be set (--require-jwt-secret): this server never signs or verifies with the development secret',
+    );
   if (secret !== undefined) {
     try {
       createJwtKey(secret);
@@ -119,7 +123,10 @@ export function parseServeArgs(raw: Record<string, unknown>, env: NodeJS.Process
   return {
     server: {
       strategy,
-      port: intFlag('--port', String(raw.port), 0, 65535),
+      port:
+        raw.port !== undefined
+          ? intFlag('--port', String(raw.port), 0, 65535)
+          : intFlag('PORT', env.PORT ?? '3000', 0, 65535),
       host,
       poolSize: intFlag('--pool-size', String(raw.poolSize), 1, 1000),
       issueTokens,

@@ -122,6 +122,13 @@ describe('authbench CLI', () => {
     const devSecret = await runCli(['serve', '--strategy', 'jwt-redis', '--host', '0.0.0.0']);
     assert.equal(devSecret.code, 2);
     assert.match(devSecret.stderr, /--host must be a loopback address unless JWT_SECRET is set/);
+    // The container image's entrypoint: no secret, no server, even on loopback.
+    const required = await runCli(['serve', '--strategy', 'db-lookup', '--require-jwt-secret']);
+    assert.equal(required.code, 2);
+    assert.match(required.stderr, /JWT_SECRET must be set \(--require-jwt-secret\)/);
+    const port = await runCli(['serve', '--strategy', 'db-lookup'], { PORT: 'abc' });
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /PORT must be an integer from 0 to 65535 \(got "abc"\)/);
     const weak = await runCli(['serve', '--strategy', 'db-lookup'], { JWT_SECRET: 'short' });
     assert.equal(weak.code, 2);
     assert.match(weak.stderr, /JWT_SECRET must be at least 32 bytes/);
