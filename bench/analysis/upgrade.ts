@@ -77,10 +77,24 @@ function currentOpenModel(list: unknown): ResultsRecord['openModel'] {
   });
 }
 
-/** A version-2 record as written today: older ones lack the calibration and open-model fields. */
+/** Costs before target mode always counted Redis commands on Redis' side. */
+function currentStrategies(strategies: StrategyMap<StrategyResult>): StrategyMap<StrategyResult> {
+  return Object.fromEntries(
+    Object.entries(strategies).map(([n, s]) => [
+      n,
+      isObject(s.costs)
+        ? { ...s, costs: { ...s.costs, redisCommandsSource: s.costs.redisCommandsSource ?? 'redis' } }
+        : s,
+    ]),
+  ) as StrategyMap<StrategyResult>;
+}
+
+/** A version-2 record as written today: older ones lack the calibration, open-model and target fields. */
 export function upgradeResultsV2(r: ResultsRecord): ResultsRecord {
   return {
     ...r,
+    env: isObject(r.env) ? { ...r.env, targets: r.env.targets ?? null } : r.env,
+    strategies: currentStrategies(r.strategies),
     // Filled in after the fields the record has, so its own order is kept (reports list them).
     config: {
       ...r.config,
@@ -133,14 +147,14 @@ export function upgradeResultsV1(v1: Loose): ResultsRecord {
     engine: 'autocannon',
     ...v1.config,
   } as unknown as ResultsRecord['config'];
-  const env = isObject(v1.env) ? { serverCpu: null, ...v1.env } : v1.env;
+  const env = isObject(v1.env) ? { serverCpu: null, targets: null, ...v1.env } : v1.env;
   return {
     ...(rest as unknown as ResultsRecord),
     config,
     env: env as ResultsRecord['env'],
     schemaVersion: RESULTS_SCHEMA_VERSION,
     warmup: (Array.isArray(v1.warmup) ? (v1.warmup as V1Round[]) : []).map(upgradeRound),
-    strategies: strategies as StrategyMap<StrategyResult>,
+    strategies: currentStrategies(strategies as StrategyMap<StrategyResult>),
     comparisons,
     openModel: currentOpenModel(v1.openModel),
     model: null,

@@ -29,13 +29,13 @@ import { renderPrediction } from '../output/predict-text.js';
 import { RunFolder, isRunFolder, readRunFolder, rewriteRunReport } from '../output/run-folder.js';
 import { renderSideBySide, renderSummary } from '../output/summary.js';
 import { renderSweep } from '../output/sweep-text.js';
-import { parsePredictArgs, parseRunArgs, parseSeedArgs, parseServeArgs } from '../plan/args.js';
+import { parsePredictArgs, parseRunArgs, parseSeedArgs, parseServeArgs, type RunArgs } from '../plan/args.js';
 import { CI_DEFAULTS, DEFAULTS } from '../plan/config.js';
 import { FRESHNESS_DEFAULTS, parseFreshnessArgs } from '../plan/freshness.js';
-import { buildRunPlan } from '../plan/plan.js';
+import { buildRunPlan, type TargetPlan } from '../plan/plan.js';
 import { DEFAULT_SCENARIOS } from '../plan/scenarios.js';
 import { SWEEP_PARAMS, parseSweepArgs } from '../plan/sweep.js';
-import { UsageError, intFlag, listFlag } from '../plan/usage.js';
+import { UsageError, intFlag, listFlag, usage } from '../plan/usage.js';
 import type { BenchConfig, ResultsRecord } from '../schema/results.js';
 import { DEFAULT_BASELINE, loadBaseline } from './baseline.js';
 
@@ -91,7 +91,7 @@ export function buildProgram(): Command {
       await runSeed(parseSeedArgs(raw, process.env));
     });
 
-  addRunOptions(program.command('run'), DEFAULTS)
+  addTargetOptions(addRunOptions(program.command('run'), DEFAULTS))
     .description(
       `verify the servers, then measure them in interleaved rounds; without --scenario, runs ${DEFAULT_SCENARIOS.join(' and ')} back to back`,
     )
@@ -133,7 +133,13 @@ export function buildProgram(): Command {
                     ),
                   }),
             });
-      const plan = buildRunPlan(args.configs, freshness);
+      if (args.target && freshness)
+        throw usage(
+          '--freshness-seconds',
+          '0 in target mode (the freshness check breaks its own throwaway Postgres and Redis, not your servers)',
+          String(freshnessSeconds),
+        );
+      const plan = buildRunPlan(args.configs, freshness, targetPlan(args));
       if (raw.dryRun === true) {
         process.stdout.write(renderPlan(plan));
         return;
@@ -158,6 +164,7 @@ export function buildProgram(): Command {
           valid &&= f.record.valid;
         }
         const outcomes = await executeRun(plan, urls(args), commandLine(), {
+          ...(args.target ? { target: args.target } : {}),
           freshness: fresh,
           onScenario: async ({ record }) => {
             await publish(folder, record);
@@ -172,7 +179,7 @@ export function buildProgram(): Command {
       if (!valid) throw new ExitCode(1);
     });
 
-  addRunOptions(program.command('ci'), CI_DEFAULTS)
+  addTargetOptions(addRunOptions(program.command('ci'), CI_DEFAULTS))
     .description(
       'a short run checked against committed thresholds (ratios, not absolute req/s); exit 1 when a check fails',
     )
@@ -183,7 +190,8 @@ export function buildProgram(): Command {
       let failed = false;
       const folder = await RunFolder.create(args.configs[0]!.resultsDir, commandLine());
       try {
-        await executeRun(buildRunPlan(args.configs), urls(args), commandLine(), {
+        await executeRun(buildRunPlan(args.configs, null, targetPlan(args)), urls(args), commandLine(), {
+          ...(args.target ? { target: args.target } : {}),
           onScenario: async ({ record }) => {
             const path = await publish(folder, record);
             const exports = await folder.addExports(record, path);
@@ -391,6 +399,10 @@ async function finishRun(folder: RunFolder): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** What the plan shows of target mode: the servers and the kind of token source, never a secret. */
+const targetPlan = (a: RunArgs): TargetPlan | null =>
+  a.target ? { targets: a.target.targets, tokens: a.target.tokens.kind } : null;
+
 const urls = (a: { pgUrl?: string; redisUrl?: string }): { pgUrl?: string; redisUrl?: string } => ({
   ...(a.pgUrl ? { pgUrl: a.pgUrl } : {}),
   ...(a.redisUrl ? { redisUrl: a.redisUrl } : {}),
@@ -401,8 +413,32 @@ function explicitOptions(cmd: Command, raw: Record<string, unknown>): Record<str
   return Object.fromEntries(Object.entries(raw).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'));
 }
 
+/** The command as recorded and shown: a secret given on it is never repeated, nor a URL's password. */
 function commandLine(): string {
-  return ['authbench', ...process.argv.slice(2)].join(' ');
+  const args = process.argv.slice(2);
+  return [
+    'authbench',
+    ...args.map((a, i) => {
+      if (args[i - 1] === '--jwt-secret') return '***';
+      if (a.startsWith('--jwt-secret=')) return '--jwt-secret=***';
+      return a.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s,]*:)[^@/?#\s,]*@/gi, '$1***@');
+    }),
+  ].join(' ');
+}
+
+/** Target mode's options, on run and ci: servers already running, and where the tokens come from. */
+function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--target <strategy=url[,url…]>',
+      'bench servers that are already running (repeat per strategy, the first is the baseline; replicas comma-separated): nothing is started or seeded',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('--tokens-file <path>', 'target mode: the tokens to send, one per line')
+    .option(
+      '--jwt-secret <secret>',
+      "target mode: mint tokens from --pg-url's current claims with the servers' secret (default: $JWT_SECRET; prefer the variable)",
+    );
 }
 
 /** The options run, ci and sweep share; ci has shorter defaults. */

@@ -11,9 +11,9 @@ import { BACKGROUND_MARKER } from '../../sql/queries.js';
 export interface CounterSnapshot {
   /** Statement executions in this database, excluding this module's own; null without pg_stat_statements. */
   dbStatements: number | null;
-  /** Commands Redis executed, excluding INFO itself. */
-  redisCommands: number;
-  /** The server's own counters. */
+  /** Commands Redis executed, excluding INFO itself; null: no Redis to ask (target mode without --redis-url). */
+  redisCommands: number | null;
+  /** The servers' own counters, summed over the replicas. */
   serverQueries: number;
   serverRedisCommands: number;
 }
@@ -30,28 +30,44 @@ export interface ServerCounters {
   responses: number;
 }
 
-/** Cheap enough to read just before and after a timed round. */
-export async function serverCounters(serverUrl: string): Promise<ServerCounters> {
-  const metrics = parseMetrics(await (await fetch(`${serverUrl}/metrics`)).text());
+/** Every replica's /metrics, parsed. */
+async function metricsOf(urls: string | readonly string[]): Promise<Array<Map<string, number>>> {
+  const list = typeof urls === 'string' ? [urls] : urls;
+  return Promise.all(list.map(async (u) => parseMetrics(await (await fetch(`${u}/metrics`)).text())));
+}
+
+/**
+ * Cheap enough to read just before and after a timed round. Several replicas of one strategy:
+ * summed, a family counted only where every replica reports it.
+ */
+export async function serverCounters(urls: string | readonly string[]): Promise<ServerCounters> {
+  const all = await metricsOf(urls);
   const family = (name: string): number | null =>
-    [...metrics.keys()].some((k) => k.startsWith(`${name}{`)) ? sumFamily(metrics, name) : null;
+    all.every((m) => [...m.keys()].some((k) => k.startsWith(`${name}{`)))
+      ? all.reduce((a, m) => a + sumFamily(m, name), 0)
+      : null;
   return {
     poolHeldSeconds: family('authbench_db_pool_held_seconds_total'),
     cpuSeconds: family('authbench_process_cpu_seconds_total'),
     loopActiveSeconds: family('authbench_event_loop_active_seconds_total'),
-    responses: sumFamily(metrics, 'authbench_http_responses_total'),
+    responses: all.reduce((a, m) => a + sumFamily(m, 'authbench_http_responses_total'), 0),
   };
 }
 
 export class Counters {
   private constructor(
-    private readonly pgClient: pg.Client,
-    private readonly redis: Redis,
+    /** null: no Postgres to ask (target mode without --pg-url): the servers' counts stand alone. */
+    private readonly pgClient: pg.Client | null,
+    private readonly redis: Redis | null,
     /** Whether pg_stat_statements can be read in this database. */
     readonly hasStatementStats: boolean,
   ) {}
 
-  static async open(pgUrl: string, redisUrl: string): Promise<Counters> {
+  static async open(pgUrl: string | null, redisUrl: string | null): Promise<Counters> {
+    const redis =
+      redisUrl === null ? null : new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis?.connect();
+    if (pgUrl === null) return new Counters(null, redis, false);
     const client = new pg.Client({ connectionString: pgUrl, application_name: 'authbench-counters' });
     await client.connect();
     let has = false;
@@ -66,15 +82,22 @@ export class Counters {
     } catch {
       has = false;
     }
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
     return new Counters(client, redis, has);
   }
 
-  async snapshot(serverUrl: string): Promise<CounterSnapshot> {
-    const metrics = parseMetrics(await (await fetch(`${serverUrl}/metrics`)).text());
+  /** Whether a Postgres and a Redis were given to cross-check the servers' own counts. */
+  get hasDatabase(): boolean {
+    return this.pgClient !== null;
+  }
+
+  get hasRedis(): boolean {
+    return this.redis !== null;
+  }
+
+  async snapshot(urls: string | readonly string[]): Promise<CounterSnapshot> {
+    const all = await metricsOf(urls);
     let dbStatements: number | null = null;
-    if (this.hasStatementStats) {
+    if (this.hasStatementStats && this.pgClient) {
       // Own queries carry a marker comment, so they can be left out of the count; so do the
       // servers' revocation bookkeeping statements (background, not per request).
       const { rows } = await this.pgClient.query<{ calls: string }>(`/* authbench-counters */
@@ -84,16 +107,19 @@ export class Counters {
         AND s.query NOT LIKE '%${BACKGROUND_MARKER}%'`);
       dbStatements = Number(rows[0]?.calls ?? 0);
     }
-    const info = await this.redis.info('commandstats');
-    let redisCommands = 0;
-    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      if (m[1] !== 'info') redisCommands += Number(m[2]);
+    let redisCommands: number | null = null;
+    if (this.redis) {
+      redisCommands = 0;
+      const info = await this.redis.info('commandstats');
+      for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+        if (m[1] !== 'info') redisCommands += Number(m[2]);
+      }
     }
     return {
       dbStatements,
       redisCommands,
-      serverQueries: sumFamily(metrics, 'authbench_db_queries_total'),
-      serverRedisCommands: sumFamily(metrics, 'authbench_redis_commands_total'),
+      serverQueries: all.reduce((a, m) => a + sumFamily(m, 'authbench_db_queries_total'), 0),
+      serverRedisCommands: all.reduce((a, m) => a + sumFamily(m, 'authbench_redis_commands_total'), 0),
     };
   }
 
@@ -102,7 +128,7 @@ export class Counters {
    * total_exec_time, excluding this module's own), or null without the extension.
    */
   async dbExecSeconds(): Promise<number | null> {
-    if (!this.hasStatementStats) return null;
+    if (!this.hasStatementStats || !this.pgClient) return null;
     const { rows } = await this.pgClient.query<{ ms: number }>(`/* authbench-counters */
       SELECT coalesce(sum(s.total_exec_time), 0)::float8 AS ms FROM pg_stat_statements s
       JOIN pg_database d ON d.oid = s.dbid
@@ -116,6 +142,7 @@ export class Counters {
    * connections), this module's own excluded: whose CPU counts as the database's.
    */
   async backendPids(): Promise<number[]> {
+    if (!this.pgClient) return [];
     const { rows } = await this.pgClient.query<{ pid: number }>(
       '/* authbench-counters */ SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
     );
@@ -124,6 +151,7 @@ export class Counters {
 
   /** The Redis server's CPU seconds so far (INFO cpu, user + system); null where it does not say. */
   async redisCpuSeconds(): Promise<number | null> {
+    if (!this.redis) return null;
     const info = await this.redis.info('cpu');
     const user = /used_cpu_user:([\d.]+)/.exec(info)?.[1];
     const sys = /used_cpu_sys:([\d.]+)/.exec(info)?.[1];
@@ -131,15 +159,23 @@ export class Counters {
   }
 
   async versions(): Promise<{ postgres: string; redis: string }> {
-    const { rows } = await this.pgClient.query<{ v: string }>(
-      "/* authbench-counters */ SELECT current_setting('server_version') AS v",
-    );
-    const server = await this.redis.info('server');
-    return { postgres: rows[0]?.v ?? 'unknown', redis: /redis_version:(\S+)/.exec(server)?.[1] ?? 'unknown' };
+    let postgres = 'not measured (no --pg-url)';
+    if (this.pgClient) {
+      const { rows } = await this.pgClient.query<{ v: string }>(
+        "/* authbench-counters */ SELECT current_setting('server_version') AS v",
+      );
+      postgres = rows[0]?.v ?? 'unknown';
+    }
+    const server = this.redis ? await this.redis.info('server') : null;
+    const redis =
+      server === null
+        ? 'not measured (no --redis-url)'
+        : (/redis_version:(\S+)/.exec(server)?.[1] ?? 'unknown');
+    return { postgres, redis };
   }
 
   async close(): Promise<void> {
-    await this.pgClient.end().catch(() => {});
-    this.redis.disconnect();
+    await this.pgClient?.end().catch(() => {});
+    this.redis?.disconnect();
   }
 }

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { projectRoot } from '../infra/paths.js';
-import type { Infra } from '../infra/index.js';
+import { redactUrl } from '../../servers/urls.js';
+import type { Target } from '../schema/plan.js';
 import type { Environment } from '../schema/results.js';
 
 export function gitCommit(): string | null {
@@ -24,11 +25,38 @@ export function gitCommit(): string | null {
   }
 }
 
+/** What a scenario talks to: services resolved here (Infra), or only given (target mode). */
+export interface Services {
+  pgUrl: string | null;
+  redisUrl: string | null;
+  pgMode: string;
+  redisMode: string;
+  description: string;
+}
+
+/** Target mode's services: only the URLs given, never started; credentials never printed. */
+export function targetServices(
+  targets: readonly Target[],
+  urls: { pgUrl?: string; redisUrl?: string },
+): Services {
+  const servers = targets.map((t) => `${t.strategy} at ${t.urls.map(redactUrl).join(', ')}`).join('; ');
+  const given = (url: string | undefined, name: string): string =>
+    url ? `${name} ${redactUrl(url)}` : `${name} not given (its counts come from the servers alone)`;
+  return {
+    pgUrl: urls.pgUrl ?? null,
+    redisUrl: urls.redisUrl ?? null,
+    pgMode: urls.pgUrl ? 'url' : 'not given',
+    redisMode: urls.redisUrl ? 'url' : 'not given',
+    description: `target mode: ${servers}; ${given(urls.pgUrl, 'postgres')}; ${given(urls.redisUrl, 'redis')}`,
+  };
+}
+
 /** The machine and versions, stored next to the numbers. */
 export function describeEnvironment(
-  infra: Infra,
+  infra: Services,
   versions: { postgres: string; redis: string },
   serverCpu: number | null,
+  targets: readonly Target[] | null = null,
 ): Environment {
   const cpus = os.cpus();
   return {
@@ -42,5 +70,6 @@ export function describeEnvironment(
     gitCommit: gitCommit(),
     infrastructure: { postgres: infra.pgMode, redis: infra.redisMode, description: infra.description },
     serverCpu,
+    targets: targets ? Object.fromEntries(targets.map((t) => [t.strategy, t.urls.map(redactUrl)])) : null,
   };
 }

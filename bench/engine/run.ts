@@ -13,8 +13,10 @@ import { buildResults, validRounds, type VerificationResult } from '../analysis/
 import type { OpenModelMeasurement } from '../analysis/open-model.js';
 import { stopDecision } from '../analysis/adaptive.js';
 import { median } from '../analysis/stats.js';
-import { resolveInfra, type Infra } from '../infra/index.js';
-import { isTimed, tokenUserIds } from '../plan/plan.js';
+import { resolveInfra } from '../infra/index.js';
+import { isTimed, tokenTtlSeconds, tokenUserIds } from '../plan/plan.js';
+import type { TargetMode } from '../plan/targets.js';
+import { redactUrl } from '../../servers/urls.js';
 import type { FreshnessRecord } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
 import type {
@@ -38,7 +40,7 @@ import {
   type ServerProcess,
 } from './children.js';
 import { Counters, serverCounters } from './counters.js';
-import { describeEnvironment } from './environment.js';
+import { describeEnvironment, targetServices, type Services } from './environment.js';
 import { idleRoundTripMs } from './link.js';
 import { toLatencyMs } from './load/histogram.js';
 import type { LoadJob } from './load/closed-loop.js';
@@ -61,6 +63,8 @@ export interface RunOptions {
   onScenario?: (outcome: ScenarioOutcome) => Promise<void>;
   /** The run's freshness phase, done before the scenarios: its results go into every record. */
   freshness?: FreshnessOutcome | null;
+  /** Target mode: the servers are already running; nothing is started or seeded. */
+  target?: TargetMode;
 }
 
 /** A finished freshness phase and where its record was written. */
@@ -78,7 +82,11 @@ export async function executeRun(
   const progress = opts.progress ?? new Progress();
   const onScenario = opts.onScenario ?? (async () => {});
   progress.phase('infrastructure');
-  const infra = await resolveInfra({ ...urls, log: (line) => progress.info(line) });
+  const target = opts.target ?? null;
+  // Target mode starts nothing: the URLs given are all it talks to, and none is required.
+  const infra: Services & { stop(): Promise<void> } = target
+    ? { ...targetServices(target.targets, urls), stop: async () => {} }
+    : await resolveInfra({ ...urls, log: (line) => progress.info(line) });
   progress.info(infra.description);
   try {
     const out: ScenarioOutcome[] = [];
@@ -89,7 +97,14 @@ export async function executeRun(
         const warning = strategyWarning(name);
         if (warning) progress.info(warning);
       }
-      const outcome = await executeScenario(scenario, infra, progress, command, opts.freshness ?? null);
+      const outcome = await executeScenario(
+        scenario,
+        infra,
+        progress,
+        command,
+        opts.freshness ?? null,
+        target,
+      );
       await onScenario(outcome);
       out.push(outcome);
     }
@@ -106,7 +121,10 @@ interface State {
   serverPgUrl: string;
   linkRoundTripMs: number | null;
   proxy: DelayProxy | undefined;
-  servers: Map<StrategyName, ServerProcess>;
+  /** Each strategy's servers: one this run started, or the targets (pid null: not ours). */
+  servers: Map<StrategyName, Served>;
+  /** The server processes this run started, to stop. */
+  processes: ServerProcess[];
   serverCpu: number | null;
   counters: Counters | undefined;
   generator: LoadGenerator | undefined;
@@ -129,20 +147,22 @@ interface State {
 /** One scenario against infrastructure that is already there; the record is returned, not written. */
 export async function executeScenario(
   plan: ScenarioPlan,
-  infra: Infra,
+  infra: Services,
   progress: Progress,
   command: string,
   freshness: FreshnessOutcome | null = null,
+  target: TargetMode | null = null,
 ): Promise<ScenarioOutcome> {
   const started = Date.now();
   const config = plan.config;
   const st: State = {
     tokens: [],
     secret: randomBytes(32).toString('base64url'),
-    serverPgUrl: infra.pgUrl,
+    serverPgUrl: infra.pgUrl ?? '',
     linkRoundTripMs: null,
     proxy: undefined,
     servers: new Map(),
+    processes: [],
     serverCpu: null,
     counters: undefined,
     generator: undefined,
@@ -165,7 +185,7 @@ export async function executeScenario(
     for (const phase of plan.phases) {
       if (phase.kind === 'round' && stopping !== undefined) continue;
       if (isTimed(phase)) step++;
-      await executePhase(phase, st, { infra, progress, log, step, steps, config: plan.config });
+      await executePhase(phase, st, { infra, progress, log, step, steps, config: plan.config, target });
       if (phase.kind === 'round' && plan.stopRule && roundComplete(st, phase.round, config.strategies)) {
         const d = stopDecision(st.rounds, config.strategies, phase.round, plan.stopRule);
         const widths = Object.entries(d.halfWidths)
@@ -188,7 +208,7 @@ export async function executeScenario(
       throw new Error('the plan has no verification phase: nothing to compare');
     const record = buildResults({
       config,
-      env: describeEnvironment(infra, st.versions, st.serverCpu),
+      env: describeEnvironment(infra, st.versions, st.serverCpu, target?.targets ?? null),
       verification: st.verification,
       warmup: st.warmup,
       rounds: st.rounds,
@@ -215,12 +235,15 @@ async function stopChildren(st: State): Promise<void> {
   st.generator = undefined;
   await counters?.close();
   await generator?.stop();
-  await Promise.all([...st.servers.values()].map((s) => s.stop()));
+  const processes = st.processes;
+  st.processes = [];
+  await Promise.all(processes.map((s) => s.stop()));
   await st.proxy?.stop();
 }
 
 interface Context {
-  infra: Infra;
+  infra: Services;
+  target: TargetMode | null;
   progress: Progress;
   log: (line: string) => void;
   step: number;
@@ -233,12 +256,15 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
   switch (phase.kind) {
     case 'seed':
       progress.phase(`seeding ${phase.users} users (seed ${phase.seed})`);
-      st.seeding = await seedWithLog(infra.pgUrl, { users: phase.users, seed: phase.seed }, log);
+      st.seeding = await seedWithLog(ownPg(infra), { users: phase.users, seed: phase.seed }, log);
+      return;
+    case 'targets':
+      await useTargets(phase, st, ctx);
       return;
     case 'mint': {
       progress.phase(`minting tokens for ${phase.tokenUsers} users`);
       // A fresh 256-bit secret per scenario: the tokens are useless outside it.
-      const pool = new pg.Pool({ connectionString: infra.pgUrl, max: 1 });
+      const pool = new pg.Pool({ connectionString: ownPg(infra), max: 1 });
       try {
         const ids = tokenUserIds(ctx.config.users, phase.tokenUsers);
         st.tokens = [...(await mintTokens(pool, createJwtKey(st.secret), ids, phase.ttlSeconds)).values()];
@@ -253,7 +279,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
       // The servers reach Postgres through the delay proxy when the scenario puts the database
       // "across a network"; seeding, counting and verification go direct.
       if (phase.dbDelayMs > 0) {
-        st.proxy = await spawnDelayProxy(infra.pgUrl, phase.dbDelayMs);
+        st.proxy = await spawnDelayProxy(ownPg(infra), phase.dbDelayMs);
         st.serverPgUrl = st.proxy.url;
         log(`database link: +${phase.dbDelayMs} ms each way through a TCP proxy (pid ${st.proxy.pid})`);
       }
@@ -272,13 +298,14 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         const s = await spawnServer({
           strategy,
           pgUrl: st.serverPgUrl,
-          redisUrl: infra.redisUrl,
+          redisUrl: ownRedis(infra),
           poolSize: phase.poolSize,
           jwtSecret: st.secret,
           jwtVerify: phase.jwtVerify,
           cpu: st.serverCpu,
         });
-        st.servers.set(strategy, s);
+        st.processes.push(s);
+        st.servers.set(strategy, { url: s.url, urls: [s.url], pid: s.pid });
         log(`${strategy}: ${s.url} (pid ${s.pid})`);
       }
       if (st.proxy) pinAway(st.proxy.pid, st.serverCpu);
@@ -289,8 +316,10 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         `verification: ${phase.users} users × ${phase.routes.length} routes, identical bodies, queries and Redis commands per request`,
       );
       st.counters = await Counters.open(infra.pgUrl, infra.redisUrl);
+      if (ctx.target && !infra.pgUrl)
+        log("no --pg-url: queries per request are the servers' own counts (not cross-checked)");
       st.verification = await verify({
-        targets: phase.strategies.map((strategy) => ({ strategy, url: server(st, strategy).url })),
+        targets: phase.strategies.map((strategy) => ({ strategy, urls: server(st, strategy).urls })),
         tokens: st.tokens.slice(0, phase.users),
         routes: phase.routes,
         measuredRoute: phase.measuredRoute,
@@ -393,7 +422,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         ctx.steps,
       );
       const o = await loadGenerator(st).runOpen({
-        url: server(st, phase.strategy).url,
+        url: server(st, phase.strategy).urls,
         path: ctx.config.path,
         tokens: st.tokens,
         rate: targetRps,
@@ -416,7 +445,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         generatorCpuPercent: o.cpuPercent,
         latencyMs: toLatencyMs(o.latencyUs),
       });
-      await quietGap(server(st, phase.strategy).url);
+      await quietGap(server(st, phase.strategy).urls);
       const failed = o.non2xx + o.errors + o.unfinished;
       progress.done(
         `achieved ${o.achievedRate.toFixed(0)} req/s, p50 ${(o.latencyUs.p50 / 1000).toFixed(2)} ms, ` +
@@ -466,7 +495,118 @@ function roundComplete(st: State, round: number, strategies: readonly StrategyNa
   return strategies.every((s) => st.rounds.some((r) => r.strategy === s && r.round === round));
 }
 
-function server(st: State, strategy: StrategyName): ServerProcess {
+/** The Postgres this run resolved itself; target mode has none of its own to seed or serve from. */
+function ownPg(infra: Services): string {
+  if (infra.pgUrl === null) throw new Error('this phase needs a Postgres, and target mode was given none');
+  return infra.pgUrl;
+}
+
+function ownRedis(infra: Services): string {
+  if (infra.redisUrl === null) throw new Error('this phase needs a Redis, and target mode was given none');
+  return infra.redisUrl;
+}
+
+/** Tokens asked of the servers' /auth/token at a time. */
+const TOKEN_REQUESTS_IN_FLIGHT = 16;
+
+/**
+ * Target mode's set-up: the servers must answer /healthz; the tokens come from a file, are
+ * minted from their database's current claims, or are asked of their /auth/token.
+ */
+async function useTargets(
+  phase: Extract<Phase, { kind: 'targets' }>,
+  st: State,
+  ctx: Context,
+): Promise<void> {
+  const { progress, log, infra, config } = ctx;
+  if (!ctx.target) throw new Error('a targets phase runs only in target mode');
+  progress.phase(`target mode: ${phase.targets.map((t) => t.strategy).join(', ')} (already running)`);
+  for (const t of phase.targets) {
+    for (const url of t.urls) {
+      let status: number;
+      try {
+        status = (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) })).status;
+      } catch (err) {
+        throw new Error(`${t.strategy} at ${redactUrl(url)} does not answer: ${(err as Error).message}`);
+      }
+      if (status !== 200) throw new Error(`${t.strategy} at ${redactUrl(url)}: /healthz answered ${status}`);
+    }
+    st.servers.set(t.strategy, { url: t.urls[0]!, urls: [...t.urls], pid: null });
+    log(`${t.strategy}: ${t.urls.map(redactUrl).join(', ')} (healthy)`);
+  }
+  const source = ctx.target.tokens;
+  if (source.kind === 'file') {
+    st.tokens = source.tokens;
+  } else if (source.kind === 'mint') {
+    const pool = new pg.Pool({ connectionString: ownPg(infra), max: 1 });
+    try {
+      const { rows } = await pool.query<{ n: string | null }>('SELECT max(id)::text AS n FROM users');
+      const max = Number(rows[0]?.n ?? 0);
+      if (!(max > 0))
+        throw new Error('target mode: the database at --pg-url holds no users (authbench seed loads them)');
+      const ids = tokenUserIds(max, Math.min(phase.tokenUsers, max));
+      st.tokens = [
+        ...(await mintTokens(pool, createJwtKey(source.secret), ids, tokenTtlSeconds(config))).values(),
+      ];
+    } finally {
+      await pool.end();
+    }
+  } else {
+    // The baseline's first server mints them; every server must accept them (verification checks).
+    const url = phase.targets[0]!.urls[0]!;
+    const ids = tokenUserIds(config.users, phase.tokenUsers);
+    const tokens: string[] = [];
+    for (let i = 0; i < ids.length; i += TOKEN_REQUESTS_IN_FLIGHT) {
+      const batch = ids.slice(i, i + TOKEN_REQUESTS_IN_FLIGHT);
+      const answers = await Promise.all(
+        batch.map(async (userId) => {
+          const r = await fetch(`${url}/auth/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ userId }),
+            signal: AbortSignal.timeout(10_000),
+          });
+          if (r.status === 404) {
+            const body = await r.text();
+            // A user that is not there is skipped; no route at all is a server without --issue-tokens.
+            if (!body.includes('no such user')) throw new Error(tokenAdvice(url, 404));
+            return null;
+          }
+          if (r.status !== 200) throw new Error(tokenAdvice(url, r.status));
+          return ((await r.json()) as { token: string }).token;
+        }),
+      );
+      for (const t of answers) if (t) tokens.push(t);
+    }
+    st.tokens = tokens;
+  }
+  if (st.tokens.length < config.verifyUsers)
+    throw new Error(
+      `target mode: ${st.tokens.length} tokens, fewer than the ${config.verifyUsers} users verification compares (--verify-users)`,
+    );
+  log(
+    `tokens: ${st.tokens.length}, ${source.kind === 'file' ? `from ${source.path}` : source.kind === 'mint' ? "minted from the database's current claims" : "from the servers' /auth/token"}`,
+  );
+}
+
+function tokenAdvice(url: string, status: number): string {
+  return (
+    `target mode: ${redactUrl(url)}/auth/token answered ${status}: give --tokens-file, or --jwt-secret (JWT_SECRET) ` +
+    'with --pg-url, or start the servers with --issue-tokens'
+  );
+}
+
+/** A strategy's servers as the load and the counters see them. */
+interface Served {
+  /** The first (or only) server: where a single-URL step goes. */
+  url: string;
+  /** Every replica: load is spread over them, their counters summed. */
+  urls: string[];
+  /** The process, where this run started it; null in target mode. */
+  pid: number | null;
+}
+
+function server(st: State, strategy: StrategyName): Served {
   const s = st.servers.get(strategy);
   if (!s) throw new Error(`the plan uses ${strategy} before starting it`);
   return s;
@@ -484,16 +624,12 @@ interface CounterReading {
   redisCpu: number | null;
 }
 
-async function readCounters(
-  st: State,
-  target: ServerProcess,
-  pgPids: readonly number[],
-): Promise<CounterReading> {
-  const own = await serverCounters(target.url);
+async function readCounters(st: State, target: Served, pgPids: readonly number[]): Promise<CounterReading> {
+  const own = await serverCounters(target.urls);
   const counters = counterSet(st);
   return {
     // The server's own microsecond count where it reports one; /proc's clock ticks otherwise.
-    serverCpu: own.cpuSeconds ?? cpuSeconds(target.pid),
+    serverCpu: own.cpuSeconds ?? (target.pid === null ? null : cpuSeconds(target.pid)),
     serverLoop: own.loopActiveSeconds,
     poolHeld: own.poolHeldSeconds,
     dbExec: await counters.dbExecSeconds(),
@@ -509,13 +645,14 @@ async function readCounters(
  * connections) are still served and would run into the next step. Quiet: over 50 ms, no
  * response but the previous /metrics read and no pooled connection held. At most 3 s.
  */
-async function quietGap(url: string): Promise<void> {
+async function quietGap(urls: readonly string[]): Promise<void> {
   const deadline = Date.now() + 3000;
-  let last = await serverCounters(url);
+  let last = await serverCounters(urls);
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
-    const next = await serverCounters(url);
-    const quiet = next.responses - last.responses <= 1 && next.poolHeldSeconds === last.poolHeldSeconds;
+    const next = await serverCounters(urls);
+    const quiet =
+      next.responses - last.responses <= urls.length && next.poolHeldSeconds === last.poolHeldSeconds;
     last = next;
     if (quiet) return;
   }
@@ -525,14 +662,14 @@ async function quietGap(url: string): Promise<void> {
 async function measured(
   st: State,
   ctx: Context,
-  target: ServerProcess,
+  target: Served,
   connections: number,
   seconds: number,
 ): Promise<{ before: CounterReading; after: CounterReading; report: GeneratorReport; window: number }> {
   const pgPids = await counterSet(st).backendPids();
   const before = await readCounters(st, target, pgPids);
   const report = await runClosed(st, ctx, {
-    url: target.url,
+    url: target.urls.length === 1 ? target.url : target.urls,
     path: ctx.config.path,
     tokens: st.tokens,
     connections,
@@ -540,7 +677,7 @@ async function measured(
     timeoutSeconds: ctx.config.timeoutSeconds,
   });
   const after = await readCounters(st, target, pgPids);
-  await quietGap(target.url);
+  await quietGap(target.urls);
   // The request counts are over the generator's own duration: so are the costs per request.
   const window = report.result.duration > 0 ? report.result.duration : seconds;
   return { before, after, report, window };

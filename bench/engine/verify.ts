@@ -11,7 +11,8 @@ export class VerificationError extends Error {
 
 interface Target {
   strategy: StrategyName;
-  url: string;
+  /** One server, or the replicas of one strategy (target mode): every one is checked. */
+  urls: readonly string[];
 }
 
 async function get(url: string, token: string): Promise<{ status: number; body: string }> {
@@ -45,14 +46,18 @@ export async function verify(opts: {
 }): Promise<VerificationResult> {
   const { targets, tokens, routes } = opts;
   if (targets.length < 2) throw new RangeError('verification compares at least two servers');
+  // Every replica of every strategy answers each request; all are compared with the first.
+  const servers = targets.flatMap((t) =>
+    t.urls.map((url) => ({ url, name: t.urls.length > 1 ? `${t.strategy} (${url})` : t.strategy })),
+  );
   let compared = 0;
   for (const route of routes) {
     for (const [i, token] of tokens.entries()) {
-      const answers = await Promise.all(targets.map((t) => get(t.url + route, token)));
+      const answers = await Promise.all(servers.map((s) => get(s.url + route, token)));
       for (const [j, r] of answers.entries()) {
         if (r.status < 200 || r.status > 299) {
           throw new VerificationError(
-            `${targets[j]!.strategy} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`,
+            `${servers[j]!.name} answered ${r.status} to GET ${route} for token #${i + 1}: ${r.body.slice(0, 200)}`,
           );
         }
       }
@@ -60,7 +65,7 @@ export async function verify(opts: {
       for (const [j, r] of answers.entries()) {
         if (r.body !== first.body) {
           throw new VerificationError(
-            `${targets[0]!.strategy} and ${targets[j]!.strategy} differ for GET ${route}, token #${i + 1}, ${firstDifference(first.body, r.body)}`,
+            `${servers[0]!.name} and ${servers[j]!.name} differ for GET ${route}, token #${i + 1}, ${firstDifference(first.body, r.body)}`,
           );
         }
       }
@@ -71,13 +76,14 @@ export async function verify(opts: {
   const warnings: string[] = [];
   const costs: StrategyMap<MeasuredCosts> = {};
   for (const target of targets) {
-    const before = await opts.counters.snapshot(target.url);
-    for (const token of tokens) {
-      const r = await get(target.url + opts.measuredRoute, token);
+    const before = await opts.counters.snapshot(target.urls);
+    // The replicas in turn: the counts are summed over them, per request sent.
+    for (const [i, token] of tokens.entries()) {
+      const r = await get(target.urls[i % target.urls.length]! + opts.measuredRoute, token);
       if (r.status < 200 || r.status > 299)
         throw new VerificationError(`${target.strategy} answered ${r.status} to GET ${opts.measuredRoute}`);
     }
-    const after = await opts.counters.snapshot(target.url);
+    const after = await opts.counters.snapshot(target.urls);
     const c = perRequest(before, after, tokens.length);
     costs[target.strategy] = c;
     if (c.queriesSource === 'pg_stat_statements' && c.queriesPerRequest !== c.serverQueriesPerRequest) {
@@ -85,15 +91,24 @@ export async function verify(opts: {
         `${target.strategy}: Postgres counted ${c.queriesPerRequest} statements/request, the server ${c.serverQueriesPerRequest}`,
       );
     }
-    if (c.redisCommandsPerRequest !== c.serverRedisCommandsPerRequest) {
+    if (c.redisCommandsSource === 'redis' && c.redisCommandsPerRequest !== c.serverRedisCommandsPerRequest) {
       warnings.push(
         `${target.strategy}: Redis counted ${c.redisCommandsPerRequest} commands/request, the server ${c.serverRedisCommandsPerRequest} (other Redis clients?)`,
       );
     }
   }
-  if (!opts.counters.hasStatementStats) {
+  if (!opts.counters.hasDatabase) {
+    warnings.push(
+      "no Postgres given (--pg-url): queries/request are the servers' own counts, not cross-checked on the database's side",
+    );
+  } else if (!opts.counters.hasStatementStats) {
     warnings.push(
       "pg_stat_statements is not loaded in this Postgres: queries/request come from the servers' own counters",
+    );
+  }
+  if (!opts.counters.hasRedis) {
+    warnings.push(
+      "no Redis given (--redis-url): Redis commands/request are the servers' own counts, not cross-checked on Redis' side",
     );
   }
   return { comparedResponses: compared, routes, costs, warnings };
@@ -111,8 +126,24 @@ function perRequest(before: CounterSnapshot, after: CounterSnapshot, n: number):
     queriesPerRequest: db ?? server,
     queriesSource: db === null ? 'server counters' : 'pg_stat_statements',
     serverQueriesPerRequest: server,
-    redisCommandsPerRequest: round2((after.redisCommands - before.redisCommands) / n),
-    serverRedisCommandsPerRequest: round2((after.serverRedisCommands - before.serverRedisCommands) / n),
+    ...redisPerRequest(before, after, n),
     requests: n,
+  };
+}
+
+function redisPerRequest(
+  before: CounterSnapshot,
+  after: CounterSnapshot,
+  n: number,
+): Pick<MeasuredCosts, 'redisCommandsPerRequest' | 'redisCommandsSource' | 'serverRedisCommandsPerRequest'> {
+  const server = round2((after.serverRedisCommands - before.serverRedisCommands) / n);
+  const redis =
+    before.redisCommands !== null && after.redisCommands !== null
+      ? round2((after.redisCommands - before.redisCommands) / n)
+      : null;
+  return {
+    redisCommandsPerRequest: redis ?? server,
+    redisCommandsSource: redis === null ? 'server counters' : 'redis',
+    serverRedisCommandsPerRequest: server,
   };
 }

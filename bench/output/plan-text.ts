@@ -1,7 +1,14 @@
 /** `authbench run --dry-run`: the plan, phase by phase, with the estimated duration (pure). */
 import { isTimed, phaseSeconds } from '../plan/plan.js';
 import type { Phase, RunPlan } from '../schema/plan.js';
+import { redactUrl } from '../../servers/urls.js';
 import { fixed } from './format.js';
+
+const TOKEN_SOURCES = {
+  file: 'from --tokens-file',
+  mint: "minted from the database's current claims with the servers' secret",
+  server: "from the servers' POST /auth/token",
+} as const;
 
 function describe(p: Phase): string {
   switch (p.kind) {
@@ -22,6 +29,11 @@ function describe(p: Phase): string {
             : `pinned to CPU ${p.serverCpu}`;
       return `start ${p.strategies.join(', ')} (pool ${p.poolSize}, jwt-verify ${p.jwtVerify}, ${cpu})`;
     }
+    case 'targets':
+      return (
+        `target mode: ${p.targets.map((t) => `${t.strategy} at ${t.urls.map(redactUrl).join(', ')}`).join('; ')} ` +
+        `(already running: nothing started or seeded); tokens ${TOKEN_SOURCES[p.tokens]}`
+      );
     case 'verify':
       return (
         `verify ${p.users} users × ${p.routes.join(', ')}: 2xx and identical bodies across ${p.strategies.join(', ')}; ` +

@@ -12,6 +12,7 @@ import type { BenchConfig } from '../schema/results.js';
 import { DEFAULTS, validateConfig, type RawBenchOptions } from './config.js';
 import { DEFAULT_SCENARIOS, scenarioConfig } from './scenarios.js';
 import type { PredictQuestion } from '../analysis/predict.js';
+import { parseTargets, tokenSource, type TargetMode } from './targets.js';
 import { UsageError, choiceFlag, hostFlag, intFlag, listFlag, numberFlag, usage } from './usage.js';
 
 export interface RunArgs {
@@ -19,7 +20,17 @@ export interface RunArgs {
   configs: BenchConfig[];
   pgUrl?: string;
   redisUrl?: string;
+  /** Target mode: servers already running elsewhere; nothing is started or seeded. */
+  target?: TargetMode;
 }
+
+type RawRunOptions = RawBenchOptions & {
+  pgUrl?: unknown;
+  redisUrl?: unknown;
+  target?: unknown;
+  tokensFile?: unknown;
+  jwtSecret?: unknown;
+};
 
 /**
  * Validates everything before anything starts: a bad flag or scenario file costs nothing.
@@ -27,12 +38,23 @@ export interface RunArgs {
  * without --scenario, `run` does the default scenarios back to back.
  */
 export function parseRunArgs(
-  raw: RawBenchOptions & { pgUrl?: unknown; redisUrl?: unknown },
+  raw: RawRunOptions,
   env: NodeJS.ProcessEnv,
   explicit: RawBenchOptions = raw,
   defaults: BenchConfig = DEFAULTS,
   scenarios: readonly string[] = DEFAULT_SCENARIOS,
 ): RunArgs {
+  const targetValues = raw.target === undefined ? [] : [raw.target].flat().map(String);
+  if (targetValues.length > 0) return parseTargetRunArgs(raw, targetValues, env, explicit, defaults);
+  for (const [key, flag] of [
+    ['tokensFile', '--tokens-file'],
+    ['jwtSecret', '--jwt-secret'],
+  ] as const) {
+    if (raw[key] !== undefined)
+      throw new UsageError(
+        `${flag} belongs to target mode: give --target too (authbench mints its own tokens)`,
+      );
+  }
   const named = explicit.scenario !== undefined ? [String(explicit.scenario)] : scenarios;
   const { scenario: _ignored, ...flags } = explicit;
   const configs =
@@ -44,6 +66,82 @@ export function parseRunArgs(
   const pgUrl = urlArg('postgres', raw, env);
   const redisUrl = urlArg('redis', raw, env);
   return { configs, ...(pgUrl ? { pgUrl } : {}), ...(redisUrl ? { redisUrl } : {}) };
+}
+
+/**
+ * `run --target …`: the strategies are the targets' (the first is the baseline); the
+ * configuration is otherwise the same, minus what only a local run can do: no delay proxy on a
+ * link that is not ours, no calibration (the model needs the servers' own link round trip), no
+ * CPU pinning.
+ */
+function parseTargetRunArgs(
+  raw: RawRunOptions,
+  values: readonly string[],
+  env: NodeJS.ProcessEnv,
+  explicit: RawBenchOptions,
+  defaults: BenchConfig,
+): RunArgs {
+  const targets = parseTargets(values);
+  const strategies = targets.map((t) => t.strategy).join(',');
+  if (explicit.strategies !== undefined && String(explicit.strategies) !== strategies)
+    throw usage(
+      '--strategies',
+      `the --target strategies, in their order, in target mode (${strategies})`,
+      String(explicit.strategies),
+    );
+  if (explicit.calibrationSeconds !== undefined && String(explicit.calibrationSeconds) !== '0')
+    throw usage(
+      '--calibration-seconds',
+      "0 in target mode (the model needs the servers' own round trip to their database, not measurable from here)",
+      String(explicit.calibrationSeconds),
+    );
+  if (explicit.serverCpu !== undefined && String(explicit.serverCpu) !== 'none')
+    throw usage(
+      '--server-cpu',
+      'none in target mode (the servers are not ours to pin)',
+      String(explicit.serverCpu),
+    );
+  const { scenario: _s, ...flags } = explicit;
+  const forced = { ...flags, strategies, calibrationSeconds: '0', serverCpu: 'none' };
+  const configs =
+    explicit.scenario !== undefined
+      ? [scenarioConfig(String(explicit.scenario), forced, defaults)]
+      : [validateConfig(forced, { ...defaults, scenario: 'target' })];
+  for (const c of configs) {
+    if (c.dbDelayMs !== 0)
+      throw usage(
+        '--db-delay-ms',
+        "0 in target mode (the servers' link to their database is theirs)",
+        String(c.dbDelayMs),
+      );
+    if (c.engine === 'wrk' && targets.some((t) => t.urls.length > 1))
+      throw usage('--engine', 'autocannon with several URLs for one strategy (wrk takes one)', 'wrk');
+  }
+  if (configs.some((c) => c.engine === 'wrk') && !findWrk(env))
+    throw usage('--engine', 'autocannon, or wrk where wrk is installed (Debian: apt-get install wrk)', 'wrk');
+  const pgUrl = urlArg('postgres', raw, env);
+  const redisUrl = urlArg('redis', raw, env);
+  const secret = raw.jwtSecret !== undefined ? String(raw.jwtSecret) : env.JWT_SECRET || undefined;
+  const tokens = tokenSource({
+    tokensFile: raw.tokensFile === undefined ? undefined : String(raw.tokensFile),
+    secret,
+    pgUrl,
+  });
+  if (tokens.kind === 'file') {
+    for (const c of configs)
+      if (c.verifyUsers > tokens.tokens.length)
+        throw usage(
+          '--verify-users',
+          `at most the ${tokens.tokens.length} tokens of --tokens-file`,
+          String(c.verifyUsers),
+        );
+  }
+  return {
+    configs,
+    ...(pgUrl ? { pgUrl } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    target: { targets, tokens },
+  };
 }
 
 export interface SeedArgs {

@@ -6,7 +6,7 @@
  */
 import type { StrategyName } from '../../servers/strategies/index.js';
 import type { FreshnessConfig } from '../schema/freshness.js';
-import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
+import type { Phase, RunPlan, ScenarioPlan, Target, TokenSourceKind } from '../schema/plan.js';
 import type { BenchConfig } from '../schema/results.js';
 
 /**
@@ -53,23 +53,34 @@ export function roundOrder(strategies: readonly StrategyName[], round: number): 
 }
 
 /** Seconds the tokens must stay valid: the whole load with a wide margin. */
-function tokenTtlSeconds(c: BenchConfig): number {
+export function tokenTtlSeconds(c: BenchConfig): number {
   return Math.max(3600, 4 * (c.rounds * c.strategies.length * c.roundSeconds + 600));
 }
 
+/** Target mode as the plan shows it: the servers, and where the tokens come from. */
+export interface TargetPlan {
+  targets: Target[];
+  tokens: TokenSourceKind;
+}
+
 /** The phases of one scenario, in the order the engine runs them. */
-export function scenarioPhases(c: BenchConfig): Phase[] {
+export function scenarioPhases(c: BenchConfig, target: TargetPlan | null = null): Phase[] {
+  const setUp: Phase[] = target
+    ? [{ kind: 'targets', targets: target.targets, tokens: target.tokens, tokenUsers: c.tokenUsers }]
+    : [
+        { kind: 'seed', users: c.users, seed: c.seed },
+        { kind: 'mint', tokenUsers: c.tokenUsers, ttlSeconds: tokenTtlSeconds(c) },
+        { kind: 'link', dbDelayMs: c.dbDelayMs },
+        {
+          kind: 'start-servers',
+          strategies: [...c.strategies],
+          poolSize: c.poolSize,
+          jwtVerify: c.jwtVerify,
+          serverCpu: c.serverCpu,
+        },
+      ];
   const phases: Phase[] = [
-    { kind: 'seed', users: c.users, seed: c.seed },
-    { kind: 'mint', tokenUsers: c.tokenUsers, ttlSeconds: tokenTtlSeconds(c) },
-    { kind: 'link', dbDelayMs: c.dbDelayMs },
-    {
-      kind: 'start-servers',
-      strategies: [...c.strategies],
-      poolSize: c.poolSize,
-      jwtVerify: c.jwtVerify,
-      serverCpu: c.serverCpu,
-    },
+    ...setUp,
     {
       kind: 'verify',
       users: c.verifyUsers,
@@ -119,6 +130,7 @@ export function phaseSeconds(p: Phase): number {
     case 'seed':
       return p.users / e.seedUsersPerSecond;
     case 'mint':
+    case 'targets':
       return e.mint;
     case 'link':
       return e.link;
@@ -137,8 +149,8 @@ export function phaseSeconds(p: Phase): number {
   }
 }
 
-export function buildScenarioPlan(config: BenchConfig): ScenarioPlan {
-  const phases = scenarioPhases(config);
+export function buildScenarioPlan(config: BenchConfig, target: TargetPlan | null = null): ScenarioPlan {
+  const phases = scenarioPhases(config, target);
   return {
     scenario: config.scenario,
     config,
@@ -158,9 +170,11 @@ export const isTimed = (p: Phase): p is Extract<Phase, { kind: 'warmup' | 'calib
 export function buildRunPlan(
   configs: readonly BenchConfig[],
   freshness: FreshnessConfig | null = null,
+  target: TargetPlan | null = null,
 ): RunPlan {
   const scenarios = configs.map((c, i) => {
-    const plan = buildScenarioPlan(c);
+    const plan = buildScenarioPlan(c, target);
+    if (target) return plan;
     // The dataset the scenario before seeded is found in place: no seeding time.
     const before = configs[i - 1];
     const inPlace = before !== undefined && before.users === c.users && before.seed === c.seed;
@@ -171,7 +185,7 @@ export function buildRunPlan(
   const phase = freshness ? { kind: 'freshness' as const, config: freshness } : null;
   const fresh = phase ? { phase, estimatedSeconds: phaseSeconds(phase) } : null;
   const estimatedSeconds =
-    ESTIMATE_SECONDS.infrastructure +
+    (target ? 0 : ESTIMATE_SECONDS.infrastructure) +
     scenarios.reduce((a, s) => a + s.estimatedSeconds, 0) +
     (fresh?.estimatedSeconds ?? 0);
   return { scenarios, freshness: fresh, estimatedSeconds };

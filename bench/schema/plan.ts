@@ -9,8 +9,22 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import type { FreshnessConfig } from './freshness.js';
 import type { BenchConfig } from './results.js';
 
+/** One strategy's servers in target mode: one URL, or its replicas (load spread, counts summed). */
+export interface Target {
+  strategy: StrategyName;
+  urls: string[];
+}
+
+/** Where target mode's tokens come from (bench/plan/targets.ts); never the tokens or a secret. */
+export type TokenSourceKind = 'file' | 'mint' | 'server';
+
 export type Phase =
   | { kind: 'seed'; users: number; seed: number }
+  /**
+   * Target mode, in place of seed, mint, link and start-servers: servers already running; the
+   * tokens from a file, minted from their database's claims, or from their /auth/token.
+   */
+  | { kind: 'targets'; targets: Target[]; tokens: TokenSourceKind; tokenUsers: number }
   | { kind: 'mint'; tokenUsers: number; ttlSeconds: number }
   /** The servers' database link: a delay proxy when dbDelayMs > 0, and the idle round trip measured. */
   | { kind: 'link'; dbDelayMs: number }

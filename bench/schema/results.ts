@@ -146,8 +146,9 @@ export interface MeasuredCosts {
   queriesSource: 'pg_stat_statements' | 'server counters';
   /** The server's own count, for the cross-check. */
   serverQueriesPerRequest: number;
-  /** Redis-side commands per request (INFO commandstats). */
+  /** Redis-side commands per request (INFO commandstats), or the servers' own count where Redis is not given. */
   redisCommandsPerRequest: number;
+  redisCommandsSource: 'redis' | 'server counters';
   serverRedisCommandsPerRequest: number;
   requests: number;
 }
@@ -162,6 +163,11 @@ export interface Environment {
   redis: string;
   gitCommit: string | null;
   infrastructure: { postgres: string; redis: string; description: string };
+  /**
+   * Target mode: the servers authbench measured but did not start, per strategy (credentials
+   * redacted); null: it started them itself.
+   */
+  targets: StrategyMap<string[]> | null;
   /** The CPU the servers were pinned to, or null (scheduler's choice). */
   serverCpu: number | null;
 }

@@ -1,21 +1,19 @@
 /**
  * The servers as a container image, for real: podman (with runc and the host's network, as
  * this project's machines need) builds ./Dockerfile unchanged on a locally built base, runs
- * both strategies from it against the test Postgres and Redis, and the verification pass the
- * bench runs checks them. Without podman the test fails: .ci/run installs it.
+ * the compose file's seed and both server services from it against the test Postgres and Redis,
+ * and `authbench run --target` verifies and measures them. Without podman the test fails:
+ * .ci/run installs it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createJwtKey } from '../../servers/jwt.js';
-import { mintTokens } from '../../fixtures/tokens.js';
-import { Counters } from '../../bench/engine/counters.js';
-import { verify } from '../../bench/engine/verify.js';
+import { tmpdir } from 'node:os';
+import type { ResultsRecord } from '../../bench/schema/results.js';
 import { projectRoot } from '../../bench/infra/paths.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { TEST_SECRET, createTestDatabase, serviceUrls } from '../helpers.js';
 
@@ -166,7 +164,7 @@ describe('the container image (podman, runc, host network)', () => {
     assert.match(noSecret.stderr, /JWT_SECRET must be set \(--require-jwt-secret\)/);
   });
 
-  test('the compose profile: its seed service loads the database, its servers pass the verification pass', async () => {
+  test('the compose profile: its seed service loads the database, the bench measures its servers (target mode)', async () => {
     const { redisUrl } = serviceUrls();
     const services = composeServices();
     const seed = services.seed!;
@@ -218,24 +216,52 @@ describe('the container image (podman, runc, host network)', () => {
       const check = await run('podman', ['healthcheck', 'run', t.name]);
       assert.equal(check.code, 0, `${t.strategy} healthcheck: ${check.stdout}${check.stderr}`);
     }
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-    const counters = await Counters.open(db.url, redisUrl);
+    // The bench pointed at them (target mode): verification, then measured rounds.
+    const out = mkdtempSync(join(tmpdir(), 'authbench-image-'));
     try {
-      const minted = await mintTokens(pool, createJwtKey(TEST_SECRET), [1, 17, 4242, 50_001, 99_999], 600);
-      const result = await verify({
-        targets: targets.map(({ strategy, url }) => ({ strategy, url })),
-        tokens: [...minted.values()],
-        routes: ['/api/dashboard', '/api/articles'],
-        measuredRoute: '/api/dashboard',
-        counters,
-      });
-      assert.equal(result.comparedResponses, 10, '5 users × 2 routes, identical 2xx bodies');
-      assert.equal(result.costs['db-lookup']?.queriesPerRequest, 3);
-      assert.equal(result.costs['jwt-redis']?.queriesPerRequest, 2);
-      assert.equal(result.costs['jwt-redis']?.redisCommandsPerRequest, 1);
+      const bench = await run(
+        process.execPath,
+        [
+          join(root, 'dist', 'bench', 'cli', 'bin.js'),
+          'run',
+          ...targets.flatMap((t) => ['--target', `${t.strategy}=${t.url}`]),
+          '--pg-url',
+          db.url,
+          '--redis-url',
+          redisUrl,
+          '--jwt-secret',
+          TEST_SECRET,
+          '--rounds',
+          '2',
+          '--round-seconds',
+          '1',
+          '--warmup-seconds',
+          '1',
+          '--connections',
+          '4',
+          '--open-fractions',
+          'none',
+          '--verify-users',
+          '20',
+          '--token-users',
+          '100',
+          '--results-dir',
+          out,
+        ],
+        120_000,
+      );
+      assert.equal(bench.code, 0, `authbench run --target: ${bench.stderr.slice(-3000)}`);
+      const latest = join(out, 'latest', 'target.json');
+      const record = JSON.parse(readFileSync(latest, 'utf8')) as ResultsRecord;
+      assert.equal(record.valid, true, record.warnings.join('\n'));
+      assert.equal(record.verification.comparedResponses, 40, '20 users × 2 routes, identical 2xx bodies');
+      assert.equal(record.strategies['db-lookup']!.queriesPerRequest, 3);
+      assert.equal(record.strategies['jwt-redis']!.queriesPerRequest, 2);
+      assert.equal(record.strategies['jwt-redis']!.redisCommandsPerRequest, 1);
+      assert.deepEqual(Object.keys(record.env.targets ?? {}), ['db-lookup', 'jwt-redis']);
+      assert.ok(record.comparisons[0]!.throughputRatio.median > 0);
     } finally {
-      await counters.close();
-      await pool.end();
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

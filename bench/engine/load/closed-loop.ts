@@ -9,7 +9,8 @@ import { latencyHistogram } from './histogram.js';
 import type { GeneratorReport } from './round-record.js';
 
 export interface LoadJob {
-  url: string;
+  /** One server, or replicas: autocannon spreads the connections over them round-robin. */
+  url: string | string[];
   path: string;
   /** Bearer tokens of distinct users; request i uses tokens[i % length]. */
   tokens: string[];
@@ -28,7 +29,8 @@ export async function runLoad(job: LoadJob): Promise<GeneratorReport> {
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: job.url,
+        // autocannon takes an array too (its types say string): connection i → url[i % length].
+        url: job.url as string,
         connections: job.connections,
         duration: job.durationSeconds,
         timeout: job.timeoutSeconds,

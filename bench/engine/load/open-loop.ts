@@ -9,7 +9,8 @@ import http from 'node:http';
 import { latencyHistogram, type LatencyUs } from './histogram.js';
 
 export interface OpenLoopJob {
-  url: string;
+  /** One server, or replicas: request i goes to url[i % length]. */
+  url: string | string[];
   path: string;
   tokens: string[];
   /** Target arrival rate, requests per second. */
@@ -61,7 +62,7 @@ interface InFlight {
 }
 
 export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
-  const url = new URL(job.url);
+  const urls = [job.url].flat().map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.maxSockets });
   const latencies = latencyHistogram();
   const headers = job.tokens.map((t) => ({ authorization: `Bearer ${t}` }));
@@ -99,8 +100,8 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
     inFlight.push(entry);
     const req = http.request(
       {
-        host: url.hostname,
-        port: url.port,
+        host: urls[i % urls.length]!.hostname,
+        port: urls[i % urls.length]!.port,
         path: job.path,
         method: 'GET',
         agent,

@@ -94,7 +94,9 @@ export async function runWrk(wrk: string, job: LoadJob, prefix: string[] = []): 
   try {
     writeFileSync(join(dir, 'tokens'), `${job.tokens.join('\n')}\n`);
     writeFileSync(join(dir, 'script.lua'), SCRIPT);
-    const url = new URL(job.path, job.url).toString();
+    const [only, ...more] = [job.url].flat();
+    if (only === undefined || more.length > 0) throw new Error('wrk takes one URL per strategy');
+    const url = new URL(job.path, only).toString();
     const args = [
       '-t1',
       `-c${job.connections}`,

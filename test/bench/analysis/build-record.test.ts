@@ -18,6 +18,7 @@ const env: Environment = {
   gitCommit: 'abc',
   infrastructure: { postgres: 'local', redis: 'local', description: 'test' },
   serverCpu: 1,
+  targets: null,
 };
 
 const verification: VerificationResult = {
@@ -29,6 +30,7 @@ const verification: VerificationResult = {
       queriesSource: 'pg_stat_statements',
       serverQueriesPerRequest: 3,
       redisCommandsPerRequest: 0,
+      redisCommandsSource: 'redis',
       serverRedisCommandsPerRequest: 0,
       requests: 10,
     },
@@ -37,6 +39,7 @@ const verification: VerificationResult = {
       queriesSource: 'pg_stat_statements',
       serverQueriesPerRequest: 2,
       redisCommandsPerRequest: 1,
+      redisCommandsSource: 'redis',
       serverRedisCommandsPerRequest: 1,
       requests: 10,
     },
