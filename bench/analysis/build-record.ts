@@ -200,10 +200,16 @@ export function buildResults(input: {
     strategies: config.strategies,
     repetitions: config.openRepetitions,
     warmupSeconds: config.openWarmupSeconds,
-    iterations: config.bootstrapIterations,
-    seed: BOOTSTRAP_SEED,
   });
+  const replicas = input.env.targets ? Object.entries(input.env.targets) : [];
+  const unequal =
+    new Set(replicas.map(([, urls]) => urls.length)).size > 1
+      ? [
+          `servers per strategy differ (${replicas.map(([n, u]) => `${n} ${u.length}`).join(', ')}): each throughput is of all its servers together`,
+        ]
+      : [];
   const warnings = [
+    ...unequal,
     ...input.verification.warnings,
     ...roundWarnings(input.warmup, rounds),
     ...openModelWarnings(openModel),

@@ -5,6 +5,7 @@
 import type { BenchConfig, Environment } from '../schema/results.js';
 
 export function fairness(config: BenchConfig, env: Environment): Record<string, string> {
+  if (env.targets) return targetFairness(config, env.targets);
   const all = `(all ${config.strategies.length} strategies)`;
   const verify = {
     keyobject: 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey',
@@ -30,6 +31,29 @@ export function fairness(config: BenchConfig, env: Environment): Record<string, 
       config.engine === 'wrk'
         ? 'wrk, one thread, the same connections and token rotation for every strategy'
         : 'autocannon in its own process, the same connections and token rotation for every strategy',
+  };
+}
+
+/**
+ * Target mode: the servers' configuration is theirs; what authbench controls is the load and
+ * the tokens, and it says which servers each strategy had.
+ */
+function targetFairness(
+  config: BenchConfig,
+  targets: NonNullable<Environment['targets']>,
+): Record<string, string> {
+  const counts = Object.entries(targets).map(([n, urls]) => `${n} ${urls.length}`);
+  const equal = new Set(Object.values(targets).map((u) => u.length)).size === 1;
+  return {
+    servers:
+      `target mode: servers already running, configured by their owners (pool size, token ` +
+      `verification, CPU placement are theirs, not set here); servers per strategy: ${counts.join(', ')}` +
+      (equal ? '' : ' — unequal: each throughput is of all its servers together'),
+    tokens: 'the same tokens for every strategy, in the same rotation',
+    loadGenerator:
+      config.engine === 'wrk'
+        ? 'wrk, one thread, the same connections and token rotation for every strategy'
+        : "autocannon in its own process, the same connections for every strategy, spread over a strategy's servers",
   };
 }
 

@@ -34,7 +34,7 @@ export function openModelWarnings(runs: readonly OpenModelResult[]): string[] {
     for (const [name, r] of Object.entries(o.strategies)) {
       if (r.non2xx + r.errors + r.unfinished > 0) {
         out.push(
-          `${at} (${o.targetRps.toFixed(0)} req/s), ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.unfinished} unanswered at the timeout`,
+          `${at} (${o.targetRps.toFixed(0)} req/s), ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.unfinished} unanswered at the timeout${r.non2xx + r.errors > 0 ? ' (runs with refusals or errors left out of the medians and pairs)' : ''}`,
         );
       }
       if (r.achievedRps < 0.95 * o.targetRps) {

@@ -413,6 +413,16 @@ function explicitOptions(cmd: Command, raw: Record<string, unknown>): Record<str
   return Object.fromEntries(Object.entries(raw).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'));
 }
 
+/**
+ * A URL's password, up to the authority's last @ (a password may hold commas, @ or spaces), and
+ * a password query parameter, replaced.
+ */
+export function redactArg(a: string): string {
+  return a
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^/?#]*@/gi, '$1***@')
+    .replace(/([?&]password=)[^&\s]*/gi, '$1***');
+}
+
 /** The command as recorded and shown: a secret given on it is never repeated, nor a URL's password. */
 function commandLine(): string {
   const args = process.argv.slice(2);
@@ -421,7 +431,7 @@ function commandLine(): string {
     ...args.map((a, i) => {
       if (args[i - 1] === '--jwt-secret') return '***';
       if (a.startsWith('--jwt-secret=')) return '--jwt-secret=***';
-      return a.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s,]*:)[^@/?#\s,]*@/gi, '$1***@');
+      return redactArg(a);
     }),
   ].join(' ');
 }

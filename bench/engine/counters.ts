@@ -63,7 +63,11 @@ export class Counters {
     readonly hasStatementStats: boolean,
   ) {}
 
-  static async open(pgUrl: string | null, redisUrl: string | null): Promise<Counters> {
+  static async open(
+    pgUrl: string | null,
+    redisUrl: string | null,
+    opts: { createExtension?: boolean } = {},
+  ): Promise<Counters> {
     const redis =
       redisUrl === null ? null : new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis?.connect();
@@ -75,9 +79,14 @@ export class Counters {
       const { rows } = await client.query<{ loaded: boolean }>(
         `SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%' AS loaded`,
       );
-      if (rows[0]?.loaded) {
+      if (rows[0]?.loaded && opts.createExtension !== false) {
         await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
         has = true;
+      } else if (rows[0]?.loaded) {
+        const installed = await client.query(
+          "/* authbench-counters */ SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'",
+        );
+        has = installed.rows.length > 0;
       }
     } catch {
       has = false;

@@ -315,7 +315,8 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
       progress.phase(
         `verification: ${phase.users} users × ${phase.routes.length} routes, identical bodies, queries and Redis commands per request`,
       );
-      st.counters = await Counters.open(infra.pgUrl, infra.redisUrl);
+      // Someone else's database is only read: pg_stat_statements is used where it is installed.
+      st.counters = await Counters.open(infra.pgUrl, infra.redisUrl, { createExtension: !ctx.target });
       if (ctx.target && !infra.pgUrl)
         log("no --pg-url: queries per request are the servers' own counts (not cross-checked)");
       st.verification = await verify({
@@ -524,12 +525,27 @@ async function useTargets(
   for (const t of phase.targets) {
     for (const url of t.urls) {
       let status: number;
+      let body: string;
       try {
-        status = (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) })).status;
+        const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+        status = r.status;
+        body = await r.text();
       } catch (err) {
         throw new Error(`${t.strategy} at ${redactUrl(url)} does not answer: ${(err as Error).message}`);
       }
       if (status !== 200) throw new Error(`${t.strategy} at ${redactUrl(url)}: /healthz answered ${status}`);
+      // The server names its strategy: a target given under the wrong name would compare a
+      // strategy with itself, and the record would label it as another.
+      let serves: unknown;
+      try {
+        serves = (JSON.parse(body) as { strategy?: unknown }).strategy;
+      } catch {
+        serves = undefined;
+      }
+      if (serves !== t.strategy)
+        throw new Error(
+          `--target ${t.strategy}=${redactUrl(url)}: that server says it runs ${typeof serves === 'string' ? serves : 'no authbench strategy'} (its /healthz)`,
+        );
     }
     st.servers.set(t.strategy, { url: t.urls[0]!, urls: [...t.urls], pid: null });
     log(`${t.strategy}: ${t.urls.map(redactUrl).join(', ')} (healthy)`);
@@ -568,8 +584,9 @@ async function useTargets(
           });
           if (r.status === 404) {
             const body = await r.text();
-            // A user that is not there is skipped; no route at all is a server without --issue-tokens.
-            if (!body.includes('no such user')) throw new Error(tokenAdvice(url, 404));
+            // A user that is not there (or has no role) is skipped; no route at all is a server
+            // started without --issue-tokens.
+            if (!/no such user|has no role/.test(body)) throw new Error(tokenAdvice(url, 404));
             return null;
           }
           if (r.status !== 200) throw new Error(tokenAdvice(url, r.status));

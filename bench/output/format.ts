@@ -51,6 +51,18 @@ export function signed(x: number, digits = 2): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 }
 
+/**
+ * A paired median with its distribution-free interval and that interval's confidence:
+ * "−1.0 (−1.2 to −0.9, 87.5 %)".
+ */
+export function withCoverage(
+  e: { median: number; interval: [number, number]; coverage: number },
+  show: (x: number) => string,
+): string {
+  const pct = (100 * e.coverage).toFixed(e.coverage * 100 === Math.round(e.coverage * 100) ? 0 : 1);
+  return `${show(e.median)} (${show(e.interval[0])} to ${show(e.interval[1])}, ${pct} %)`;
+}
+
 /** An estimate and its interval: "1.2 (0.9 to 1.5)". */
 export function withInterval(
   e: { median: number; ci95: [number, number] },

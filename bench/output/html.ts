@@ -2,7 +2,7 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import type { ResultsRecord } from '../schema/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
 import { errorBarsPlugin } from './error-bars.js';
-import { gain, ms, num, signed, withInterval } from './format.js';
+import { gain, ms, num, signed, withCoverage } from './format.js';
 import { esc, inlineScript, row, scriptJson, thead } from './html-parts.js';
 import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
@@ -124,8 +124,8 @@ function openModelSection(record: ResultsRecord, h: number): string {
       (c) =>
         `<tr><td>${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s</td>` +
         row(`${c.candidate} − ${c.baseline}`, [
-          withInterval(c.p50DeltaMs, (x) => `${signed(x)} ms`),
-          withInterval(c.p99DeltaMs, (x) => `${signed(x)} ms`),
+          withCoverage(c.p50DeltaMs, (x) => `${signed(x)} ms`),
+          withCoverage(c.p99DeltaMs, (x) => `${signed(x)} ms`),
           String(c.pairs),
         ]).slice('<tr>'.length),
     ),
@@ -133,7 +133,7 @@ function openModelSection(record: ResultsRecord, h: number): string {
   const repeated = runs.find((o) => o.comparisons.length > 0);
   const pairedTable = deltas.length
     ? `
-<table>${thead(['rate', 'candidate − baseline', 'p50 Δ (95% CI)', 'p99 Δ (95% CI)', 'paired runs'])}
+<table>${thead(['rate', 'candidate − baseline', 'p50 Δ (interval, confidence)', 'p99 Δ (interval, confidence)', 'paired runs'])}
 <tbody>
 ${deltas.join('\n')}
 </tbody></table>`
@@ -141,7 +141,9 @@ ${deltas.join('\n')}
   const how = repeated
     ? ` Each strategy ran ${repeated.repetitions} times per rate in alternating order, each run after
 ${num(repeated.warmupSeconds)} s of warm-up: the table shows medians over the runs, the differences are paired by
-repetition, and a request unanswered at the timeout counts as failed and enters the latency at the timeout.`
+repetition with a distribution-free interval and its exact confidence (75 % for 3 pairs, 87.5 % for 4,
+at least 95 % from 6), a run with refusals or connection errors is left out, and a request unanswered at the
+timeout counts as failed and enters the latency at the timeout.`
     : '';
   return `<h${h}>Latency at a fixed arrival rate (open model)</h${h}>
 <p class="sub">Each strategy at a constant arrival rate below the baseline's measured maximum; latency from each

@@ -1,5 +1,5 @@
 import type { ResultsRecord } from '../schema/results.js';
-import { gain, ms, num, signed, withInterval } from './format.js';
+import { gain, ms, num, signed, withCoverage } from './format.js';
 import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
 
@@ -38,12 +38,12 @@ export function renderMarkdown(record: ResultsRecord, pngFiles: Record<string, s
     const deltas = open.flatMap((o) => o.comparisons.map((c) => ({ o, c })));
     if (deltas.length) {
       lines.push(
-        '| open model (fixed rate) | candidate − baseline | p50 Δ (95% CI) | p99 Δ (95% CI) | paired runs |',
+        '| open model (fixed rate) | candidate − baseline | p50 Δ (interval, confidence) | p99 Δ (interval, confidence) | paired runs |',
         '|---|---|---:|---:|---:|',
       );
       for (const { o, c } of deltas)
         lines.push(
-          `| ${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s | ${c.candidate} − ${c.baseline} | ${withInterval(c.p50DeltaMs, (x) => `${signed(x)} ms`)} | ${withInterval(c.p99DeltaMs, (x) => `${signed(x)} ms`)} | ${c.pairs} |`,
+          `| ${num(o.fraction * 100)}% · ${num(o.targetRps)} req/s | ${c.candidate} − ${c.baseline} | ${withCoverage(c.p50DeltaMs, (x) => `${signed(x)} ms`)} | ${withCoverage(c.p99DeltaMs, (x) => `${signed(x)} ms`)} | ${c.pairs} |`,
         );
       lines.push('');
     }

@@ -1,7 +1,7 @@
 /** The terminal's view of a run: a table per strategy, the verdicts, the warnings (pure). */
 import { CLAIMED_GAIN } from '../analysis/claims.js';
 import type { ResultsRecord } from '../schema/results.js';
-import { fixed, gain, signed, withInterval } from './format.js';
+import { fixed, gain, signed, withCoverage, withInterval } from './format.js';
 import { strategyMatrix } from './matrix.js';
 import { modelExplanation, verdicts } from './prose.js';
 import { renderTable } from './table.js';
@@ -30,8 +30,8 @@ export function renderSummary(record: ResultsRecord): string {
     );
     for (const c of o.comparisons)
       out.push(
-        `  ${c.candidate} − ${c.baseline} at that rate: p50 ${signed(c.p50DeltaMs.median)} ms (95% CI ${fixed(c.p50DeltaMs.ci95[0], 2)} to ${fixed(c.p50DeltaMs.ci95[1], 2)}), ` +
-          `p99 ${signed(c.p99DeltaMs.median)} ms (${fixed(c.p99DeltaMs.ci95[0], 2)} to ${fixed(c.p99DeltaMs.ci95[1], 2)}), over ${c.pairs} paired runs.`,
+        `  ${c.candidate} − ${c.baseline} at that rate: p50 ${withCoverage(c.p50DeltaMs, (x) => `${signed(x)} ms`)}, ` +
+          `p99 ${withCoverage(c.p99DeltaMs, (x) => `${signed(x)} ms`)}, over ${c.pairs} paired runs.`,
       );
   }
   for (const w of record.warnings) out.push(`warning: ${w}`);

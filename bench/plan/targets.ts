@@ -26,17 +26,24 @@ export interface TargetMode {
 const MAX_REPLICAS = 64;
 const TARGET_RULE = 'strategy=URL[,URL…] with a strategy name and http(s) URLs without a path';
 
+/** A --target value as messages may show it: any user:password@ replaced. */
+const shown = (raw: string): string => raw.replace(/\/\/[^/,]*@/g, '//***@');
+
 function targetUrl(value: string, raw: string): string {
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    throw usage('--target', TARGET_RULE, raw);
+    throw usage('--target', TARGET_RULE, shown(raw));
   }
   if ((u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== ''))
-    throw usage('--target', TARGET_RULE, raw);
-  if (u.search || u.hash) throw usage('--target', TARGET_RULE, raw);
-  return `${u.protocol}//${u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : ''}${u.host}`;
+    throw usage('--target', TARGET_RULE, shown(raw));
+  if (u.search || u.hash) throw usage('--target', TARGET_RULE, shown(raw));
+  // fetch refuses URLs with credentials, and they would travel in every log line: put a proxy
+  // or a network rule in front of the servers instead.
+  if (u.username || u.password)
+    throw usage('--target', `${TARGET_RULE} and no user:password@ (not supported)`, shown(raw));
+  return `${u.protocol}//${u.host}`;
 }
 
 /** `--target` values, in the order given: the first strategy is the baseline. */
@@ -46,17 +53,29 @@ export function parseTargets(values: readonly string[]): Target[] {
     const eq = raw.indexOf('=');
     const name = raw.slice(0, eq).trim();
     if (eq <= 0 || !(STRATEGY_NAMES as readonly string[]).includes(name))
-      throw usage('--target', `${TARGET_RULE} (strategies: ${STRATEGY_NAMES.join(', ')})`, raw);
+      throw usage('--target', `${TARGET_RULE} (strategies: ${STRATEGY_NAMES.join(', ')})`, shown(raw));
     const urls = raw
       .slice(eq + 1)
       .split(',')
       .map((u) => u.trim());
-    if (urls.some((u) => u === '') || urls.length > MAX_REPLICAS) throw usage('--target', TARGET_RULE, raw);
+    if (urls.some((u) => u === '') || urls.length > MAX_REPLICAS)
+      throw usage('--target', TARGET_RULE, shown(raw));
     const checked = urls.map((u) => targetUrl(u, raw));
     if (new Set(checked).size !== checked.length)
-      throw usage('--target', `${TARGET_RULE}, each URL once`, raw);
+      throw usage('--target', `${TARGET_RULE}, each URL once`, shown(raw));
     if (targets.some((t) => t.strategy === name))
-      throw usage('--target', 'given once per strategy (list replicas after one =, comma-separated)', raw);
+      throw usage(
+        '--target',
+        'given once per strategy (list replicas after one =, comma-separated)',
+        shown(raw),
+      );
+    const taken = targets.find((t) => t.urls.some((u) => checked.includes(u)));
+    if (taken)
+      throw usage(
+        '--target',
+        `a server of one strategy only (already given for ${taken.strategy})`,
+        shown(raw),
+      );
     targets.push({ strategy: name as StrategyName, urls: checked });
   }
   if (targets.length < 2)

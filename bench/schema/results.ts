@@ -246,6 +246,23 @@ export interface OpenModelRun {
   /** Without a response at intended send time + timeout: failures, counted here once. */
   unfinished: number;
   generatorCpuPercent: number;
+  /**
+   * Why this run is left out of the medians and the pairs (non-2xx answers or connection errors:
+   * a fast refusal would pass for a fast answer); null: it counts.
+   */
+  excluded: string | null;
+}
+
+/**
+ * A median difference over paired runs with its distribution-free interval: from the k-th
+ * smallest to the k-th largest difference, k as large as keeps the confidence ≥ 95 %, else the
+ * range; `coverage` is that interval's exact confidence (0.75 for 3 pairs, 0.875 for 4, ≥ 0.95
+ * from 6 on).
+ */
+export interface PairedMedian {
+  median: number;
+  interval: [number, number];
+  coverage: number;
 }
 
 /** A candidate's open-model latency minus the baseline's, paired by repetition. */
@@ -253,9 +270,9 @@ export interface OpenModelComparison {
   baseline: StrategyName;
   candidate: StrategyName;
   pairs: number;
-  /** Median over pairs of (candidate − baseline), ms, with the percentile-bootstrap 95 % CI. */
-  p50DeltaMs: Estimate;
-  p99DeltaMs: Estimate;
+  /** Median over pairs of (candidate − baseline), ms, with its interval (runs left out: not paired). */
+  p50DeltaMs: PairedMedian;
+  p99DeltaMs: PairedMedian;
 }
 
 /**
@@ -268,8 +285,8 @@ export interface OpenModelResult {
   repetitions: number;
   warmupSeconds: number;
   /**
-   * Per strategy: medians over its runs (latency percentile by percentile), failures summed;
-   * `runs` holds each run.
+   * Per strategy: medians over its runs that count (latency percentile by percentile; NaN, null
+   * in JSON, when none does), failures summed over all; `runs` holds each run.
    */
   strategies: StrategyMap<{
     achievedRps: number;

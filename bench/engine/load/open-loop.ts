@@ -6,6 +6,8 @@
  * which is not this (docs/method.md). Runs in the load-generator process.
  */
 import http from 'node:http';
+import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { latencyHistogram, type LatencyUs } from './histogram.js';
 
 export interface OpenLoopJob {
@@ -62,8 +64,20 @@ interface InFlight {
 }
 
 export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
-  const urls = [job.url].flat().map((u) => new URL(u));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: job.maxSockets });
+  // urlToHttpOptions: the default port for https, IPv6 hosts without their brackets.
+  const targets = [job.url].flat().map((u) => {
+    const url = new URL(u);
+    const secure = url.protocol === 'https:';
+    const { hostname, port } = urlToHttpOptions(url);
+    return {
+      request: secure ? https.request : http.request,
+      agent: secure
+        ? new https.Agent({ keepAlive: true, maxSockets: job.maxSockets })
+        : new http.Agent({ keepAlive: true, maxSockets: job.maxSockets }),
+      hostname,
+      port: port ?? (secure ? 443 : 80),
+    };
+  });
   const latencies = latencyHistogram();
   const headers = job.tokens.map((t) => ({ authorization: `Bearer ${t}` }));
   const intervalNs = 1e9 / job.rate;
@@ -98,14 +112,16 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
       if (measured) errors++;
     };
     inFlight.push(entry);
-    const req = http.request(
+    const target = targets[i % targets.length]!;
+    const req = target.request(
       {
-        host: urls[i % urls.length]!.hostname,
-        port: urls[i % urls.length]!.port,
+        hostname: target.hostname,
+        port: target.port,
         path: job.path,
         method: 'GET',
-        agent,
-        headers: headers[i % headers.length],
+        agent: target.agent,
+        // Each replica sees every user in turn, whatever the replica and token counts share.
+        headers: headers[Math.floor(i / targets.length) % headers.length],
       },
       (res) => {
         res.on('error', fail);
@@ -161,7 +177,7 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopReport> {
   });
   const elapsedS = Number(process.hrtime.bigint() - firstMeasuredSent) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
-  agent.destroy();
+  for (const t of targets) t.agent.destroy();
   const measuredSent = total - warmup;
   const report: OpenLoopReport = {
     targetRate: job.rate,

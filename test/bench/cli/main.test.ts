@@ -242,3 +242,18 @@ test('--help lists the commands and exits 0', async () => {
     assert.match(r.stdout, new RegExp(`^  ${c}\\b`, 'm'), c);
   }
 });
+
+test('the recorded command line: URL passwords and query passwords replaced, whatever they hold', async () => {
+  const { redactArg } = await import('../../../bench/cli/main.js');
+  assert.equal(redactArg('postgres://u:pa,ss@h:5432/db'), 'postgres://u:***@h:5432/db');
+  assert.equal(redactArg('postgres://u:p@ss w@h/db'), 'postgres://u:***@h/db');
+  assert.equal(redactArg('--pg-url=postgres://u:secret@h/db'), '--pg-url=postgres://u:***@h/db');
+  assert.equal(redactArg('postgres://h/db?user=u&password=secret'), 'postgres://h/db?user=u&password=***');
+  assert.equal(redactArg('redis://:secret@h:6379'), 'redis://:***@h:6379');
+  assert.equal(
+    redactArg('postgres://postgres@127.0.0.1/db'),
+    'postgres://postgres@127.0.0.1/db',
+    'no password: unchanged',
+  );
+  assert.equal(redactArg('--rounds'), '--rounds');
+});

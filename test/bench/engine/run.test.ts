@@ -171,14 +171,14 @@ describe('authbench run, end to end (tiny)', () => {
     }
     assert.equal(record.openModel.length, 1, 'one open-model rate');
     const open = record.openModel[0];
-    assert.equal(open.repetitions, 3);
+    assert.equal(open.repetitions, 4);
     for (const s of ['db-lookup', 'jwt-redis']) {
       const o = open.strategies[s];
       assert.ok(o.achievedRps > 0 && o.latencyMs.p50 > 0, `${s} open model measured`);
       assert.deepEqual(
         o.runs.map((r: { repetition: number }) => r.repetition),
-        [1, 2, 3],
-        `${s}: three runs`,
+        [1, 2, 3, 4],
+        `${s}: four runs (the default)`,
       );
       // --open-seconds 1: the rate's worth of requests, each counted once.
       for (const r of o.runs)
@@ -186,11 +186,12 @@ describe('authbench run, end to end (tiny)', () => {
     }
     const [delta] = open.comparisons;
     assert.equal(delta.candidate, 'jwt-redis');
-    assert.equal(delta.pairs, 3);
+    assert.equal(delta.pairs, 4);
     assert.ok(
-      delta.p99DeltaMs.ci95[0] <= delta.p99DeltaMs.median &&
-        delta.p99DeltaMs.median <= delta.p99DeltaMs.ci95[1],
+      delta.p99DeltaMs.interval[0] <= delta.p99DeltaMs.median &&
+        delta.p99DeltaMs.median <= delta.p99DeltaMs.interval[1],
     );
+    assert.equal(delta.p99DeltaMs.coverage, 0.875, 'four pairs: the range covers 87.5 %');
     // The calibrated model: fields external checks read, and a prediction that is a number.
     const m = record.model;
     assert.ok(m, 'a model from the calibration');

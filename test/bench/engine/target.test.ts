@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../bench/infra/paths.js';
 import type { ResultsRecord } from '../../../bench/schema/results.js';
+import pg from 'pg';
 import { startServer, type RunningServer } from '../../../servers/server.js';
 import {
   createTestDatabase,
@@ -96,6 +97,11 @@ describe('authbench run --target: servers that are already running', () => {
   before(async () => {
     db = await createTestDatabase('target_mode');
     await seedUrl(db.url, { users: USERS, seed: 5 });
+    // As the database's owner would have it: target mode reads the extension, never creates it.
+    const owner = new pg.Client({ connectionString: db.url });
+    await owner.connect();
+    await owner.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await owner.end();
     const { redisUrl } = serviceUrls();
     // Two replicas of db-lookup, one jwt-redis; all sign with the same secret and mint tokens.
     lookupA = await startServer(serverOptions('db-lookup', db.url, redisUrl));
@@ -142,6 +148,11 @@ describe('authbench run --target: servers that are already running', () => {
     assert.equal(b.costs.redisCommandsSource, 'redis');
     assert.equal(b.redisCommandsPerRequest, 1);
     assert.equal(rec.model, null, 'no calibration in target mode');
+    assert.match(
+      rec.fairness.servers ?? '',
+      /^target mode: .*servers per strategy: db-lookup 2, jwt-redis 1 — unequal/,
+    );
+    assert.ok(rec.warnings.some((w) => /servers per strategy differ \(db-lookup 2, jwt-redis 1\)/.test(w)));
     assert.ok(rec.comparisons[0]!.throughputRatio.median > 0);
     const after = [await responses(lookupA), await responses(lookupB)];
     const served = after.map((n, i) => n - before[i]!);
@@ -254,30 +265,59 @@ describe('authbench run --target: servers that are already running', () => {
         /--freshness-seconds must be 0 in target mode/,
       ],
       [['--tokens-file', 'x'], /--tokens-file belongs to target mode/],
+      [
+        ['--target', 'db-lookup=http://u:hunter2@127.0.0.1:9', '--target', 'jwt-redis=http://y'],
+        /--target must be .* and no user:password@ \(not supported\) \(got "db-lookup=http:\/\/\*\*\*@127\.0\.0\.1:9"\)/,
+      ],
+      [
+        ['--target', 'db-lookup=http://127.0.0.1:9', '--target', 'jwt-redis=http://127.0.0.1:9/'],
+        /--target must be a server of one strategy only \(already given for db-lookup\)/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await cli(['run', ...args, '--results-dir', out]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message, args.join(' '));
+      assert.doesNotMatch(r.stderr, /hunter2/);
     }
+    // A server under another strategy's name is refused before any load: its /healthz says what it runs.
+    const swapped = await cli([
+      'run',
+      ...TINY,
+      '--target',
+      `db-lookup=${jwt.url}`,
+      '--target',
+      `jwt-redis=${lookupA.url}`,
+      '--pg-url',
+      db.url,
+      '--jwt-secret',
+      TEST_SECRET,
+      '--results-dir',
+      join(dir, 'swapped'),
+    ]);
+    assert.notEqual(swapped.code, 0);
+    assert.match(
+      swapped.stderr,
+      /--target db-lookup=http:\/\/127\.0\.0\.1:\d+: that server says it runs jwt-redis/,
+    );
     assert.deepEqual(readdirSync(dir).includes('never'), false, 'no results folder');
   });
 
-  test('--dry-run shows the targets, redacted, and what is skipped', async () => {
+  test('--dry-run shows the targets and what is skipped', async () => {
     const r = await cli([
       'run',
       '--dry-run',
       '--target',
-      'db-lookup=http://user:hunter2@127.0.0.1:9',
+      'db-lookup=http://127.0.0.1:9,http://127.0.0.1:11',
       '--target',
       'jwt-redis=http://127.0.0.1:10',
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /target mode: db-lookup at http:\/\/user:\*\*\*@127\.0\.0\.1:9; jwt-redis at http:\/\/127\.0\.0\.1:10/,
+      /target mode: db-lookup at http:\/\/127\.0\.0\.1:9, http:\/\/127\.0\.0\.1:11; jwt-redis at http:\/\/127\.0\.0\.1:10/,
     );
     assert.match(r.stdout, /tokens from the servers' POST \/auth\/token/);
-    assert.doesNotMatch(r.stdout, /hunter2|seed \d+ users|calibrate/);
+    assert.doesNotMatch(r.stdout, /seed \d+ users|calibrate|starting servers/);
   });
 });

@@ -266,8 +266,6 @@ describe('reports from a committed results file', () => {
           strategies: ['db-lookup', 'jwt-redis'],
           repetitions: 3,
           warmupSeconds: 1,
-          iterations: 500,
-          seed: 1,
         },
       ),
     };
@@ -276,19 +274,22 @@ describe('reports from a committed results file', () => {
       summary,
       /^open model at 50% of the baseline's max \(1200 req\/s, medians of 3 runs\): db-lookup p50 3\.10 ms/m,
     );
+    // Three pairs: the range, a 75 % interval (not a 95 % one).
     assert.match(
       summary,
-      /^ {2}jwt-redis − db-lookup at that rate: p50 −1\.00 ms \(95% CI -1\.20 to -1\.00\), p99 −1\.00 ms \(-3\.00 to 16\.00\), over 3 paired runs\.$/m,
+      /^ {2}jwt-redis − db-lookup at that rate: p50 −1\.00 ms \(−1\.20 ms to −1\.00 ms, 75 %\), p99 −1\.00 ms \(−3\.00 ms to \+16\.00 ms, 75 %\), over 3 paired runs\.$/m,
     );
     const md = renderMarkdown(withOpen, {});
     assert.match(
       md,
-      /^\| 50% · 1,200 req\/s \| jwt-redis − db-lookup \| −1\.00 ms \(−1\.20 ms to −1\.00 ms\) \| −1\.00 ms \(−3\.00 ms to \+16\.00 ms\) \| 3 \|$/m,
+      /^\| 50% · 1,200 req\/s \| jwt-redis − db-lookup \| −1\.00 ms \(−1\.20 ms to −1\.00 ms, 75 %\) \| −1\.00 ms \(−3\.00 ms to \+16\.00 ms, 75 %\) \| 3 \|$/m,
     );
     const html = renderHtml(withOpen, await chartJsSource());
     assert.match(html, /Each strategy ran 3 times per rate in alternating order/);
     assert.ok(
-      html.includes('<th scope="row">jwt-redis − db-lookup</th><td>−1.00 ms (−1.20 ms to −1.00 ms)</td>'),
+      html.includes(
+        '<th scope="row">jwt-redis − db-lookup</th><td>−1.00 ms (−1.20 ms to −1.00 ms, 75 %)</td>',
+      ),
     );
     // Written before repetitions: one run per strategy, no pairs, so no interval is claimed.
     const old = sweepFixture().records[0]!;

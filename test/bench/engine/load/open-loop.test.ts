@@ -128,3 +128,34 @@ test('refused connections are errors, and a run against nothing ends', async () 
   assert.equal(o.errors, 50);
   assert.equal(o.ok + o.non2xx + o.unfinished, 0);
 });
+
+test('replicas: requests alternate between them, each sees every user, IPv6 literals work', async () => {
+  const seen: Array<Set<string>> = [new Set(), new Set()];
+  const servers = [0, 1].map((i) =>
+    http.createServer((req, res) => {
+      seen[i]!.add(req.headers.authorization ?? '');
+      res.end('{}');
+    }),
+  );
+  await new Promise<void>((resolve) => servers[0]!.listen(0, '::1', resolve));
+  await new Promise<void>((resolve) => servers[1]!.listen(0, '127.0.0.1', resolve));
+  try {
+    const o = await runOpenLoop({
+      url: [
+        `http://[::1]:${(servers[0]!.address() as AddressInfo).port}`,
+        `http://127.0.0.1:${(servers[1]!.address() as AddressInfo).port}`,
+      ],
+      path: '/',
+      // Two replicas and an even number of users: round-robin alone would give each half of them.
+      tokens: ['a', 'b', 'c', 'd'],
+      rate: 80,
+      durationSeconds: 1,
+      maxSockets: 8,
+      timeoutSeconds: 2,
+    });
+    assert.equal(o.ok, 80);
+    for (const s of seen) assert.deepEqual([...s].sort(), ['Bearer a', 'Bearer b', 'Bearer c', 'Bearer d']);
+  } finally {
+    for (const s of servers) s.close();
+  }
+});
