@@ -104,7 +104,8 @@ export function method(config: BenchConfig): string[] {
             `${config.openWarmupSeconds} s of warm-up (discarded) then ${config.openSeconds} s measured; ` +
             "latency timed from each request's intended send time (no coordinated omission), a request " +
             `unanswered ${config.timeoutSeconds} s after it was due counted as a failure at that time; ` +
-            'p50/p99 differences paired by repetition, with bootstrap intervals; closed-model latency ' +
+            'p50/p99 differences paired by repetition, medians with a distribution-free interval and its ' +
+            'exact confidence; closed-model latency ' +
             "follows Little's law (≈ connections ÷ throughput) instead",
         ]
       : []),
