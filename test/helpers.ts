@@ -8,6 +8,18 @@ import type { StrategyName, WriteUpStrategy } from '../servers/strategies/index.
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
+/** The smallest load a CLI run can have and still be a run: two 1-s rounds after a 1-s warm-up. */
+export const TINY_LOAD = [
+  '--rounds',
+  '2',
+  '--round-seconds',
+  '1',
+  '--warmup-seconds',
+  '1',
+  '--connections',
+  '4',
+];
+
 /** The services `npm test` resolved (test/run.ts); a test file run on its own must set them. */
 export function serviceUrls(): { pgUrl: string; redisUrl: string } {
   const pgUrl = process.env.DATABASE_URL;

@@ -15,7 +15,7 @@ import type { ResultsRecord } from '../../bench/schema/results.js';
 import { projectRoot } from '../../bench/infra/paths.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { TEST_SECRET, createTestDatabase, serviceUrls } from '../helpers.js';
+import { TEST_SECRET, TINY_LOAD, createTestDatabase, serviceUrls } from '../helpers.js';
 
 const root = projectRoot();
 const env = { ...process.env, CONTAINERS_CONF: join(root, 'deploy', 'containers.conf') };
@@ -231,14 +231,7 @@ describe('the container image (podman, runc, host network)', () => {
           redisUrl,
           '--jwt-secret',
           TEST_SECRET,
-          '--rounds',
-          '2',
-          '--round-seconds',
-          '1',
-          '--warmup-seconds',
-          '1',
-          '--connections',
-          '4',
+          ...TINY_LOAD,
           '--open-fractions',
           'none',
           '--verify-users',

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../bench/infra/paths.js';
-import { createTestDatabase, serviceUrls } from '../../helpers.js';
+import { TINY_LOAD, createTestDatabase, serviceUrls } from '../../helpers.js';
 
 const CLI = join(projectRoot(), 'dist', 'bench', 'cli', 'bin.js');
 const TINY = [
@@ -17,14 +17,7 @@ const TINY = [
   '100',
   '--verify-users',
   '20',
-  '--rounds',
-  '2',
-  '--round-seconds',
-  '1',
-  '--warmup-seconds',
-  '1',
-  '--connections',
-  '4',
+  ...TINY_LOAD,
   '--bootstrap-iterations',
   '500',
   '--open-fractions',

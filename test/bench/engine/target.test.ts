@@ -19,6 +19,7 @@ import {
   serverOptions,
   serviceUrls,
   TEST_SECRET,
+  TINY_LOAD,
   tokenFor,
 } from '../../helpers.js';
 
@@ -50,14 +51,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
 }
 
 const TINY = [
-  '--rounds',
-  '2',
-  '--round-seconds',
-  '1',
-  '--warmup-seconds',
-  '1',
-  '--connections',
-  '4',
+  ...TINY_LOAD,
   '--bootstrap-iterations',
   '200',
   '--open-fractions',
