@@ -305,7 +305,7 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
           cpu: st.serverCpu,
         });
         st.processes.push(s);
-        st.servers.set(strategy, { url: s.url, urls: [s.url], pid: s.pid });
+        st.servers.set(strategy, { urls: [s.url], pid: s.pid });
         log(`${strategy}: ${s.url} (pid ${s.pid})`);
       }
       if (st.proxy) pinAway(st.proxy.pid, st.serverCpu);
@@ -547,7 +547,7 @@ async function useTargets(
           `--target ${t.strategy}=${redactUrl(url)}: that server says it runs ${typeof serves === 'string' ? serves : 'no authbench strategy'} (its /healthz)`,
         );
     }
-    st.servers.set(t.strategy, { url: t.urls[0]!, urls: [...t.urls], pid: null });
+    st.servers.set(t.strategy, { urls: [...t.urls], pid: null });
     log(`${t.strategy}: ${t.urls.map(redactUrl).join(', ')} (healthy)`);
   }
   const source = ctx.target.tokens;
@@ -615,8 +615,6 @@ function tokenAdvice(url: string, status: number): string {
 
 /** A strategy's servers as the load and the counters see them. */
 interface Served {
-  /** The first (or only) server: where a single-URL step goes. */
-  url: string;
   /** Every replica: load is spread over them, their counters summed. */
   urls: string[];
   /** The process, where this run started it; null in target mode. */
@@ -686,7 +684,7 @@ async function measured(
   const pgPids = await counterSet(st).backendPids();
   const before = await readCounters(st, target, pgPids);
   const report = await runClosed(st, ctx, {
-    url: target.urls.length === 1 ? target.url : target.urls,
+    url: target.urls.length === 1 ? target.urls[0]! : target.urls,
     path: ctx.config.path,
     tokens: st.tokens,
     connections,

@@ -116,34 +116,24 @@ export async function verify(opts: {
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** (after − before) ÷ n to hundredths; null where either reading was not counted. */
+function perN(before: number | null, after: number | null, n: number): number | null {
+  return before === null || after === null ? null : round2((after - before) / n);
+}
+
+/** Each count from the service's side where it was read, else the servers' own: said which. */
 function perRequest(before: CounterSnapshot, after: CounterSnapshot, n: number): MeasuredCosts {
-  const server = round2((after.serverQueries - before.serverQueries) / n);
-  const db =
-    before.dbStatements !== null && after.dbStatements !== null
-      ? round2((after.dbStatements - before.dbStatements) / n)
-      : null;
+  const server = perN(before.serverQueries, after.serverQueries, n)!;
+  const db = perN(before.dbStatements, after.dbStatements, n);
+  const serverRedis = perN(before.serverRedisCommands, after.serverRedisCommands, n)!;
+  const redis = perN(before.redisCommands, after.redisCommands, n);
   return {
     queriesPerRequest: db ?? server,
     queriesSource: db === null ? 'server counters' : 'pg_stat_statements',
     serverQueriesPerRequest: server,
-    ...redisPerRequest(before, after, n),
-    requests: n,
-  };
-}
-
-function redisPerRequest(
-  before: CounterSnapshot,
-  after: CounterSnapshot,
-  n: number,
-): Pick<MeasuredCosts, 'redisCommandsPerRequest' | 'redisCommandsSource' | 'serverRedisCommandsPerRequest'> {
-  const server = round2((after.serverRedisCommands - before.serverRedisCommands) / n);
-  const redis =
-    before.redisCommands !== null && after.redisCommands !== null
-      ? round2((after.redisCommands - before.redisCommands) / n)
-      : null;
-  return {
-    redisCommandsPerRequest: redis ?? server,
+    redisCommandsPerRequest: redis ?? serverRedis,
     redisCommandsSource: redis === null ? 'server counters' : 'redis',
-    serverRedisCommandsPerRequest: server,
+    serverRedisCommandsPerRequest: serverRedis,
+    requests: n,
   };
 }
