@@ -5,7 +5,7 @@
 import type { BenchConfig, Environment } from '../schema/results.js';
 
 export function fairness(config: BenchConfig, env: Environment): Record<string, string> {
-  if (env.targets) return targetFairness(config, env.targets);
+  if (env.targets) return targetFairness(config, env);
   const all = `(all ${config.strategies.length} strategies)`;
   const verify = {
     keyobject: 'jsonwebtoken.verify with a KeyObject from crypto.createSecretKey',
@@ -27,10 +27,7 @@ export function fairness(config: BenchConfig, env: Environment): Record<string, 
       env.serverCpu === null
         ? 'servers not pinned: the scheduler places them'
         : `every server pinned to CPU ${env.serverCpu} (one at a time under load); the load generator and the delay proxy kept off it`,
-    loadGenerator:
-      config.engine === 'wrk'
-        ? 'wrk, one thread, the same connections and token rotation for every strategy'
-        : 'autocannon in its own process, the same connections and token rotation for every strategy',
+    loadGenerator: generator(config, env, 'the same connections and token rotation for every strategy'),
   };
 }
 
@@ -38,10 +35,8 @@ export function fairness(config: BenchConfig, env: Environment): Record<string, 
  * Target mode: the servers' configuration is theirs; what authbench controls is the load and
  * the tokens, and it says which servers each strategy had.
  */
-function targetFairness(
-  config: BenchConfig,
-  targets: NonNullable<Environment['targets']>,
-): Record<string, string> {
+function targetFairness(config: BenchConfig, env: Environment): Record<string, string> {
+  const targets = env.targets ?? {};
   const counts = Object.entries(targets).map(([n, urls]) => `${n} ${urls.length}`);
   const equal = new Set(Object.values(targets).map((u) => u.length)).size === 1;
   return {
@@ -50,11 +45,24 @@ function targetFairness(
       `verification, CPU placement are theirs, not set here); servers per strategy: ${counts.join(', ')}` +
       (equal ? '' : ' — unequal: each throughput is of all its servers together'),
     tokens: 'the same tokens for every strategy, in the same rotation',
-    loadGenerator:
-      config.engine === 'wrk'
-        ? 'wrk, one thread, the same connections and token rotation for every strategy'
-        : "autocannon in its own process, the same connections for every strategy, spread over a strategy's servers",
+    loadGenerator: generator(
+      config,
+      env,
+      "the same connections for every strategy, spread over a strategy's servers",
+    ),
   };
+}
+
+/** Which generator sent the load, and how. */
+function generator(config: BenchConfig, env: Pick<Environment, 'artillery'>, same: string): string {
+  if (config.engine === 'wrk') return `wrk, one thread, ${same}`;
+  if (config.engine !== 'artillery') return `autocannon in its own process, ${same}`;
+  const a = env.artillery;
+  return (
+    `Artillery ${a?.version ?? '(version unknown)'}, ${a?.workers ?? 1} worker(s) each running the whole plan ` +
+    `with its share of the connections (one virtual user per connection, a closed loop per slice), ${same}; ` +
+    `timed in authbench's processor with process.hrtime`
+  );
 }
 
 export function method(config: BenchConfig): string[] {
@@ -76,12 +84,18 @@ export function method(config: BenchConfig): string[] {
             '92.5-94.0% of the time, against 94% with a fixed number of rounds; read them as about 92% intervals',
         ]
       : []),
-    'between timed steps a quiet gap: the next starts once the server measured last has nothing in flight ' +
-      '(no response and no pooled connection held for 50 ms; at most 3 s)',
+    config.engine === 'artillery'
+      ? 'the timed steps as time slices after a shared start (t0), back to back in the plan order; the first ' +
+        "seconds of each slice (its guard band) not counted: the slice before drains into them and workers' clocks differ"
+      : 'between timed steps a quiet gap: the next starts once the server measured last has nothing in flight ' +
+        '(no response and no pooled connection held for 50 ms; at most 3 s)',
     'throughput = 2xx responses / round duration; any non-2xx, socket error or timeout makes a round invalid ' +
       '(kept, excluded from statistics)',
-    'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; ' +
-      'per strategy the median over valid rounds',
+    config.engine === 'artillery'
+      ? "latency percentiles of 2xx responses per round from Artillery's merged summaries (DDSketch, about 1% " +
+        'relative accuracy) of microsecond timings; per strategy the median over valid rounds'
+      : 'latency percentiles from an HDR histogram of 2xx responses at microsecond resolution, per round; ' +
+        'per strategy the median over valid rounds',
     `gain = median of paired per-round ratios candidate/${baseline}, 95% percentile-bootstrap CI ` +
       `(${config.bootstrapIterations} resamples); "no significant difference" when the CI contains 1`,
     'queries and Redis commands per request measured before timing on the database side (pg_stat_statements) ' +
@@ -96,7 +110,7 @@ export function method(config: BenchConfig): string[] {
             'method), then compared with the rounds: error = predicted ÷ measured − 1',
         ]
       : []),
-    `closed-loop load generator: ${config.engine === 'wrk' ? 'wrk (one thread)' : 'autocannon (one process)'}, kept off the servers' CPU where they are pinned`,
+    `closed-loop load generator: ${{ wrk: 'wrk (one thread)', autocannon: 'autocannon (one process)', artillery: "Artillery (its workers, authbench's processor)" }[config.engine]}, kept off the servers' CPU where they are pinned`,
     ...(config.openFractions.length
       ? [
           `open model: after the rounds, each strategy at a constant arrival rate of ${fractions} of ` +

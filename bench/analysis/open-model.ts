@@ -22,6 +22,8 @@ export interface OpenModelMeasurement extends Omit<OpenModelRun, 'excluded'> {
   fraction: number;
   targetRps: number;
   strategy: StrategyName;
+  /** Why the run has no complete data (another engine's report was partial); counts as excluded. */
+  missing?: string;
 }
 
 const LATENCY_KEYS = ['p50', 'p90', 'p99', 'p999'] as const;
@@ -80,9 +82,9 @@ export function openModelResults(
     for (const name of opts.strategies) {
       const runs: OpenModelRun[] = here
         .filter((m) => m.strategy === name)
-        .map(({ run: _r, fraction: _f, targetRps: _t, strategy: _s, ...own }) => ({
+        .map(({ run: _r, fraction: _f, targetRps: _t, strategy: _s, missing, ...own }) => ({
           ...own,
-          excluded: exclusion(own),
+          excluded: missing ?? exclusion(own),
         }))
         .sort((a, b) => a.repetition - b.repetition);
       if (runs.length === 0) continue;

@@ -3,6 +3,7 @@
  * done by bench/engine/, words and files by bench/output/. This is the one place that sets
  * the exit code (2 for usage errors, 1 for failures) — in main(), which bin.ts runs.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { NOT_AUTH_STRATEGIES } from '../../servers/strategies/index.js';
@@ -10,7 +11,8 @@ import { compareResults } from '../analysis/compare.js';
 import { answer } from '../analysis/predict.js';
 import { gate } from '../analysis/gate.js';
 import { runFreshness } from '../engine/freshness/run.js';
-import { executeRun, type FreshnessOutcome } from '../engine/run.js';
+import { exportArtillery, executeRun, type ArtilleryRun, type FreshnessOutcome } from '../engine/run.js';
+import { importArtilleryRun } from '../engine/import.js';
 import { runSeed } from '../engine/seed.js';
 import { runServe } from '../engine/serve.js';
 import { executeSweep } from '../engine/sweep.js';
@@ -165,6 +167,7 @@ export function buildProgram(): Command {
         }
         const outcomes = await executeRun(plan, urls(args), commandLine(), {
           ...(args.target ? { target: args.target } : {}),
+          ...artilleryRun(args, folder),
           freshness: fresh,
           onScenario: async ({ record }) => {
             await publish(folder, record);
@@ -192,6 +195,7 @@ export function buildProgram(): Command {
       try {
         await executeRun(buildRunPlan(args.configs, null, targetPlan(args)), urls(args), commandLine(), {
           ...(args.target ? { target: args.target } : {}),
+          ...artilleryRun(args, folder),
           onScenario: async ({ record }) => {
             const path = await publish(folder, record);
             const exports = await folder.addExports(record, path);
@@ -217,12 +221,112 @@ export function buildProgram(): Command {
     .requiredOption('--values <a,b,c>', 'comma-separated values')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const parsed = parseRunArgs(raw, process.env, explicitOptions(cmd, raw), DEFAULTS, ['local']);
+      if (parsed.artillery)
+        throw usage(
+          '--engine',
+          'autocannon or wrk in a sweep (Artillery: authbench run --engine artillery)',
+          'artillery',
+        );
       const args = parseSweepArgs(parsed.configs[0]!, String(raw.param), String(raw.values), urls(parsed));
       const sweep = await executeSweep(args, commandLine());
       const path = await writeSweep(sweep, args.points[0]!.config.resultsDir);
       process.stdout.write(`\n${renderSweep(sweep)}\nsweep results: ${path}\n`);
       process.stdout.write(describeReports(await writeSweepReports(sweep, path)));
       if (!sweep.points.every((p) => p.valid)) throw new ExitCode(1);
+    });
+
+  const exporter = program
+    .command('export')
+    .description('hand the plan to another load engine: write what it runs');
+  addTargetOptions(addRunOptions(exporter.command('artillery'), DEFAULTS))
+    .description(
+      "verify the --target servers, then write the scenario's warm-ups and rounds (and open-model runs, with --open-base-rps) as an Artillery script, processor, plan and token file",
+    )
+    .requiredOption('--out <dir>', 'a new (or empty) folder for the export')
+    .option(
+      '--workers <n>',
+      'Artillery workers that each run the whole script (run-fargate --count): each gets its share of the connections and rates',
+      '1',
+    )
+    .option(
+      '--open-base-rps <n>',
+      "the baseline's req/s the open-model fractions are of (default: no open-model runs)",
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      if (raw.target === undefined)
+        throw new UsageError(
+          'export artillery needs --target: the servers the workers will load (authbench run --engine artillery runs locally)',
+        );
+      const explicit = explicitOptions(cmd, raw);
+      if (explicit.engine !== undefined && String(explicit.engine) !== 'artillery')
+        throw usage('--engine', 'artillery (or left out) for export artillery', String(explicit.engine));
+      const args = parseRunArgs(
+        { ...raw, engine: 'artillery' },
+        process.env,
+        { ...explicit, engine: 'artillery' },
+        DEFAULTS,
+        [],
+        { artilleryBin: false },
+      );
+      const base =
+        raw.openBaseRps === undefined
+          ? null
+          : intFlag('--open-base-rps', String(raw.openBaseRps), 1, 10_000_000);
+      const plan = buildRunPlan(args.configs, null, targetPlan(args)).scenarios[0]!;
+      const out = String(raw.out);
+      if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0))
+        throw usage('--out', 'a new or empty folder (an export never overwrites anything)', out);
+      const exported = await exportArtillery(
+        plan,
+        urls(args),
+        commandLine(),
+        args.target!,
+        args.artillery!.options,
+        out,
+        base,
+      );
+      const lastEnd = (exported.slices.at(-1)?.endMs ?? 0) / 1000;
+      process.stdout.write(
+        `exported ${exported.slices.length} slices (${lastEnd} s of load after t0 ${new Date(exported.t0Ms).toISOString()}) to ${out}\n` +
+          `run:    cd ${out} && artillery run --output report.json script.json   (a later start: AUTHBENCH_T0_MS=<ms since the epoch>)\n` +
+          `import: authbench import artillery ${out}/report.json --plan ${out}\n`,
+      );
+    });
+
+  program
+    .command('import')
+    .description("turn another load engine's report into a results record")
+    .command('artillery')
+    .description(
+      "an Artillery report of an exported plan → the results record, reports and (with --baseline) the CI gate's checks",
+    )
+    .argument('<report.json>', 'artillery run --output <file>')
+    .requiredOption('--plan <dir>', 'the folder authbench export artillery wrote')
+    .option('--results-dir <dir>', 'where results files go', DEFAULTS.resultsDir)
+    .option(
+      '--baseline <file>',
+      "also check the record against the CI gate's thresholds; exit 1 when one fails",
+    )
+    .action(async (reportPath: string, raw: Record<string, unknown>) => {
+      const baseline = raw.baseline === undefined ? null : await loadBaseline(String(raw.baseline));
+      const record = await importArtilleryRun(reportPath, String(raw.plan), commandLine());
+      const folder = await RunFolder.create(String(raw.resultsDir), commandLine());
+      let failed = !record.valid;
+      try {
+        const path = await publish(folder, record);
+        if (baseline) {
+          const exports = await folder.addExports(record, path);
+          process.stdout.write(
+            `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
+          );
+          const checks = gate(record, baseline);
+          process.stdout.write(renderChecks(checks));
+          failed ||= checks.some((c) => !c.pass);
+        }
+      } finally {
+        await finishRun(folder);
+      }
+      if (failed) throw new ExitCode(1);
     });
 
   program
@@ -399,6 +503,14 @@ async function finishRun(folder: RunFolder): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** --engine artillery: Artillery's run folders kept in the run's folder (without the tokens). */
+function artilleryRun(args: RunArgs, folder: RunFolder): { artillery?: ArtilleryRun } {
+  const a = args.artillery;
+  if (!a) return {};
+  if (a.bin === null) throw new Error('--engine artillery: no executable found');
+  return { artillery: { bin: a.bin, options: a.options, dir: join(folder.dir, 'artillery') } };
+}
+
 /** What the plan shows of target mode: the servers and the kind of token source, never a secret. */
 const targetPlan = (a: RunArgs): TargetPlan | null =>
   a.target ? { targets: a.target.targets, tokens: a.target.tokens.kind } : null;
@@ -528,8 +640,20 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     )
     .option(
       '--engine <name>',
-      'closed-loop load generator: autocannon (embedded) or wrk (where installed: the cross-check)',
+      'closed-loop load generator: autocannon (embedded), wrk (where installed: the cross-check) or artillery (where installed: the plan as time slices, as a distributed run would)',
       d.engine,
+    )
+    .option(
+      '--artillery <path>',
+      "with --engine artillery: Artillery's executable (default: $AUTHBENCH_ARTILLERY, else on PATH)",
+    )
+    .option(
+      '--lead-seconds <n>',
+      'with --engine artillery: seconds from launch to the shared start t0 (Artillery starts in ≈ 10 s)',
+    )
+    .option(
+      '--guard-seconds <x>',
+      "with --engine artillery: seconds at each slice's start not counted (the slice before drains)",
     )
     .option(
       '--calibration-seconds <n>',

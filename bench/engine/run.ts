@@ -4,7 +4,10 @@
  * returns the records. What to measure was decided by the plan; this file only measures.
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mintTokens } from '../../fixtures/tokens.js';
 import { createJwtKey } from '../../servers/jwt.js';
 import { strategyWarning, type StrategyName } from '../../servers/strategies/index.js';
@@ -15,11 +18,14 @@ import { stopDecision } from '../analysis/adaptive.js';
 import { median } from '../analysis/stats.js';
 import { resolveInfra } from '../infra/index.js';
 import { isTimed, tokenTtlSeconds, tokenUserIds } from '../plan/plan.js';
+import { artillerySlices, vusPerWorker, type ArtilleryOptions } from '../plan/artillery.js';
+import type { ArtilleryPlan, ArtillerySlice } from '../schema/artillery.js';
 import type { TargetMode } from '../plan/targets.js';
 import { redactUrl } from '../../servers/urls.js';
 import type { FreshnessRecord } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan } from '../schema/plan.js';
 import type {
+  ArtilleryEnvironment,
   ModelCalibration,
   ResultsRecord,
   RoundRecord,
@@ -39,13 +45,16 @@ import {
   type LoadGenerator,
   type ServerProcess,
 } from './children.js';
+import { registerCleanup } from '../infra/cleanup.js';
 import { Counters, serverCounters } from './counters.js';
 import { describeEnvironment, targetServices, type Services } from './environment.js';
 import { idleRoundTripMs } from './link.js';
 import { toLatencyMs } from './load/histogram.js';
 import type { LoadJob } from './load/closed-loop.js';
-import { toRoundRecord, type GeneratorReport } from './load/round-record.js';
+import { toRoundRecord, type GeneratorReport, type RoundContext } from './load/round-record.js';
 import { runWrk } from './load/wrk.js';
+import { artilleryVersion, runArtillery, writeArtilleryFolder } from './load/artillery.js';
+import { importArtilleryReport } from './load/artillery-report.js';
 import { findWrk } from '../infra/binaries.js';
 import { Progress } from './progress.js';
 import { seedWithLog } from './seed.js';
@@ -65,6 +74,16 @@ export interface RunOptions {
   freshness?: FreshnessOutcome | null;
   /** Target mode: the servers are already running; nothing is started or seeded. */
   target?: TargetMode;
+  /** --engine artillery: where Artillery is and how its plan is laid out. */
+  artillery?: ArtilleryRun;
+}
+
+/** A local Artillery run of the plan's timed phases (--engine artillery). */
+export interface ArtilleryRun {
+  bin: string;
+  options: ArtilleryOptions;
+  /** Where each run's folder (script, processor, plan, report, log) is kept; null: a temp dir, removed. */
+  dir: string | null;
 }
 
 /** A finished freshness phase and where its record was written. */
@@ -104,6 +123,7 @@ export async function executeRun(
         command,
         opts.freshness ?? null,
         target,
+        opts.artillery ?? null,
       );
       await onScenario(outcome);
       out.push(outcome);
@@ -142,6 +162,8 @@ interface State {
   openRates: Map<number, number>;
   /** Position of the next timed step in run order. */
   index: number;
+  /** --engine artillery: how its last run was laid out (the record's env.artillery). */
+  artillery: ArtilleryEnvironment | null;
 }
 
 /** One scenario against infrastructure that is already there; the record is returned, not written. */
@@ -152,40 +174,32 @@ export async function executeScenario(
   command: string,
   freshness: FreshnessOutcome | null = null,
   target: TargetMode | null = null,
+  artillery: ArtilleryRun | null = null,
 ): Promise<ScenarioOutcome> {
   const started = Date.now();
   const config = plan.config;
-  const st: State = {
-    tokens: [],
-    secret: randomBytes(32).toString('base64url'),
-    serverPgUrl: infra.pgUrl ?? '',
-    linkRoundTripMs: null,
-    proxy: undefined,
-    servers: new Map(),
-    processes: [],
-    serverCpu: null,
-    counters: undefined,
-    generator: undefined,
-    verification: undefined,
-    versions: undefined,
-    seeding: { seededUsers: 0, seconds: 0 },
-    warmup: [],
-    rounds: [],
-    openModel: [],
-    calibration: null,
-    wrk: undefined,
-    openRates: new Map(),
-    index: 0,
-  };
+  const st = newState(infra);
   const log = (line: string): void => progress.info(line);
   const steps = plan.phases.filter(isTimed).length;
   let step = 0;
+  // Artillery runs the closed-model phases in one go, then the open-model ones (their rates
+  // come from the rounds).
+  const onArtillery = new Set<'closed' | 'open'>();
   try {
     let stopping: Stopping | undefined;
     for (const phase of plan.phases) {
       if (phase.kind === 'round' && stopping !== undefined) continue;
       if (isTimed(phase)) step++;
-      await executePhase(phase, st, { infra, progress, log, step, steps, config: plan.config, target });
+      const ctx = { infra, progress, log, step, steps, config: plan.config, target, artillery };
+      if (config.engine === 'artillery' && isTimed(phase) && phase.kind !== 'calibrate') {
+        const batch = phase.kind === 'open' ? 'open' : 'closed';
+        if (!onArtillery.has(batch)) {
+          onArtillery.add(batch);
+          await runOnArtillery(batch, plan.phases, st, ctx);
+        }
+        continue;
+      }
+      await executePhase(phase, st, ctx);
       if (phase.kind === 'round' && plan.stopRule && roundComplete(st, phase.round, config.strategies)) {
         const d = stopDecision(st.rounds, config.strategies, phase.round, plan.stopRule);
         const widths = Object.entries(d.halfWidths)
@@ -208,7 +222,10 @@ export async function executeScenario(
       throw new Error('the plan has no verification phase: nothing to compare');
     const record = buildResults({
       config,
-      env: describeEnvironment(infra, st.versions, st.serverCpu, target?.targets ?? null),
+      env: {
+        ...describeEnvironment(infra, st.versions, st.serverCpu, target?.targets ?? null),
+        ...(st.artillery ? { artillery: st.artillery } : {}),
+      },
       verification: st.verification,
       warmup: st.warmup,
       rounds: st.rounds,
@@ -225,6 +242,33 @@ export async function executeScenario(
   } finally {
     await stopChildren(st);
   }
+}
+
+/** A scenario's state before its first phase. */
+function newState(infra: Services): State {
+  return {
+    tokens: [],
+    secret: randomBytes(32).toString('base64url'),
+    serverPgUrl: infra.pgUrl ?? '',
+    linkRoundTripMs: null,
+    proxy: undefined,
+    servers: new Map(),
+    processes: [],
+    serverCpu: null,
+    counters: undefined,
+    generator: undefined,
+    verification: undefined,
+    versions: undefined,
+    seeding: { seededUsers: 0, seconds: 0 },
+    warmup: [],
+    rounds: [],
+    openModel: [],
+    calibration: null,
+    wrk: undefined,
+    openRates: new Map(),
+    index: 0,
+    artillery: null,
+  };
 }
 
 /** Stops what the phases started; safe to call twice (the second call finds nothing). */
@@ -249,6 +293,7 @@ interface Context {
   step: number;
   steps: number;
   config: ScenarioPlan['config'];
+  artillery?: ArtilleryRun | null;
 }
 
 async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void> {
@@ -333,13 +378,15 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         );
       }
       st.versions = await st.counters.versions();
+      progress.phase('load');
+      // Artillery sends the load itself (runOnArtillery): no generator of ours.
+      if (ctx.config.engine === 'artillery') return;
       st.generator = spawnLoadGenerator();
       pinAway(st.generator.pid, st.serverCpu);
       if (ctx.config.engine === 'wrk') {
         st.wrk = findWrk();
         if (!st.wrk) throw new Error('--engine wrk: wrk is not installed (Debian: apt-get install wrk)');
       }
-      progress.phase('load');
       return;
     }
     case 'warmup':
@@ -710,7 +757,7 @@ const delta = (before: number | null, after: number | null): number | null =>
 function otherCpu(m: {
   before: CounterReading;
   after: CounterReading;
-  report: GeneratorReport;
+  report: Pick<GeneratorReport, 'cpuPercent'>;
   window: number;
 }): number | null {
   const pg = delta(m.before.pgCpu, m.after.pgCpu);
@@ -734,22 +781,32 @@ async function measureRound(
   connections: number,
 ): Promise<RoundRecord> {
   const m = await measured(st, ctx, server(st, strategy), connections, seconds);
+  return toRoundRecord(m.report, { index: st.index++, round, strategy, ...overWindow(st, m) });
+}
+
+/** The counters' increases over a timed step, as rates of its window (what a round record holds). */
+function overWindow(
+  st: State,
+  m: {
+    before: CounterReading;
+    after: CounterReading;
+    report: Pick<GeneratorReport, 'cpuPercent'>;
+    window: number;
+  },
+): Omit<RoundContext, 'index' | 'round' | 'strategy'> {
   const { before, after } = m;
   // Utilization law: a counter's increase ÷ the window, so that busy ÷ throughput is exactly
   // the cost per request.
   const perSecond = (d: number | null, scale = 1): number | null =>
     d === null ? null : (scale * d) / m.window;
-  return toRoundRecord(m.report, {
-    index: st.index++,
-    round,
-    strategy,
+  return {
     serverCpuPercent: perSecond(delta(before.serverCpu, after.serverCpu), 100),
     proxyCpuPercent: st.proxy ? perSecond(delta(before.proxyCpu, after.proxyCpu), 100) : null,
     poolBusyConnections: perSecond(delta(before.poolHeld, after.poolHeld)),
     dbExecuting: perSecond(delta(before.dbExec, after.dbExec)),
     serverLoopPercent: perSecond(delta(before.serverLoop, after.serverLoop), 100),
     otherCpuPercent: perSecond(otherCpu(m), 100),
-  });
+  };
 }
 
 /**
@@ -791,4 +848,232 @@ async function calibrate(
     invalidReason: reasons.length > 0 ? reasons.join('; ') : null,
     levels: [],
   };
+}
+
+/**
+ * --engine artillery: the batch's phases (warm-ups and rounds, or the open-model runs) as time
+ * slices of one Artillery run, started a lead time ahead; meanwhile the servers' counters are
+ * read at each closed slice's measured window, so its rounds carry the same costs as the
+ * embedded generators'. The report comes back as the same records.
+ */
+async function runOnArtillery(
+  batch: 'closed' | 'open',
+  phases: readonly Phase[],
+  st: State,
+  ctx: Context,
+): Promise<void> {
+  const { progress, config } = ctx;
+  const a = ctx.artillery;
+  if (!a) throw new Error('--engine artillery: the run was given no Artillery to run');
+  let rates: Map<number, number> | null = null;
+  if (batch === 'open') {
+    const [baseline] = config.strategies;
+    const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map((r) => r.requestsPerSecond);
+    if (rps.length === 0) {
+      progress.info(`open model skipped: ${baseline} has no valid round to take the rate from`);
+      return;
+    }
+    rates = new Map();
+    for (const p of phases)
+      if (p.kind === 'open' && !rates.has(p.run)) rates.set(p.run, Math.round(p.fraction * median(rps)));
+  }
+  const slices = artillerySlices(
+    phases.filter((p) => (batch === 'open' ? p.kind === 'open' : p.kind !== 'open')),
+    (strategy) => server(st, strategy).urls,
+    a.options.guardSeconds,
+    rates,
+  );
+  if (slices.length === 0) return;
+  const plan = artilleryPlan(st, ctx, slices, a.options, artilleryVersion(a.bin));
+  const dir = a.dir
+    ? join(a.dir, `${config.scenario}-${batch}`)
+    : mkdtempSync(join(tmpdir(), 'authbench-artillery-'));
+  const seconds = (plan.t0Ms - Date.now()) / 1000 + slices.at(-1)!.endMs / 1000;
+  // The tokens work on the servers until they expire: never left in a results folder, even
+  // when the run is interrupted (the cleanup registry runs on signals and at exit).
+  const forget = (): void => rmSync(a.dir ? join(dir, 'tokens.txt') : dir, { recursive: true, force: true });
+  const unregister = registerCleanup(async () => forget(), forget);
+  try {
+    await writeArtilleryFolder(dir, plan, st.tokens);
+    progress.timed(
+      `Artillery: ${slices.length} ${batch === 'open' ? 'open-model runs' : 'warm-ups and rounds'} as slices, t0 in ${a.options.leadSeconds} s`,
+      Math.round(seconds),
+      ctx.step,
+      ctx.steps,
+    );
+    const stop = new AbortController();
+    const readings =
+      batch === 'closed' ? readAtSlices(st, plan, stop.signal, ctx.log) : Promise.resolve(new Map());
+    let report: unknown;
+    try {
+      report = await runArtillery(a.bin, dir, plan, awayPrefix(st.serverCpu));
+    } finally {
+      stop.abort();
+    }
+    const counted = await readings;
+    const imported = importArtilleryReport(report, plan);
+    const first = st.index;
+    const withCounters = (r: RoundRecord): RoundRecord => {
+      const slice = slices[r.index]!;
+      const m = counted.get(slice.id);
+      const at = { ...r, index: first + r.index };
+      if (!m) return at;
+      return {
+        ...at,
+        ...overWindow(st, { ...m, report: { cpuPercent: r.generatorCpuPercent }, window: m.seconds }),
+      };
+    };
+    st.warmup.push(...imported.warmup.map(withCounters));
+    st.rounds.push(...imported.rounds.map(withCounters));
+    st.openModel.push(...imported.openModel);
+    st.index += slices.length;
+    const invalid = [...imported.warmup, ...imported.rounds].filter((r) => r.status === 'invalid');
+    const excluded = imported.openModel.filter((o) => o.missing);
+    progress.done(
+      `${slices.length} slices imported` +
+        (invalid.length + excluded.length > 0
+          ? `; INVALID: ${[...invalid.map((r) => `${r.strategy} ${r.round === 0 ? 'warm-up' : `round ${r.round}`}: ${r.status === 'invalid' ? r.invalidReasons.join('; ') : ''}`), ...excluded.map((o) => `${o.strategy} open ${o.fraction}: ${o.missing}`)].join(' / ')}`
+          : ''),
+    );
+  } finally {
+    forget();
+    unregister();
+  }
+}
+
+/** The plan.json of one Artillery run: the slices, and what import needs to build the record. */
+function artilleryPlan(
+  st: State,
+  ctx: Context,
+  slices: ArtillerySlice[],
+  options: ArtilleryOptions,
+  version: string | null,
+  command = '',
+): ArtilleryPlan {
+  if (!st.verification || !st.versions) throw new Error('the plan runs load before its verify phase');
+  const t0Ms = Date.now() + options.leadSeconds * 1000;
+  const env = describeEnvironment(ctx.infra, st.versions, st.serverCpu, ctx.target?.targets ?? null);
+  env.artillery = {
+    version,
+    workers: options.workers,
+    leadSeconds: options.leadSeconds,
+    guardSeconds: options.guardSeconds,
+    t0: new Date(t0Ms).toISOString(),
+  };
+  st.artillery = env.artillery;
+  return {
+    kind: 'authbench-artillery-plan',
+    version: 1,
+    planId: randomBytes(8).toString('hex'),
+    createdAt: new Date().toISOString(),
+    t0Ms,
+    leadSeconds: options.leadSeconds,
+    guardSeconds: options.guardSeconds,
+    workers: options.workers,
+    vusPerWorker: vusPerWorker(ctx.config.connections, options.workers),
+    path: ctx.config.path,
+    timeoutSeconds: ctx.config.timeoutSeconds,
+    slices,
+    config: ctx.config,
+    verification: st.verification,
+    env,
+    command,
+    linkRoundTripMs: st.linkRoundTripMs,
+  };
+}
+
+/** The counters around one slice's measured window, and the seconds between the two readings. */
+interface SliceReading {
+  before: CounterReading;
+  after: CounterReading;
+  seconds: number;
+}
+
+/**
+ * The counters at the start and end of each closed slice's measured window, read while Artillery
+ * runs (by the shared clock: this process is where t0 was set). Stops when `signal` aborts.
+ */
+async function readAtSlices(
+  st: State,
+  plan: ArtilleryPlan,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<Map<string, SliceReading>> {
+  const out = new Map<string, SliceReading>();
+  const until = async (ms: number): Promise<boolean> => {
+    const wait = plan.t0Ms + ms - Date.now();
+    if (wait < 0) return false;
+    try {
+      await sleep(wait, undefined, { signal });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const s of plan.slices) {
+    try {
+      const target = server(st, s.strategy);
+      // Backends come and go: the Postgres processes serving this database, read per slice.
+      const pgPids = await counterSet(st).backendPids();
+      if (!(await until(s.measureFromMs))) continue;
+      const began = Date.now();
+      const before = await readCounters(st, target, pgPids);
+      if (!(await until(s.endMs))) continue;
+      const ended = Date.now();
+      out.set(s.id, {
+        before,
+        after: await readCounters(st, target, pgPids),
+        seconds: (ended - began) / 1000,
+      });
+    } catch (err) {
+      // Costs are extras: this slice's round stands without them (its fields stay null).
+      if (!signal.aborted) log(`${s.id}: server counters not read (${(err as Error).message})`);
+    }
+  }
+  return out;
+}
+
+/**
+ * `authbench export artillery`: target mode's set-up and verification against the servers, then
+ * the scenario's timed phases written as an Artillery folder instead of run. Open-model runs are
+ * in it only with a base rate (their rates are fractions of it); a calibration never is.
+ */
+export async function exportArtillery(
+  plan: ScenarioPlan,
+  urls: { pgUrl?: string; redisUrl?: string },
+  command: string,
+  target: TargetMode,
+  options: ArtilleryOptions,
+  out: string,
+  openBaseRps: number | null,
+  progress: Progress = new Progress(),
+): Promise<ArtilleryPlan> {
+  const infra = targetServices(target.targets, urls);
+  const st = newState(infra);
+  const ctx: Context = {
+    infra,
+    progress,
+    log: (line) => progress.info(line),
+    step: 0,
+    steps: 0,
+    config: plan.config,
+    target,
+    artillery: null,
+  };
+  try {
+    for (const phase of plan.phases) {
+      if (isTimed(phase)) break;
+      await executePhase(phase, st, ctx);
+    }
+    const rates =
+      openBaseRps === null
+        ? null
+        : new Map(plan.config.openFractions.map((f, run) => [run, Math.round(f * openBaseRps)] as const));
+    const slices = artillerySlices(plan.phases, (s) => server(st, s).urls, options.guardSeconds, rates);
+    const exported = artilleryPlan(st, ctx, slices, options, null, command);
+    await writeArtilleryFolder(out, exported, st.tokens);
+    return exported;
+  } finally {
+    await stopChildren(st);
+  }
 }

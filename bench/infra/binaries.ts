@@ -93,3 +93,16 @@ function unique(items: string[]): string[] {
 export function findWrk(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return findExecutable('wrk', defaultRedisSearchPath(env));
 }
+
+/**
+ * Artillery's executable: the path given (--artillery, else $AUTHBENCH_ARTILLERY), if it is one,
+ * else `artillery` on PATH.
+ */
+export function findArtillery(
+  given: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const path = given ?? env.AUTHBENCH_ARTILLERY;
+  if (path !== undefined && path !== '') return isExecutableFile(path) ? path : undefined;
+  return findExecutable('artillery', pathDirs(env));
+}

@@ -6,7 +6,9 @@ import { DEFAULT_SEED, DEFAULT_USERS, type SeedSpec } from '../../fixtures/gener
 import { DEV_SECRET, JWT_VERIFY_VARIANTS, createJwtKey } from '../../servers/jwt.js';
 import type { ServerOptions } from '../../servers/server.js';
 import { NOT_AUTH_STRATEGIES, STRATEGY_NAMES } from '../../servers/strategies/index.js';
-import { findWrk } from '../infra/binaries.js';
+import { findArtillery, findWrk } from '../infra/binaries.js';
+import { ARTILLERY_INSTALL } from '../schema/artillery.js';
+import { ARTILLERY_DEFAULTS, vusPerWorker, type ArtilleryOptions } from './artillery.js';
 import { givenUrl, type Service } from '../infra/urls.js';
 import type { BenchConfig } from '../schema/results.js';
 import { DEFAULTS, validateConfig, type RawBenchOptions } from './config.js';
@@ -22,6 +24,8 @@ export interface RunArgs {
   redisUrl?: string;
   /** Target mode: servers already running elsewhere; nothing is started or seeded. */
   target?: TargetMode;
+  /** --engine artillery: its executable (export needs none) and the slices' layout. */
+  artillery?: { bin: string | null; options: ArtilleryOptions };
 }
 
 type RawRunOptions = RawBenchOptions & {
@@ -30,6 +34,10 @@ type RawRunOptions = RawBenchOptions & {
   target?: unknown;
   tokensFile?: unknown;
   jwtSecret?: unknown;
+  artillery?: unknown;
+  leadSeconds?: unknown;
+  guardSeconds?: unknown;
+  workers?: unknown;
 };
 
 /**
@@ -43,6 +51,19 @@ export function parseRunArgs(
   explicit: RawBenchOptions = raw,
   defaults: BenchConfig = DEFAULTS,
   scenarios: readonly string[] = DEFAULT_SCENARIOS,
+  opts: { artilleryBin: boolean } = { artilleryBin: true },
+): RunArgs {
+  const args = parseEngineFreeArgs(raw, env, explicit, defaults, scenarios);
+  const artillery = artilleryArgs(args.configs, raw, explicit, env, opts.artilleryBin);
+  return artillery ? { ...args, artillery } : args;
+}
+
+function parseEngineFreeArgs(
+  raw: RawRunOptions,
+  env: NodeJS.ProcessEnv,
+  explicit: RawBenchOptions,
+  defaults: BenchConfig,
+  scenarios: readonly string[],
 ): RunArgs {
   const targetValues = raw.target === undefined ? [] : [raw.target].flat().map(String);
   if (targetValues.length > 0) return parseTargetRunArgs(raw, targetValues, env, explicit, defaults);
@@ -142,6 +163,78 @@ function parseTargetRunArgs(
     ...(redisUrl ? { redisUrl } : {}),
     target: { targets, tokens },
   };
+}
+
+/**
+ * --engine artillery: the plan goes to Artillery whole, so its rounds cannot stop early and
+ * there is no calibration (that reads counters around each short run); the slices' lead time
+ * and guard band; Artillery's executable where this command runs it.
+ */
+function artilleryArgs(
+  configs: BenchConfig[],
+  raw: RawRunOptions,
+  explicit: RawBenchOptions,
+  env: NodeJS.ProcessEnv,
+  needBin: boolean,
+): RunArgs['artillery'] {
+  if (!configs.some((c) => c.engine === 'artillery')) {
+    for (const [key, flag] of [
+      ['artillery', '--artillery'],
+      ['leadSeconds', '--lead-seconds'],
+      ['guardSeconds', '--guard-seconds'],
+    ] as const)
+      if (raw[key] !== undefined) throw new UsageError(`${flag} belongs to --engine artillery`);
+    return undefined;
+  }
+  for (const [key, flag] of [
+    ['minRounds', '--min-rounds'],
+    ['targetPrecision', '--target-precision'],
+  ] as const)
+    if (explicit[key] !== undefined)
+      throw new UsageError(
+        `${flag} belongs to adaptive rounds, which --engine artillery cannot stop early (give --rounds N)`,
+      );
+  if (explicit.rounds !== undefined && String(explicit.rounds) === 'auto')
+    throw usage(
+      '--rounds',
+      'a number with --engine artillery (the plan is handed over whole: rounds cannot stop early)',
+      'auto',
+    );
+  if (explicit.calibrationSeconds !== undefined && String(explicit.calibrationSeconds) !== '0')
+    throw usage(
+      '--calibration-seconds',
+      '0 with --engine artillery (a calibration reads the counters around each short run)',
+      String(explicit.calibrationSeconds),
+    );
+  const options: ArtilleryOptions = {
+    leadSeconds:
+      raw.leadSeconds === undefined
+        ? ARTILLERY_DEFAULTS.leadSeconds
+        : intFlag('--lead-seconds', String(raw.leadSeconds), 5, 900),
+    guardSeconds:
+      raw.guardSeconds === undefined
+        ? ARTILLERY_DEFAULTS.guardSeconds
+        : numberFlag('--guard-seconds', String(raw.guardSeconds), 0.2, 60),
+    workers:
+      raw.workers === undefined
+        ? ARTILLERY_DEFAULTS.workers
+        : intFlag('--workers', String(raw.workers), 1, 1000),
+  };
+  for (const c of configs) {
+    c.adaptive = false;
+    c.calibrationSeconds = 0;
+    vusPerWorker(c.connections, options.workers);
+  }
+  if (!needBin) return { bin: null, options };
+  const given = raw.artillery === undefined ? undefined : String(raw.artillery);
+  const bin = findArtillery(given, env);
+  if (!bin)
+    throw usage(
+      '--artillery',
+      `the path of Artillery's executable (${given === undefined ? 'none in $AUTHBENCH_ARTILLERY or on PATH' : 'not an executable file'}; install it with: ${ARTILLERY_INSTALL})`,
+      given ?? '',
+    );
+  return { bin, options };
 }
 
 export interface SeedArgs {

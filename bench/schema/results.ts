@@ -14,7 +14,7 @@ export const RESULTS_SCHEMA_VERSION = 2;
 /** A value per strategy, for the strategies a run measured (baseline and candidates). */
 export type StrategyMap<T> = { [name in StrategyName]?: T };
 
-export const LOAD_ENGINES = ['autocannon', 'wrk'] as const;
+export const LOAD_ENGINES = ['autocannon', 'wrk', 'artillery'] as const;
 export type LoadEngine = (typeof LOAD_ENGINES)[number];
 
 /** Everything that shapes a run; stored whole in the results record. */
@@ -72,7 +72,10 @@ export interface BenchConfig {
   calibrationConnections: number[];
   /** Seconds of each strategy's calibration run (0: no calibration, no model). */
   calibrationSeconds: number;
-  /** The closed-loop generator: autocannon (embedded) or wrk (installed separately, the cross-check). */
+  /**
+   * The closed-loop generator: autocannon (embedded), wrk (installed separately, the cross-check) or
+   * Artillery (installed separately: the same plan as time slices, the distributed engine).
+   */
   engine: LoadEngine;
 }
 
@@ -170,6 +173,18 @@ export interface Environment {
   targets: StrategyMap<string[]> | null;
   /** The CPU the servers were pinned to, or null (scheduler's choice). */
   serverCpu: number | null;
+  /** The load came from Artillery (--engine artillery, or an imported report); absent or null: it did not. */
+  artillery?: ArtilleryEnvironment | null;
+}
+
+/** How the Artillery run was set up (bench/schema/artillery.ts holds the whole plan). */
+export interface ArtilleryEnvironment {
+  version: string | null;
+  workers: number;
+  leadSeconds: number;
+  guardSeconds: number;
+  /** The shared start, ISO 8601. */
+  t0: string;
 }
 
 /** What a strategy did under a kind of fault in the freshness phase (its probes in those windows). */

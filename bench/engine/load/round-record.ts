@@ -34,6 +34,8 @@ export interface RoundContext {
   dbExecuting?: number | null;
   serverLoopPercent?: number | null;
   otherCpuPercent?: number | null;
+  /** Why the round cannot count besides its failures (another engine's partial data). */
+  invalidReasons?: string[];
 }
 
 /**
@@ -58,6 +60,7 @@ export function toRoundRecord(report: GeneratorReport, meta: RoundContext): Roun
   if (socketErrors > 0) reasons.push(`${socketErrors} socket errors`);
   if (r.timeouts > 0) reasons.push(`${r.timeouts} timeouts`);
   if (requests2xx === 0) reasons.push('no successful responses');
+  reasons.push(...(meta.invalidReasons ?? []));
   const common = {
     index: meta.index,
     round: meta.round,

@@ -223,6 +223,8 @@ test('importing the CLI module runs nothing; its program lists every command', a
     'run',
     'ci',
     'sweep',
+    'export',
+    'import',
     'freshness',
     'compare',
     'predict',

@@ -408,7 +408,7 @@ describe('authbench run, end to end (tiny)', () => {
         ['--strategies', 'db-lookup,magic'],
         /--strategies must be one of db-lookup, jwt-redis, jwt-local, rbac-cache, jwt-only, no-auth \(got "magic"\)/,
       ],
-      [['--engine', 'k6'], /--engine must be one of autocannon, wrk \(got "k6"\)/],
+      [['--engine', 'k6'], /--engine must be one of autocannon, wrk, artillery \(got "k6"\)/],
       [['--db-delay-ms', '-0.5'], /--db-delay-ms must be a number from 0 to 1000 \(got "-0.5"\)/],
       [['--open-repetitions', '2'], /--open-repetitions must be an integer from 3 to 50 \(got "2"\)/],
       [
