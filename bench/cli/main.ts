@@ -198,13 +198,7 @@ export function buildProgram(): Command {
           ...artilleryRun(args, folder),
           onScenario: async ({ record }) => {
             const path = await publish(folder, record);
-            const exports = await folder.addExports(record, path);
-            process.stdout.write(
-              `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
-            );
-            const checks = gate(record, baseline);
-            process.stdout.write(renderChecks(checks));
-            failed ||= checks.some((c) => !c.pass);
+            failed = !(await passesGate(folder, record, path, String(raw.baseline), baseline)) || failed;
           },
         });
       } finally {
@@ -314,15 +308,8 @@ export function buildProgram(): Command {
       let failed = !record.valid;
       try {
         const path = await publish(folder, record);
-        if (baseline) {
-          const exports = await folder.addExports(record, path);
-          process.stdout.write(
-            `${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${String(raw.baseline)}:\n`,
-          );
-          const checks = gate(record, baseline);
-          process.stdout.write(renderChecks(checks));
-          failed ||= checks.some((c) => !c.pass);
-        }
+        if (baseline)
+          failed = !(await passesGate(folder, record, path, String(raw.baseline), baseline)) || failed;
       } finally {
         await finishRun(folder);
       }
@@ -481,6 +468,21 @@ async function publish(folder: RunFolder, record: ResultsRecord): Promise<string
   const { path, report } = await folder.addScenario(record);
   process.stdout.write(`\n${renderSummary(record)}\nresults: ${path}\nreport: ${report}\n`);
   return path;
+}
+
+/** The CI gate on a published record: its exports written, its checks printed; whether all pass. */
+async function passesGate(
+  folder: RunFolder,
+  record: ResultsRecord,
+  path: string,
+  baselineName: string,
+  baseline: Awaited<ReturnType<typeof loadBaseline>>,
+): Promise<boolean> {
+  const exports = await folder.addExports(record, path);
+  process.stdout.write(`${exports.map((f) => `export: ${f}`).join('\n')}\nchecks against ${baselineName}:\n`);
+  const checks = gate(record, baseline);
+  process.stdout.write(renderChecks(checks));
+  return checks.every((c) => c.pass);
 }
 
 /** The run's strategies whose freshness is checked: those named (each one of the run's), or all that authenticate. */

@@ -130,6 +130,9 @@ describe('export, artillery run, import: the distributed path on loopback', () =
     assert.equal(r.code, 0, r.stderr + r.stdout);
   };
 
+  const importTo = (out: string, results: string, extra: string[] = []): Promise<Finished> =>
+    cli(['import', 'artillery', join(out, 'report.json'), '--plan', out, '--results-dir', results, ...extra]);
+
   test('the exported plan runs on Artillery and imports as a valid record, with the same verification', async () => {
     const out = join(dir, 'export');
     await exportTo(out);
@@ -155,17 +158,7 @@ describe('export, artillery run, import: the distributed path on loopback', () =
 
     await artilleryRun(out);
     const results = join(dir, 'imported');
-    const r = await cli([
-      'import',
-      'artillery',
-      join(out, 'report.json'),
-      '--plan',
-      out,
-      '--results-dir',
-      results,
-      '--baseline',
-      join(projectRoot(), 'bench', 'baseline.json'),
-    ]);
+    const r = await importTo(out, results, ['--baseline', join(projectRoot(), 'bench', 'baseline.json')]);
     const { record, folder } = onlyRecord(results);
     assert.equal(record.valid, true, JSON.stringify(record.warnings));
     assert.equal(record.config.engine, 'artillery');
@@ -188,15 +181,7 @@ describe('export, artillery run, import: the distributed path on loopback', () =
     await exportTo(out, ['--workers', '2']);
     await artilleryRun(out);
     const results = join(dir, 'partial');
-    const r = await cli([
-      'import',
-      'artillery',
-      join(out, 'report.json'),
-      '--plan',
-      out,
-      '--results-dir',
-      results,
-    ]);
+    const r = await importTo(out, results);
     assert.equal(r.code, 1, r.stderr + r.stdout);
     const { record } = onlyRecord(results);
     assert.equal(record.valid, false);
