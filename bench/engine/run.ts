@@ -646,7 +646,11 @@ async function useTargets(
   }
   if (st.tokens.length < config.verifyUsers)
     throw new Error(
-      `target mode: ${st.tokens.length} tokens, fewer than the ${config.verifyUsers} users verification compares (--verify-users)`,
+      `target mode: ${st.tokens.length} tokens, fewer than the ${config.verifyUsers} users verification compares (--verify-users)` +
+        // The servers cannot say how many users they hold: the ids asked for are spread over --users.
+        (source.kind === 'server'
+          ? `; /auth/token knew ${st.tokens.length} of the ${phase.tokenUsers} user ids asked for, spread over 1..${config.users} (--users): give --users the database's user count`
+          : ''),
     );
   log(
     `tokens: ${st.tokens.length}, ${source.kind === 'file' ? `from ${source.path}` : source.kind === 'mint' ? "minted from the database's current claims" : "from the servers' /auth/token"}`,

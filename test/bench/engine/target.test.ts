@@ -214,6 +214,25 @@ describe('authbench run --target: servers that are already running', () => {
     assert.match(rec.command, /--jwt-secret \*\*\*/);
   });
 
+  test("/auth/token asked for ids beyond the database's users: the shortfall says to give --users", async () => {
+    // 40 ids spread over 1..100 000 (the default --users): 400 users hold only the first.
+    const r = await cli([
+      'run',
+      ...TINY.filter((_, i, a) => a[i] !== '--users' && a[i - 1] !== '--users'),
+      '--target',
+      `db-lookup=${lookupA.url}`,
+      '--target',
+      `jwt-redis=${jwt.url}`,
+      '--results-dir',
+      join(dir, 'too-few'),
+    ]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(
+      r.stderr,
+      /target mode: 1 tokens, fewer than the 10 users .*\/auth\/token knew 1 of the 40 user ids asked for, spread over 1\.\.100000 \(--users\): give --users the database's user count/,
+    );
+  });
+
   test('bad target-mode flags: exit 2, the flag and the rule named, nothing run', async () => {
     const out = join(dir, 'never');
     const cases: Array<[string[], RegExp]> = [
