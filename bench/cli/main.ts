@@ -141,7 +141,7 @@ export function buildProgram(): Command {
           '0 in target mode (the freshness check breaks its own throwaway Postgres and Redis, not your servers)',
           String(freshnessSeconds),
         );
-      const plan = buildRunPlan(args.configs, freshness, targetPlan(args));
+      const plan = buildRunPlan(args.configs, freshness, targetPlan(args), args.artillery?.options ?? null);
       if (raw.dryRun === true) {
         process.stdout.write(renderPlan(plan));
         return;
@@ -193,14 +193,19 @@ export function buildProgram(): Command {
       let failed = false;
       const folder = await RunFolder.create(args.configs[0]!.resultsDir, commandLine());
       try {
-        await executeRun(buildRunPlan(args.configs, null, targetPlan(args)), urls(args), commandLine(), {
-          ...(args.target ? { target: args.target } : {}),
-          ...artilleryRun(args, folder),
-          onScenario: async ({ record }) => {
-            const path = await publish(folder, record);
-            failed = !(await passesGate(folder, record, path, String(raw.baseline), baseline)) || failed;
+        await executeRun(
+          buildRunPlan(args.configs, null, targetPlan(args), args.artillery?.options ?? null),
+          urls(args),
+          commandLine(),
+          {
+            ...(args.target ? { target: args.target } : {}),
+            ...artilleryRun(args, folder),
+            onScenario: async ({ record }) => {
+              const path = await publish(folder, record);
+              failed = !(await passesGate(folder, record, path, String(raw.baseline), baseline)) || failed;
+            },
           },
-        });
+        );
       } finally {
         await finishRun(folder);
       }
@@ -266,7 +271,8 @@ export function buildProgram(): Command {
         raw.openBaseRps === undefined
           ? null
           : intFlag('--open-base-rps', String(raw.openBaseRps), 1, 10_000_000);
-      const plan = buildRunPlan(args.configs, null, targetPlan(args)).scenarios[0]!;
+      const plan = buildRunPlan(args.configs, null, targetPlan(args), args.artillery?.options ?? null)
+        .scenarios[0]!;
       const out = String(raw.out);
       if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0))
         throw usage('--out', 'a new or empty folder (an export never overwrites anything)', out);

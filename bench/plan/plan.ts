@@ -8,6 +8,7 @@ import type { StrategyName } from '../../servers/strategies/index.js';
 import type { FreshnessConfig } from '../schema/freshness.js';
 import type { Phase, RunPlan, ScenarioPlan, Target, TokenSourceKind } from '../schema/plan.js';
 import type { BenchConfig } from '../schema/results.js';
+import type { ArtilleryOptions } from './artillery.js';
 
 /**
  * Fixed costs of the phases around the load, for the estimate. Calibrated on the 2-core
@@ -149,17 +150,33 @@ export function phaseSeconds(p: Phase): number {
   }
 }
 
-export function buildScenarioPlan(config: BenchConfig, target: TargetPlan | null = null): ScenarioPlan {
+export function buildScenarioPlan(
+  config: BenchConfig,
+  target: TargetPlan | null = null,
+  artillery: ArtilleryOptions | null = null,
+): ScenarioPlan {
   const phases = scenarioPhases(config, target);
   return {
     scenario: config.scenario,
     config,
     phases,
-    estimatedSeconds: phases.reduce((a, p) => a + phaseSeconds(p), 0),
+    estimatedSeconds: phases.reduce((a, p) => a + phaseSeconds(p), 0) + artilleryOverhead(phases, artillery),
     stopRule: config.adaptive
       ? { minRounds: config.minRounds, maxRounds: config.rounds, targetPrecision: config.targetPrecision }
       : null,
   };
+}
+
+/**
+ * On Artillery (--engine artillery), besides the load: the lead time before each of its runs (one
+ * for the warm-ups and rounds, one for the open-model runs) and a guard band per slice.
+ */
+function artilleryOverhead(phases: readonly Phase[], artillery: ArtilleryOptions | null): number {
+  if (!artillery) return 0;
+  const slices = phases.filter((p) => p.kind === 'warmup' || p.kind === 'round' || p.kind === 'open');
+  const runs =
+    (slices.some((p) => p.kind !== 'open') ? 1 : 0) + (slices.some((p) => p.kind === 'open') ? 1 : 0);
+  return runs * artillery.leadSeconds + slices.length * artillery.guardSeconds;
 }
 
 /** Whether a phase is timed load (shown with a progress bar and counted in the step total). */
@@ -171,9 +188,10 @@ export function buildRunPlan(
   configs: readonly BenchConfig[],
   freshness: FreshnessConfig | null = null,
   target: TargetPlan | null = null,
+  artillery: ArtilleryOptions | null = null,
 ): RunPlan {
   const scenarios = configs.map((c, i) => {
-    const plan = buildScenarioPlan(c, target);
+    const plan = buildScenarioPlan(c, target, artillery);
     if (target) return plan;
     // The dataset the scenario before seeded is found in place: no seeding time.
     const before = configs[i - 1];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { artilleryScript, artillerySlices, vusPerWorker } from '../../../bench/plan/artillery.js';
 import { DEFAULTS } from '../../../bench/plan/config.js';
-import { scenarioPhases } from '../../../bench/plan/plan.js';
+import { buildScenarioPlan, scenarioPhases } from '../../../bench/plan/plan.js';
 import { UsageError } from '../../../bench/plan/usage.js';
 
 const config = {
@@ -96,4 +96,17 @@ test('the script: one phase starting a user per connection, the processor, the f
   assert.equal(s.config.processor, './processor.cjs');
   assert.deepEqual(s.config.includeFiles, ['./plan.json', './tokens.txt']);
   assert.deepEqual(s.scenarios[0]!.flow, [{ function: 'runPlan' }]);
+});
+
+test('the estimate on Artillery: a lead time per Artillery run and a guard band per slice', () => {
+  const options = { leadSeconds: 20, guardSeconds: 1, workers: 1 };
+  const plain = buildScenarioPlan(config).estimatedSeconds;
+  // 2 warm-ups + 4 rounds + 6 open runs = 12 slices; two runs (closed, then open).
+  assert.equal(buildScenarioPlan(config, null, options).estimatedSeconds - plain, 2 * 20 + 12 * 1);
+  const closedOnly = { ...config, openFractions: [] };
+  assert.equal(
+    buildScenarioPlan(closedOnly, null, options).estimatedSeconds -
+      buildScenarioPlan(closedOnly).estimatedSeconds,
+    20 + 6 * 1,
+  );
 });
