@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   ARTICLES_PAGE,
@@ -91,6 +91,9 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
+  // Names this process: a bench given the same server under two URLs (localhost and
+  // 127.0.0.1) would otherwise sum its counters twice.
+  const instance = randomUUID();
   app.get('/healthz', async (_req, res) => {
     await db.query(HEALTH);
     if (strategy.usesRedis) {
@@ -105,7 +108,7 @@ export function createApp(deps: AppDeps): express.Express {
     // Ready means requests can be authorised: the strategy's revocation source (jwt-redis: Redis
     // reconciled with Postgres since it last connected; jwt-local: its map confirmed) holds.
     if (!strategy.ready()) throw new DependencyError(strategy.usesRedis ? 'redis' : 'postgres');
-    res.json({ status: 'ok', strategy: strategy.name });
+    res.json({ status: 'ok', strategy: strategy.name, instance });
   });
 
   app.get('/metrics', (_req, res) => {

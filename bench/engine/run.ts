@@ -569,6 +569,8 @@ async function useTargets(
   const { progress, log, infra, config } = ctx;
   if (!ctx.target) throw new Error('a targets phase runs only in target mode');
   progress.phase(`target mode: ${phase.targets.map((t) => t.strategy).join(', ')} (already running)`);
+  // Each server's own name for itself (its /healthz): one server under two URLs is refused.
+  const seen = new Map<string, string>();
   for (const t of phase.targets) {
     for (const url of t.urls) {
       let status: number;
@@ -584,8 +586,9 @@ async function useTargets(
       // The server names its strategy: a target given under the wrong name would compare a
       // strategy with itself, and the record would label it as another.
       let serves: unknown;
+      let instance: unknown;
       try {
-        serves = (JSON.parse(body) as { strategy?: unknown }).strategy;
+        ({ strategy: serves, instance } = JSON.parse(body) as { strategy?: unknown; instance?: unknown });
       } catch {
         serves = undefined;
       }
@@ -593,6 +596,14 @@ async function useTargets(
         throw new Error(
           `--target ${t.strategy}=${redactUrl(url)}: that server says it runs ${typeof serves === 'string' ? serves : 'no authbench strategy'} (its /healthz)`,
         );
+      if (typeof instance === 'string') {
+        const before = seen.get(instance);
+        if (before !== undefined)
+          throw new Error(
+            `--target: ${redactUrl(before)} and ${redactUrl(url)} are the same server (its /healthz instance ${instance}): its load and counts would be taken twice`,
+          );
+        seen.set(instance, url);
+      }
     }
     st.servers.set(t.strategy, { urls: [...t.urls], pid: null });
     log(`${t.strategy}: ${t.urls.map(redactUrl).join(', ')} (healthy)`);

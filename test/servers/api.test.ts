@@ -236,7 +236,14 @@ describe('the API under both strategies', () => {
     for (const s of WRITE_UP_STRATEGIES) {
       const h = await request(servers[s].url, '/healthz');
       assert.equal(h.status, 200);
-      assert.deepEqual(h.json(), { status: 'ok', strategy: s });
+      const { instance, ...rest } = h.json() as { instance: string };
+      assert.deepEqual(rest, { status: 'ok', strategy: s });
+      assert.match(instance, /^[0-9a-f-]{36}$/, 'the process names itself');
+      assert.equal(
+        ((await request(servers[s].url, '/healthz')).json() as { instance: string }).instance,
+        instance,
+        'the same every time',
+      );
       const m = await request(servers[s].url, '/metrics');
       assert.equal(m.status, 200);
       assert.match(m.headers.get('content-type') ?? '', /^text\/plain/);

@@ -233,6 +233,27 @@ describe('authbench run --target: servers that are already running', () => {
     );
   });
 
+  test('one server under two URLs (localhost and 127.0.0.1) is refused: its counts would be summed twice', async () => {
+    const port = new URL(lookupA.url).port;
+    const r = await cli([
+      'run',
+      ...TINY,
+      '--target',
+      `db-lookup=${lookupA.url},http://localhost:${port}`,
+      '--target',
+      `jwt-redis=${jwt.url}`,
+      '--results-dir',
+      join(dir, 'same-twice'),
+    ]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `--target: ${lookupA.url.replace(/[.]/g, '\\.')} and http://localhost:${port} are the same server \\(its /healthz instance [0-9a-f-]{36}\\)`,
+      ),
+    );
+  });
+
   test('bad target-mode flags: exit 2, the flag and the rule named, nothing run', async () => {
     const out = join(dir, 'never');
     const cases: Array<[string[], RegExp]> = [
