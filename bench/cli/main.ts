@@ -657,11 +657,11 @@ function addRunOptions(cmd: Command, d: BenchConfig): Command {
     )
     .option(
       '--lead-seconds <n>',
-      'with --engine artillery: seconds from launch to the shared start t0 (Artillery starts in ≈ 10 s)',
+      'with --engine artillery: seconds from launch to the shared start t0 (default 20; Artillery started in 2 s here, ≈ 10 s cold)',
     )
     .option(
       '--guard-seconds <x>',
-      "with --engine artillery: seconds at each slice's start not counted (the slice before drains)",
+      "with --engine artillery: seconds at each slice's start not counted (default 1; the slice before drains)",
     )
     .option(
       '--calibration-seconds <n>',

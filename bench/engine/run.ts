@@ -451,17 +451,14 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
       return;
     }
     case 'open': {
-      const [baseline] = ctx.config.strategies;
-      const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map(
-        (r) => r.requestsPerSecond,
-      );
-      if (rps.length === 0) {
+      const base = baselineRps(st, ctx.config);
+      if (base === null) {
         progress.done(
-          `skipped open model for ${phase.strategy}: ${baseline} has no valid round to take the rate from`,
+          `skipped open model for ${phase.strategy}: ${ctx.config.strategies[0]} has no valid round to take the rate from`,
         );
         return;
       }
-      const targetRps = st.openRates.get(phase.run) ?? Math.round(phase.fraction * median(rps));
+      const targetRps = st.openRates.get(phase.run) ?? Math.round(phase.fraction * base);
       st.openRates.set(phase.run, targetRps);
       progress.timed(
         `${phase.strategy} at ${targetRps} req/s (open model, repetition ${phase.repetition})`,
@@ -506,6 +503,13 @@ async function executePhase(phase: Phase, st: State, ctx: Context): Promise<void
         'a freshness phase runs after the scenarios (bench/engine/freshness/run.ts), not inside one',
       );
   }
+}
+
+/** The baseline's median req/s over its valid rounds, which the open-model rates are fractions of; null: none valid. */
+function baselineRps(st: State, config: Context['config']): number | null {
+  const [baseline] = config.strategies;
+  const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map((r) => r.requestsPerSecond);
+  return rps.length === 0 ? null : median(rps);
 }
 
 function loadGenerator(st: State): LoadGenerator {
@@ -882,15 +886,14 @@ async function runOnArtillery(
   if (!a) throw new Error('--engine artillery: the run was given no Artillery to run');
   let rates: Map<number, number> | null = null;
   if (batch === 'open') {
-    const [baseline] = config.strategies;
-    const rps = validRounds(st.rounds.filter((r) => r.strategy === baseline)).map((r) => r.requestsPerSecond);
-    if (rps.length === 0) {
-      progress.info(`open model skipped: ${baseline} has no valid round to take the rate from`);
+    const base = baselineRps(st, config);
+    if (base === null) {
+      progress.info(`open model skipped: ${config.strategies[0]} has no valid round to take the rate from`);
       return;
     }
     rates = new Map();
     for (const p of phases)
-      if (p.kind === 'open' && !rates.has(p.run)) rates.set(p.run, Math.round(p.fraction * median(rps)));
+      if (p.kind === 'open' && !rates.has(p.run)) rates.set(p.run, Math.round(p.fraction * base));
   }
   const slices = artillerySlices(
     phases.filter((p) => (batch === 'open' ? p.kind === 'open' : p.kind !== 'open')),
