@@ -61,7 +61,7 @@ export function importArtilleryReport(report: unknown, plan: ArtilleryPlan): Imp
     const windowSeconds = (s.endMs - s.measureFromMs) / 1000;
     const latency = summaries[sliceMetric(s.id, 'latency_us')];
     const cpu = summaries[sliceMetric(s.id, 'generator_cpu_pct')];
-    const missing = partial(n, expectedVus, s.open !== null);
+    const missing = partial(n, expectedVus, s.open !== null) ?? (n('ok') > 0 && !latency ? NO_LATENCY : null);
     const latencyUs = latency
       ? {
           p50: latency.p50,
@@ -129,6 +129,9 @@ export function importArtilleryReport(report: unknown, plan: ArtilleryPlan): Imp
   }
   return out;
 }
+
+/** 2xx answers without their latencies: 0 ms would pass for a measurement. */
+const NO_LATENCY = 'no latency summary for its 2xx answers in the Artillery report';
 
 /** Why a slice's data is incomplete or not the plan's, or null. */
 function partial(n: (name: string) => number, expected: number, open: boolean): string | null {

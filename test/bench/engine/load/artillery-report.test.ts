@@ -130,6 +130,15 @@ test('more virtual users than planned (more workers than exported for), or stuck
   );
 });
 
+test('2xx answers without their latency summary: invalid, never 0 ms', () => {
+  const r = report();
+  delete r.aggregate.summaries['authbench.round-2.db-lookup.latency_us'];
+  const x = importArtilleryReport(r, plan).rounds.find((y) => y.round === 2 && y.strategy === 'db-lookup')!;
+  assert.equal(x.status, 'invalid');
+  if (x.status === 'invalid')
+    assert.deepEqual(x.invalidReasons, ['no latency summary for its 2xx answers in the Artillery report']);
+});
+
 test("a report of another plan is refused: the plan's id was not counted", () => {
   assert.throws(
     () => importArtilleryReport(report(), { ...plan, planId: 'someotherplan' }),
